@@ -1,0 +1,58 @@
+# Werkvloer — every target installs what it needs; `make help` lists them.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+
+# uv may use only the Python that is on the machine, never download one.
+export UV_PYTHON_DOWNLOADS := never
+export UV_PYTHON_PREFERENCE := only-system
+PYTHON ?= python3
+UV := $(PYTHON) -m uv
+VENV := .venv
+BIN := $(VENV)/bin
+
+SUB ?= alice
+ROLES ?= worker
+TEAMS ?= packaging
+
+.PHONY: help uv install migrate demo run test lint format token schema bench
+
+help: ## list the targets
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}'
+
+uv: ## install uv with pip when it is missing
+	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --disable-pip-version-check uv
+
+install: uv ## install every service, the gateway and the dev tools from uv.lock
+	@$(UV) sync --all-extras --frozen --quiet
+
+migrate: install ## bring every service database to the newest schema
+	@$(BIN)/python -m services.manage migrate
+
+demo: migrate ## load the demo content (once; later runs skip it)
+	@$(BIN)/python -m services.manage demo
+
+run: demo ## start gateway :8000, ideas :8001, reflection :8002, analytics :8003 (Ctrl-C stops all)
+	@$(BIN)/honcho start -f Procfile
+
+test: install ## run the whole suite on SQLite and on PostgreSQL
+	@$(BIN)/pytest
+
+lint: install ## ruff check, ruff format --check, mypy
+	@$(BIN)/ruff check .
+	@$(BIN)/ruff format --check .
+	@$(BIN)/mypy
+
+format: install ## apply ruff's fixes and formatting
+	@$(BIN)/ruff check --fix .
+	@$(BIN)/ruff format .
+
+token: install ## print a dev token: make token SUB=alice ROLES=worker TEAMS=packaging
+	@$(BIN)/python -m services.manage token --sub "$(SUB)" --roles "$(ROLES)" --teams "$(TEAMS)"
+
+schema: install ## write the published GraphQL schema to gateway/schema.graphql
+	@$(BIN)/python -m gateway.sdl > gateway/schema.graphql
+	@echo "wrote gateway/schema.graphql"
+
+bench: install ## run the benchmarks and rewrite bench/RESULTS.md
+	@$(BIN)/python -m bench

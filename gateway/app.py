@@ -1,0 +1,54 @@
+"""The gateway: Strawberry GraphQL at `/graphql` over the three services."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated
+
+from fastapi import Depends, FastAPI, Request
+from strawberry.fastapi import GraphQLRouter
+
+from gateway.clients import Upstreams
+from gateway.schema import build_schema
+from gateway.schema.context import Context
+from gateway.security import optional_principal
+from gateway.settings import GatewaySettings
+from kit.app import create_service_app
+from kit.auth import Principal
+
+DESCRIPTION = "One GraphQL API over ideas, reflection and analytics."
+
+
+async def _context(
+    request: Request, principal: Annotated[Principal | None, Depends(optional_principal)]
+) -> Context:
+    return Context(principal=principal, upstreams=request.app.state.upstreams)
+
+
+def create_app(settings: GatewaySettings | None = None) -> FastAPI:
+    settings = settings or GatewaySettings()
+    production = settings.platform.is_production
+    graphql = GraphQLRouter(
+        build_schema(production=production),
+        path="/graphql",
+        context_getter=_context,
+        graphql_ide=None if production else "graphiql",
+        multipart_uploads_enabled=False,
+    )
+
+    @asynccontextmanager
+    async def upstreams(app: FastAPI) -> AsyncIterator[None]:
+        app.state.upstreams = Upstreams(
+            app.state.http, settings.upstream_urls(), settings.health_timeout_seconds
+        )
+        yield
+
+    return create_service_app(
+        service="gateway",
+        settings=settings,
+        database_url=None,
+        routers=[graphql],
+        description=DESCRIPTION,
+        extra_lifespan=upstreams,
+    )

@@ -1,0 +1,24 @@
+"""The one GraphQL schema, composed from one module per domain."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import strawberry
+from graphql import NoSchemaIntrospectionCustomRule
+from strawberry.extensions import AddValidationRules, SchemaExtension
+
+from gateway.schema.health import HealthQuery
+from gateway.schema.identity import IdentityQuery
+
+
+@strawberry.type(description="Everything a front end, intranet widget or LMS plugin can read.")
+class Query(HealthQuery, IdentityQuery):
+    pass
+
+
+def build_schema(*, production: bool) -> strawberry.Schema:
+    extensions: list[Callable[[], SchemaExtension]] = []
+    if production:
+        extensions.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
+    return strawberry.Schema(query=Query, extensions=extensions)

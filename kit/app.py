@@ -1,0 +1,116 @@
+"""The shape every Werkvloer process shares, so services differ only in their domain.
+
+`create_service_app` wires settings, JSON logging with request ids, the error model, the token
+verifier, the database, the shared HTTP client, `/healthz`, `/readyz` and `/v1/me`. Engines and
+clients are made in the lifespan and closed on shutdown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from pathlib import Path
+
+import uvicorn
+from fastapi import APIRouter, FastAPI
+from pydantic import BaseModel
+
+from kit.auth import PrincipalDep, make_verifier
+from kit.db import Database
+from kit.errors import install_error_handlers
+from kit.health import ReadinessCheck, health_router
+from kit.http import make_client
+from kit.logging import RequestContextMiddleware, configure_logging
+from kit.migrations import schema_check
+from kit.settings import ServiceSettings
+
+ExtraLifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+
+
+class Me(BaseModel):
+    subject: str
+    name: str
+    teams: list[str]
+    roles: list[str]
+
+
+me_router = APIRouter(tags=["identity"])
+
+
+@me_router.get("/v1/me", response_model=Me, summary="Who the bearer token says you are")
+async def me(principal: PrincipalDep) -> Me:
+    return Me(
+        subject=principal.subject,
+        name=principal.name,
+        teams=sorted(principal.teams),
+        roles=sorted(principal.roles),
+    )
+
+
+def create_service_app(
+    *,
+    service: str,
+    settings: ServiceSettings,
+    database_url: str | None,
+    migrations: Path | None = None,
+    routers: list[APIRouter],
+    description: str,
+    extra_lifespan: ExtraLifespan | None = None,
+) -> FastAPI:
+    platform = settings.platform
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging(service, platform.log_level)
+        app.state.settings = settings
+        app.state.platform = platform
+        app.state.readiness_checks = {}
+        checks: dict[str, ReadinessCheck] = app.state.readiness_checks
+        async with make_client() as http:
+            app.state.http = http
+            app.state.verifier = make_verifier(platform, http)
+            database = Database(database_url) if database_url else None
+            if database is not None:
+                app.state.database = database
+                checks["database"] = (
+                    schema_check(migrations, database) if migrations else database.ping
+                )
+            try:
+                if extra_lifespan is None:
+                    yield
+                else:
+                    async with extra_lifespan(app):
+                        yield
+            finally:
+                if database is not None:
+                    await database.dispose()
+
+    production = platform.is_production
+    app = FastAPI(
+        title=f"Werkvloer {service}",
+        description=description,
+        version="0.1.0",
+        lifespan=lifespan,
+        docs_url=None if production else "/docs",
+        redoc_url=None,
+    )
+    install_error_handlers(app)  # adds the crash middleware first: it must sit innermost
+    app.add_middleware(RequestContextMiddleware)
+    app.include_router(health_router(service))
+    app.include_router(me_router)
+    for router in routers:
+        app.include_router(router)
+    return app
+
+
+def serve(factory_path: str, settings: ServiceSettings) -> None:
+    """Run one process with uvicorn on the host and port its settings name."""
+    uvicorn.run(
+        factory_path,
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        proxy_headers=True,
+        log_config=None,
+        access_log=False,
+    )

@@ -1,0 +1,82 @@
+"""Alembic, driven from code: each service keeps its own `migrations/` folder and database.
+
+`upgrade(folder, url)` brings a database to the newest revision; every service's `env.py` calls
+`run_env` so the async engine handling lives in one place. `upgrade` is synchronous (Alembic's
+API is); from async code call it through `asyncio.to_thread`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from alembic import command, context
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+from sqlalchemy import MetaData, text
+from sqlalchemy.engine import Connection
+
+from kit.db import Database, create_engine, is_sqlite
+from kit.health import ReadinessCheck
+
+
+def _config(folder: Path, url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(folder))
+    config.set_main_option("path_separator", "os")
+    config.set_main_option("version_locations", str(folder / "versions"))
+    config.attributes["database_url"] = url
+    return config
+
+
+def upgrade(folder: Path, url: str, revision: str = "head") -> None:
+    command.upgrade(_config(folder, url), revision)
+
+
+def downgrade(folder: Path, url: str, revision: str) -> None:
+    command.downgrade(_config(folder, url), revision)
+
+
+def _run_sync(connection: Connection, metadata: MetaData) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=metadata,
+        render_as_batch=is_sqlite(str(connection.engine.url)),
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+async def _run_async(url: str, metadata: MetaData) -> None:
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as connection:
+            await connection.run_sync(_run_sync, metadata)
+            await connection.commit()
+    finally:
+        await engine.dispose()
+
+
+def run_env(metadata: MetaData) -> None:
+    """Body of every service's `migrations/env.py`."""
+    url = context.config.attributes["database_url"]
+    asyncio.run(_run_async(url, metadata))
+
+
+def head_revision(folder: Path) -> str | None:
+    return ScriptDirectory.from_config(_config(folder, "")).get_current_head()
+
+
+def schema_check(folder: Path, database: Database) -> ReadinessCheck:
+    """A readiness check: the database answers and carries this code's newest migration."""
+    expected = head_revision(folder)
+
+    async def check() -> None:
+        async with database.engine.connect() as connection:
+            result = await connection.execute(text("SELECT version_num FROM alembic_version"))
+            current = result.scalar_one_or_none()
+        if current != expected:
+            raise RuntimeError(f"schema at {current}, code expects {expected}: run the migrations")
+
+    return check

@@ -1,0 +1,93 @@
+"""Settings shared by every process, and the base each service extends with its own prefix.
+
+Platform-wide facts (the mode, where `var/` lives, who issues tokens) are read once under the
+`WERKVLOER_` prefix; each service adds its own prefix (`IDEAS_`, `REFLECTION_`, ...) for what only
+it needs (port, database URL, upstreams). Both read `.env` as well as the environment.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Environment(StrEnum):
+    development = "development"
+    production = "production"
+
+
+class ConfigurationError(RuntimeError):
+    """Raised at start-up when the settings are unsafe or incomplete; the process must not start."""
+
+
+class PlatformSettings(BaseSettings):
+    """What all four processes must agree on."""
+
+    model_config = SettingsConfigDict(env_prefix="WERKVLOER_", env_file=".env", extra="ignore")
+
+    environment: Environment = Environment.development
+    var_dir: Path = PROJECT_ROOT / "var"
+    log_level: str = "INFO"
+
+    # Production: an OIDC provider's tokens, checked against its JWKS.
+    auth_issuer: str | None = None
+    auth_audience: str | None = None
+    auth_jwks_url: str | None = None
+    auth_algorithms: list[str] = Field(default_factory=lambda: ["RS256", "ES256"])
+    auth_leeway_seconds: int = 30
+    auth_jwks_cache_seconds: int = 3600
+    # Claim names differ per identity provider (Keycloak nests roles, Entra uses "roles", ...).
+    auth_claim_name: str = "name"
+    auth_claim_roles: str = "roles"
+    auth_claim_teams: str = "teams"
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment is Environment.production
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_production(self) -> PlatformSettings:
+        if self.is_production:
+            missing = [
+                name
+                for name in ("auth_issuer", "auth_audience", "auth_jwks_url")
+                if not getattr(self, name)
+            ]
+            if missing:
+                names = ", ".join(f"WERKVLOER_{m.upper()}" for m in missing)
+                raise ConfigurationError(f"production mode needs {names}")
+            if any(
+                alg.upper().startswith("HS") or alg.lower() == "none"
+                for alg in self.auth_algorithms
+            ):
+                raise ConfigurationError("production mode accepts only asymmetric token algorithms")
+        return self
+
+
+class ServiceSettings(BaseSettings):
+    """Base for one process's settings; subclasses set `env_prefix` and a default port."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    platform: PlatformSettings = Field(default_factory=PlatformSettings)
+
+
+def sqlite_url(platform: PlatformSettings, service: str) -> str:
+    """The embedded default: one SQLite file per service under `var/`."""
+    return f"sqlite+aiosqlite:///{platform.var_dir / f'{service}.db'}"
+
+
+class DatabaseServiceSettings(ServiceSettings):
+    """A service that owns a database: SQLite under `var/` unless a URL is given."""
+
+    database_url: str | None = None
+
+    def resolved_database_url(self, service: str) -> str:
+        return self.database_url or sqlite_url(self.platform, service)

@@ -1,0 +1,23 @@
+"""The analytics service's FastAPI application."""
+
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from kit.app import create_service_app
+from services.analytics.settings import SERVICE, AnalyticsSettings
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+DESCRIPTION = "The xAPI learning record store and privacy-safe learning metrics."
+
+
+def create_app(settings: AnalyticsSettings | None = None) -> FastAPI:
+    settings = settings or AnalyticsSettings()
+    return create_service_app(
+        service=SERVICE,
+        settings=settings,
+        database_url=settings.database,
+        migrations=MIGRATIONS,
+        routers=[],
+        description=DESCRIPTION,
+    )

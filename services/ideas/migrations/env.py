@@ -1,0 +1,7 @@
+"""Alembic environment of the ideas service; the engine handling lives in kit.migrations."""
+
+from sqlmodel import SQLModel
+
+from kit.migrations import run_env
+
+run_env(SQLModel.metadata)

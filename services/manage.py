@@ -1,0 +1,99 @@
+"""Operator commands: `python -m services.manage migrate|demo|token`.
+
+The Makefile calls these; they are also what a Kubernetes migration Job runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from kit.auth import Role, dev_secret, issue_dev_token
+from kit.migrations import upgrade
+from kit.settings import DatabaseServiceSettings, PlatformSettings
+from services.analytics.settings import AnalyticsSettings
+from services.ideas.settings import IdeasSettings
+from services.reflection.settings import ReflectionSettings
+
+SERVICES: dict[str, type[DatabaseServiceSettings]] = {
+    "ideas": IdeasSettings,
+    "reflection": ReflectionSettings,
+    "analytics": AnalyticsSettings,
+}
+SERVICES_DIR = Path(__file__).parent
+DemoLoader = Callable[[], None]
+
+
+def migrate(names: list[str]) -> None:
+    unknown = sorted(set(names) - set(SERVICES))
+    if unknown:
+        sys.exit(f"unknown service(s): {', '.join(unknown)}; known: {', '.join(SERVICES)}")
+    for name in names or list(SERVICES):
+        url = SERVICES[name]().resolved_database_url(name)
+        upgrade(SERVICES_DIR / name / "migrations", url)
+        print(f"{name}: migrated to head")
+
+
+def demo() -> None:
+    """Demo content is loaded once; the marker under `var/` keeps `make run` from doubling it."""
+    platform = PlatformSettings()
+    marker = platform.var_dir / "demo-loaded"
+    if marker.exists():
+        print("demo content: already loaded")
+        return
+    loaders: list[tuple[str, DemoLoader]] = []
+    for name, load in loaders:
+        load()
+        print(f"{name}: demo content loaded")
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.write_text("loaded\n")
+
+
+def token(subject: str, roles: list[str], teams: list[str], name: str | None, hours: int) -> None:
+    platform = PlatformSettings()
+    if platform.is_production:
+        sys.exit("development tokens are refused in production: use your identity provider")
+    unknown = sorted(set(roles) - {role.value for role in Role})
+    if unknown:
+        sys.exit(
+            f"unknown role(s): {', '.join(unknown)}; known: {', '.join(r.value for r in Role)}"
+        )
+    secret = dev_secret(platform.var_dir)
+    print(
+        issue_dev_token(
+            secret, subject=subject, roles=roles, teams=teams, name=name, ttl_seconds=hours * 3600
+        )
+    )
+
+
+def _split(value: str) -> list[str]:
+    return [part for part in value.replace(" ", ",").split(",") if part]
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m services.manage")
+    commands = parser.add_subparsers(dest="command", required=True)
+    migrate_cmd = commands.add_parser(
+        "migrate", help="bring service databases to the newest schema"
+    )
+    migrate_cmd.add_argument("services", nargs="*", help=f"any of {', '.join(SERVICES)}")
+    commands.add_parser("demo", help="load the demo content once")
+    token_cmd = commands.add_parser("token", help="print a development bearer token")
+    token_cmd.add_argument("--sub", required=True)
+    token_cmd.add_argument("--roles", default="worker")
+    token_cmd.add_argument("--teams", default="")
+    token_cmd.add_argument("--name")
+    token_cmd.add_argument("--hours", type=int, default=8)
+    args = parser.parse_args(argv)
+    if args.command == "migrate":
+        migrate(args.services)
+    elif args.command == "demo":
+        demo()
+    elif args.command == "token":
+        token(args.sub, _split(args.roles), _split(args.teams), args.name, args.hours)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,56 @@
+"""Test databases: a SQLite file per test, or a PostgreSQL database created and dropped per test.
+
+The PostgreSQL server is the machine's (127.0.0.1:5432, trust auth). Outside CI the PostgreSQL
+half may be skipped when no server answers, loudly; in CI (`CI` set) that is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import asyncpg
+
+PG_ADMIN_DSN = os.environ.get(
+    "WERKVLOER_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+
+
+async def postgres_reachable() -> bool:
+    try:
+        connection = await asyncpg.connect(PG_ADMIN_DSN, timeout=3)
+    except (OSError, asyncpg.PostgresError):
+        return False
+    await connection.close()
+    return True
+
+
+def sqlite_url(folder: Path, name: str = "test") -> str:
+    return f"sqlite+aiosqlite:///{folder / f'{name}.db'}"
+
+
+def _async_url(dsn: str, database: str) -> str:
+    base = dsn.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
+    return f"{base}/{database}"
+
+
+@asynccontextmanager
+async def postgres_database() -> AsyncIterator[str]:
+    """A fresh, empty database that is dropped afterwards, whatever the test did."""
+    name = f"werkvloer_test_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(PG_ADMIN_DSN)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    try:
+        yield _async_url(PG_ADMIN_DSN, name)
+    finally:
+        admin = await asyncpg.connect(PG_ADMIN_DSN)
+        try:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await admin.close()
