@@ -1,0 +1,33 @@
+"""`make bench`: run every benchmark and rewrite bench/RESULTS.md with what it printed."""
+
+from __future__ import annotations
+
+import asyncio
+import platform
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench import auth_overhead
+
+RESULTS = Path(__file__).parent / "RESULTS.md"
+
+
+def main() -> None:
+    sections = [("Authentication overhead", asyncio.run(auth_overhead.run()))]
+    lines = [
+        "# Benchmark results",
+        "",
+        "Written by `make bench` (`python -m bench`). Figures are ratios against a baseline",
+        "measured in the same run; absolute rates depend on the machine.",
+        "",
+        f"Last run: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, Python {platform.python_version()},"
+        f" {platform.machine()}.",
+    ]
+    for title, table in sections:
+        lines += ["", f"## {title}", "", *table]
+    RESULTS.write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
