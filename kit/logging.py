@@ -62,6 +62,8 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     root.setLevel(level.upper())
     # uvicorn's own access log would duplicate ours without the request id.
     logging.getLogger("uvicorn.access").disabled = True
+    # httpx logs every call at INFO; our access lines and request ids already tell the story.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
