@@ -66,6 +66,11 @@ class PreconditionFailed(AppError):
     code = "precondition_failed"
 
 
+class PreconditionRequired(AppError):
+    status_code = 428
+    code = "precondition_required"
+
+
 class PayloadTooLarge(AppError):
     status_code = 413
     code = "payload_too_large"

@@ -80,3 +80,10 @@ def schema_check(folder: Path, database: Database) -> ReadinessCheck:
             raise RuntimeError(f"schema at {current}, code expects {expected}: run the migrations")
 
     return check
+
+
+def autogenerate(folder: Path, url: str, message: str, revision_id: str) -> None:
+    """Write a new revision from the difference between the models and the database at `url`."""
+    command.revision(
+        _config(folder, url), message=message, autogenerate=True, rev_id=revision_id
+    )

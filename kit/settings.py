@@ -33,6 +33,8 @@ class PlatformSettings(BaseSettings):
     environment: Environment = Environment.development
     var_dir: Path = PROJECT_ROOT / "var"
     log_level: str = "INFO"
+    # The address people and LMSs know the platform by; xAPI activity and account IRIs use it.
+    public_url: str = "http://localhost:8000"
 
     # Production: an OIDC provider's tokens, checked against its JWKS.
     auth_issuer: str | None = None

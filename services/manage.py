@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 from kit.auth import Role, dev_secret, issue_dev_token
-from kit.migrations import upgrade
+from kit.migrations import autogenerate, upgrade
 from kit.settings import DatabaseServiceSettings, PlatformSettings
 from services.analytics.settings import AnalyticsSettings
 from services.ideas.settings import IdeasSettings
@@ -34,6 +35,15 @@ def migrate(names: list[str]) -> None:
         url = SERVICES[name]().resolved_database_url(name)
         upgrade(SERVICES_DIR / name / "migrations", url)
         print(f"{name}: migrated to head")
+
+
+def revision(service: str, revision_id: str, message: str) -> None:
+    """Diff the models against a scratch database migrated to head, never a real one."""
+    with tempfile.TemporaryDirectory() as scratch:
+        url = f"sqlite+aiosqlite:///{scratch}/scratch.db"
+        folder = SERVICES_DIR / service / "migrations"
+        upgrade(folder, url)
+        autogenerate(folder, url, message, revision_id)
 
 
 def demo() -> None:
@@ -80,6 +90,10 @@ def main(argv: list[str] | None = None) -> None:
     )
     migrate_cmd.add_argument("services", nargs="*", help=f"any of {', '.join(SERVICES)}")
     commands.add_parser("demo", help="load the demo content once")
+    revision_cmd = commands.add_parser("revision", help="autogenerate a migration (developers)")
+    revision_cmd.add_argument("service", choices=list(SERVICES))
+    revision_cmd.add_argument("--id", required=True, help="revision id, e.g. 0002")
+    revision_cmd.add_argument("-m", "--message", required=True)
     token_cmd = commands.add_parser("token", help="print a development bearer token")
     token_cmd.add_argument("--sub", required=True)
     token_cmd.add_argument("--roles", default="worker")
@@ -89,6 +103,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.command == "migrate":
         migrate(args.services)
+    elif args.command == "revision":
+        revision(args.service, args.id, args.message)
     elif args.command == "demo":
         demo()
     elif args.command == "token":

@@ -5,6 +5,8 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from kit.app import create_service_app
+from services.ideas.api import admin, router
+from services.ideas.webhooks import dispatcher_running
 from services.ideas.settings import SERVICE, IdeasSettings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -21,6 +23,7 @@ def create_app(settings: IdeasSettings | None = None) -> FastAPI:
         settings=settings,
         database_url=settings.database,
         migrations=MIGRATIONS,
-        routers=[],
+        routers=[router, admin],
         description=DESCRIPTION,
+        extra_lifespan=dispatcher_running if settings.webhook_dispatcher_enabled else None,
     )

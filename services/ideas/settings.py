@@ -15,3 +15,15 @@ class IdeasSettings(DatabaseServiceSettings):
     @property
     def database(self) -> str:
         return self.resolved_database_url(SERVICE)
+
+    # Webhooks may not target loopback, private or link-local addresses (SSRF) unless allowed.
+    webhooks_allow_private_targets: bool = False
+    webhook_max_attempts: int = 8
+    webhook_poll_seconds: float = 1.0
+    webhook_timeout_seconds: float = 5.0
+    comment_edit_window_minutes: int = 15
+    # Semantic duplicate search borrows the reflection service's embeddings when it answers.
+    reflection_url: str = "http://127.0.0.1:8002"
+    embedding_timeout_seconds: float = 2.0
+    # Tests and one-off commands switch the background sender off and drive it by hand.
+    webhook_dispatcher_enabled: bool = True

@@ -2,6 +2,9 @@
 
 from sqlmodel import SQLModel
 
+import kit.outbox
+import services.ideas.models  # noqa: F401 - registers the tables
 from kit.migrations import run_env
 
+assert kit.outbox.OutboxMessage.__tablename__
 run_env(SQLModel.metadata)

@@ -1,0 +1,341 @@
+"""Tables of the ideas service and the shapes its API reads and writes.
+
+Input models forbid unknown fields: a misspelt field is an error, never silently dropped.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, StringConstraints
+from sqlalchemy import JSON, Column, Index, Text
+from sqlmodel import Field, SQLModel
+
+from kit.db import UTCDateTime, utcnow
+from services.ideas.workflow import Status
+
+# ---- tables -------------------------------------------------------------------------------
+
+
+class Team(SQLModel, table=True):
+    __tablename__ = "teams"
+
+    key: str = Field(primary_key=True, max_length=64)
+    name: str = Field(max_length=200)
+    created_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
+
+
+class Idea(SQLModel, table=True):
+    __tablename__ = "ideas"
+    __table_args__ = (
+        Index("ix_ideas_created", "created_at", "id"),
+        Index("ix_ideas_updated", "updated_at", "id"),
+        Index("ix_ideas_support", "support_count", "id"),
+        Index("ix_ideas_team_status", "team", "status"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    title: str = Field(max_length=200)
+    problem: str = Field(sa_column=Column(Text, nullable=False))
+    proposal: str = Field(sa_column=Column(Text, nullable=False))
+    team: str = Field(foreign_key="teams.key", max_length=64)
+    tags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # "|tag-a|tag-b|": lets both SQLite and PostgreSQL filter by tag with one portable LIKE.
+    tag_index: str = Field(default="||", max_length=1000)
+    # Lower-cased, accent-free title + problem + proposal for portable full-text matching.
+    search_text: str = Field(sa_column=Column(Text, nullable=False))
+    author_id: str = Field(max_length=255, index=True)
+    author_name: str = Field(max_length=255)
+    anonymous: bool = False
+    status: str = Field(default=Status.draft.value, max_length=20, index=True)
+    status_reason: str | None = Field(default=None, max_length=1000)
+    created_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
+    updated_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
+    submitted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    version: int = 1
+    support_count: int = 0
+    comment_count: int = 0
+    follower_count: int = 0
+    expected_impact: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    realized_impact: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    reflection_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    document_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+class IdeaTransition(SQLModel, table=True):
+    """Immutable: rows are only ever inserted."""
+
+    __tablename__ = "idea_transitions"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    idea_id: uuid.UUID = Field(foreign_key="ideas.id", index=True)
+    actor_id: str = Field(max_length=255)
+    actor_name: str = Field(max_length=255)
+    from_status: str = Field(max_length=20)
+    to_status: str = Field(max_length=20)
+    reason: str | None = Field(default=None, max_length=1000)
+    at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
+
+
+class Support(SQLModel, table=True):
+    __tablename__ = "idea_supports"
+
+    idea_id: uuid.UUID = Field(foreign_key="ideas.id", primary_key=True)
+    person_id: str = Field(primary_key=True, max_length=255)
+    created_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
+
+
+class Follow(SQLModel, table=True):
+    __tablename__ = "idea_follows"
+
+    idea_id: uuid.UUID = Field(foreign_key="ideas.id", primary_key=True)
+    person_id: str = Field(primary_key=True, max_length=255, index=True)
+    created_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
+
+
+class Comment(SQLModel, table=True):
+    __tablename__ = "idea_comments"
+    __table_args__ = (Index("ix_comments_idea_created", "idea_id", "created_at", "id"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    idea_id: uuid.UUID = Field(foreign_key="ideas.id")
+    parent_id: uuid.UUID | None = Field(default=None, foreign_key="idea_comments.id")
+    author_id: str = Field(max_length=255)
+    author_name: str = Field(max_length=255)
+    body: str | None = Field(default=None, sa_column=Column(Text))
+    created_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
+    edited_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    deleted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Webhook(SQLModel, table=True):
+    __tablename__ = "webhooks"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    url: str = Field(max_length=2000)
+    # The HMAC key: kept readable because signing needs it; shown to the admin once.
+    secret: str = Field(max_length=200)
+    events: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    active: bool = True
+    created_by: str = Field(max_length=255)
+    created_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
+
+
+class WebhookDelivery(SQLModel, table=True):
+    __tablename__ = "webhook_deliveries"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    webhook_id: uuid.UUID = Field(foreign_key="webhooks.id", index=True)
+    event: str = Field(max_length=64)
+    payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    status: str = Field(default="pending", max_length=20, index=True)
+    attempts: int = 0
+    next_attempt_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow, index=True)
+    last_status_code: int | None = None
+    last_error: str | None = Field(default=None, max_length=500)
+    created_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
+    delivered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+# ---- API shapes ---------------------------------------------------------------------------
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+Title = Annotated[str, StringConstraints(min_length=3, max_length=200)]
+LongText = Annotated[str, StringConstraints(min_length=1, max_length=5000)]
+OptionalText = Annotated[str, StringConstraints(max_length=5000)]
+Tag = Annotated[
+    str,
+    BeforeValidator(lambda v: v.strip().lower() if isinstance(v, str) else v),
+    StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$"),
+]
+Reason = Annotated[str, StringConstraints(max_length=1000)]
+# Effect on the work itself, from -2 (much worse) through 0 (none) to +2 (much better).
+Scale = Annotated[int, Field(ge=-2, le=2)]
+
+
+class Impact(Strict):
+    hours_saved_per_week: float | None = Field(default=None, ge=0, le=10_000)
+    cost_eur: float | None = Field(default=None, ge=0, le=1_000_000_000)
+    quality: Scale | None = None
+    safety: Scale | None = None
+    work_pressure: Scale | None = None
+    wellbeing: Scale | None = None
+    notes: Annotated[str, StringConstraints(max_length=2000)] | None = None
+
+
+class IdeaCreate(Strict):
+    title: Title
+    problem: LongText
+    proposal: OptionalText = ""
+    team: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    tags: list[Tag] = Field(default_factory=list, max_length=10)
+    anonymous: bool = False
+    expected_impact: Impact | None = None
+    reflection_ids: list[uuid.UUID] = Field(default_factory=list, max_length=20)
+    document_ids: list[uuid.UUID] = Field(default_factory=list, max_length=20)
+    submit: bool = Field(default=False, description="Submit for review at once instead of a draft.")
+
+
+class IdeaUpdate(Strict):
+    title: Title | None = None
+    problem: LongText | None = None
+    proposal: OptionalText | None = None
+    tags: list[Tag] | None = Field(default=None, max_length=10)
+    expected_impact: Impact | None = None
+    realized_impact: Impact | None = None
+    reflection_ids: list[uuid.UUID] | None = Field(default=None, max_length=20)
+    document_ids: list[uuid.UUID] | None = Field(default=None, max_length=20)
+
+
+class Person(BaseModel):
+    subject: str
+    name: str
+
+
+class IdeaPublic(BaseModel):
+    id: uuid.UUID
+    title: str
+    problem: str
+    proposal: str
+    team: str
+    tags: list[str]
+    anonymous: bool
+    author: Person | None = Field(
+        description="Absent when the idea is anonymous (except to its author)."
+    )
+    is_mine: bool
+    status: Status
+    status_reason: str | None
+    created_at: datetime
+    updated_at: datetime
+    submitted_at: datetime | None
+    version: int
+    support_count: int
+    comment_count: int
+    follower_count: int
+    supported_by_me: bool
+    following: bool
+    expected_impact: Impact | None
+    realized_impact: Impact | None
+    reflection_ids: list[uuid.UUID]
+    document_ids: list[uuid.UUID]
+
+
+class TransitionCreate(Strict):
+    to: Status
+    reason: Reason | None = None
+
+
+class TransitionPublic(BaseModel):
+    from_status: Status
+    to_status: Status
+    reason: str | None
+    at: datetime
+    actor: Person | None = Field(description="Absent when the anonymous author made the move.")
+
+
+class CommentCreate(Strict):
+    body: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+    parent_id: uuid.UUID | None = None
+
+
+class CommentUpdate(Strict):
+    body: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+
+
+class CommentPublic(BaseModel):
+    id: uuid.UUID
+    idea_id: uuid.UUID
+    parent_id: uuid.UUID | None
+    author: Person | None
+    by_idea_author: bool
+    body: str | None
+    deleted: bool
+    created_at: datetime
+    edited_at: datetime | None
+
+
+class TeamPublic(BaseModel):
+    key: str
+    name: str
+
+
+class TeamUpsert(Strict):
+    name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
+class SimilarRequest(Strict):
+    text: Annotated[str, StringConstraints(min_length=3, max_length=5000)]
+    team: str | None = None
+    limit: int = Field(default=5, ge=1, le=20)
+
+
+class SimilarIdea(BaseModel):
+    id: uuid.UUID
+    title: str
+    team: str
+    status: Status
+    support_count: int
+    score: float = Field(description="Fused relevance, higher is more alike.")
+    matched_by: list[Literal["lexical", "semantic"]]
+
+
+class SimilarResult(BaseModel):
+    items: list[SimilarIdea]
+    semantic: bool = Field(description="False when the embeddings service could not be reached.")
+
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page; null at the end."
+    )
+
+
+WEBHOOK_EVENTS = ("idea.created", "idea.transitioned", "idea.supported", "idea.commented")
+WebhookEvent = Literal["idea.created", "idea.transitioned", "idea.supported", "idea.commented"]
+
+
+class WebhookCreate(Strict):
+    url: Annotated[str, StringConstraints(min_length=8, max_length=2000)]
+    events: list[WebhookEvent] = Field(default_factory=lambda: list(WEBHOOK_EVENTS), min_length=1)
+
+
+class WebhookPublic(BaseModel):
+    id: uuid.UUID
+    url: str
+    events: list[str]
+    active: bool
+    created_at: datetime
+    secret: str | None = Field(default=None, description="Shown once, when the webhook is made.")
+
+
+class DeliveryPublic(BaseModel):
+    id: uuid.UUID
+    event: str
+    status: str
+    attempts: int
+    last_status_code: int | None
+    last_error: str | None
+    created_at: datetime
+    delivered_at: datetime | None
+
+
+class IdeaEmbedding(SQLModel, table=True):
+    """A cached dense vector of an idea's text, made by the reflection service's model."""
+
+    __tablename__ = "idea_embeddings"
+
+    idea_id: uuid.UUID = Field(foreign_key="ideas.id", primary_key=True)
+    model: str = Field(max_length=200)
+    text_hash: str = Field(max_length=64)
+    vector: list[float] = Field(sa_column=Column(JSON, nullable=False))

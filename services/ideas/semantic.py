@@ -1,0 +1,138 @@
+"""Duplicate search: lexical always, semantic when the reflection service's embeddings answer.
+
+Idea vectors are cached in `idea_embeddings`, keyed by a hash of the text, and filled lazily
+(a bounded number per request), so the embedding model is asked only about new or changed
+ideas. If the reflection service is down, slow or lacks the endpoint, the answer is lexical
+only and says so (`semantic: false`); the worker is never kept waiting for it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import httpx
+import numpy as np
+from sqlmodel import col, select
+
+from services.ideas.models import Idea, IdeaEmbedding, SimilarIdea, SimilarRequest, SimilarResult
+from services.ideas.service import IdeasService
+from services.ideas.similar import CANDIDATE_CAP, fuse, lexical_rank, query_stems
+from services.ideas.workflow import Status
+
+log = logging.getLogger(__name__)
+
+SEMANTIC_POOL = 2000
+EMBED_PER_REQUEST = 64
+# multilingual-e5 cosine scores crowd between 0.7 and 0.95; below this, texts are about
+# different things (measured on the demo ideas, see docs/ideas.md).
+MIN_COSINE = 0.85
+
+
+class EmbeddingsUnavailable(Exception):
+    pass
+
+
+def _idea_text(idea: Idea) -> str:
+    return f"{idea.title}. {idea.problem} {idea.proposal}".strip()
+
+
+def _hash(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+async def _embed(state: Any, token: str, texts: list[str], kind: str) -> tuple[str, np.ndarray]:
+    settings = state.settings
+    try:
+        response = await state.http.post(
+            f"{settings.reflection_url.rstrip('/')}/v1/embeddings",
+            json={"texts": texts, "kind": kind},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=settings.embedding_timeout_seconds,
+        )
+    except httpx.HTTPError as exc:
+        raise EmbeddingsUnavailable(type(exc).__name__) from exc
+    if response.status_code != 200:
+        raise EmbeddingsUnavailable(f"HTTP {response.status_code}")
+    body = response.json()
+    vectors = np.asarray(body["vectors"], dtype=np.float32)
+    if vectors.shape[0] != len(texts):
+        raise EmbeddingsUnavailable("wrong number of vectors")
+    return str(body["model"]), vectors
+
+
+async def _semantic_rank(
+    service: IdeasService, body: SimilarRequest, state: Any
+) -> list[tuple[Idea, float]]:
+    pool = await service.repo.all_visible(service.me.subject, body.team, SEMANTIC_POOL)
+    if not pool:
+        return []
+    model, query = await _embed(state, service.me.token, [body.text], "query")
+    cached = {
+        row.idea_id: row
+        for row in (
+            await service.session.exec(
+                select(IdeaEmbedding).where(col(IdeaEmbedding.idea_id).in_([i.id for i in pool]))
+            )
+        ).all()
+    }
+    texts = {idea.id: _idea_text(idea) for idea in pool}
+    missing = [
+        idea
+        for idea in pool
+        if (row := cached.get(idea.id)) is None
+        or row.text_hash != _hash(texts[idea.id])
+        or row.model != model
+    ][:EMBED_PER_REQUEST]
+    if missing:
+        _, vectors = await _embed(
+            state, service.me.token, [texts[i.id] for i in missing], "passage"
+        )
+        for idea, vector in zip(missing, vectors, strict=True):
+            row = cached.get(idea.id) or IdeaEmbedding(
+                idea_id=idea.id, model=model, text_hash="", vector=[]
+            )
+            row.model, row.text_hash, row.vector = model, _hash(texts[idea.id]), vector.tolist()
+            service.session.add(row)
+            cached[idea.id] = row
+        await service.session.flush()
+    known = [idea for idea in pool if idea.id in cached and cached[idea.id].model == model]
+    if not known:
+        return []
+    matrix = np.asarray([cached[i.id].vector for i in known], dtype=np.float32)
+    scores = matrix @ query[0]
+    ranked = [
+        (idea, float(score))
+        for idea, score in zip(known, scores, strict=True)
+        if score >= MIN_COSINE
+    ]
+    ranked.sort(key=lambda pair: (-pair[1], str(pair[0].id)))
+    return ranked
+
+
+async def find_similar(service: IdeasService, body: SimilarRequest, state: Any) -> SimilarResult:
+    candidates: Sequence[Idea] = await service.repo.candidates(
+        service.me.subject, query_stems(body.text), body.team, CANDIDATE_CAP
+    )
+    rankings = {"lexical": lexical_rank(body.text, candidates)}
+    semantic = True
+    try:
+        rankings["semantic"] = await _semantic_rank(service, body, state)
+    except EmbeddingsUnavailable as exc:
+        log.info("semantic duplicate search unavailable", extra={"reason": str(exc)})
+        semantic = False
+    items = [
+        SimilarIdea(
+            id=idea.id,
+            title=idea.title,
+            team=idea.team,
+            status=Status(idea.status),
+            support_count=idea.support_count,
+            score=score,
+            matched_by=sorted(sources),  # type: ignore[arg-type]
+        )
+        for idea, score, sources in fuse(rankings, body.limit)
+    ]
+    return SimilarResult(items=items, semantic=semantic)

@@ -1,0 +1,427 @@
+"""The domain rules of ideas: who may do what, in which state, and what it sets in motion."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from kit.auth import Principal, Role
+from kit.db import utcnow
+from kit.errors import AppError, Conflict, Forbidden, NotFound, PreconditionFailed, Unprocessable
+from services.ideas import events
+from services.ideas.models import (
+    Comment,
+    CommentCreate,
+    CommentPublic,
+    Idea,
+    IdeaCreate,
+    IdeaPublic,
+    IdeaTransition,
+    IdeaUpdate,
+    Impact,
+    Person,
+    TransitionPublic,
+)
+from services.ideas.repository import IdeaFilter, IdeasRepository, Sort
+from services.ideas.settings import IdeasSettings
+from services.ideas.text import normalize
+from services.ideas.workflow import (
+    EDITABLE_CONTENT,
+    IMPACT_RECORDABLE,
+    Status,
+    TransitionRefused,
+    check_transition,
+)
+
+CONTENT_FIELDS = ("title", "problem", "proposal", "tags", "expected_impact")
+LINK_FIELDS = ("reflection_ids", "document_ids")
+
+
+class IdeaNotFound(NotFound):
+    code = "idea_not_found"
+
+
+class StaleVersion(PreconditionFailed):
+    code = "stale_version"
+
+
+def search_text(title: str, problem: str, proposal: str) -> str:
+    return normalize(f"{title} {problem} {proposal}")
+
+
+def tag_index(tags: list[str]) -> str:
+    return "|" + "|".join(sorted(set(tags))) + "|"
+
+
+def _impact(value: dict[str, Any] | None) -> Impact | None:
+    return Impact.model_validate(value) if value else None
+
+
+class IdeasService:
+    def __init__(
+        self, session: AsyncSession, principal: Principal, settings: IdeasSettings
+    ) -> None:
+        self.session = session
+        self.me = principal
+        self.settings = settings
+        self.repo = IdeasRepository(session)
+        self.public_url = settings.platform.public_url
+
+    # -- who is who --
+    def is_author(self, idea: Idea) -> bool:
+        return idea.author_id == self.me.subject
+
+    def is_team_coach(self, idea: Idea) -> bool:
+        return self.me.has_role(Role.coach) and idea.team in self.me.teams
+
+    # -- presenting: the one place that decides whether the author is shown --
+    def present(self, idea: Idea, supported: bool, following: bool) -> IdeaPublic:
+        show_author = not idea.anonymous or self.is_author(idea)
+        return IdeaPublic(
+            id=idea.id,
+            title=idea.title,
+            problem=idea.problem,
+            proposal=idea.proposal,
+            team=idea.team,
+            tags=list(idea.tags),
+            anonymous=idea.anonymous,
+            author=Person(subject=idea.author_id, name=idea.author_name) if show_author else None,
+            is_mine=self.is_author(idea),
+            status=Status(idea.status),
+            status_reason=idea.status_reason,
+            created_at=idea.created_at,
+            updated_at=idea.updated_at,
+            submitted_at=idea.submitted_at,
+            version=idea.version,
+            support_count=idea.support_count,
+            comment_count=idea.comment_count,
+            follower_count=idea.follower_count,
+            supported_by_me=supported,
+            following=following,
+            expected_impact=_impact(idea.expected_impact),
+            realized_impact=_impact(idea.realized_impact),
+            reflection_ids=[uuid.UUID(i) for i in idea.reflection_ids],
+            document_ids=[uuid.UUID(i) for i in idea.document_ids],
+        )
+
+    async def present_many(self, ideas: list[Idea]) -> list[IdeaPublic]:
+        supported, followed = await self.repo.marks(self.me.subject, [i.id for i in ideas])
+        return [self.present(i, i.id in supported, i.id in followed) for i in ideas]
+
+    async def present_one(self, idea: Idea) -> IdeaPublic:
+        return (await self.present_many([idea]))[0]
+
+    # -- reading --
+    async def visible(self, idea_id: uuid.UUID) -> Idea:
+        idea = await self.repo.get(idea_id)
+        if idea is None or (idea.status == Status.draft and not self.is_author(idea)):
+            raise IdeaNotFound("no such idea")
+        return idea
+
+    async def list(
+        self, filters: IdeaFilter, sort: Sort, limit: int, cursor: str | None
+    ) -> tuple[list[Idea], str | None]:
+        return await self.repo.list(self.me.subject, filters, sort, limit, cursor)
+
+    # -- capture --
+    async def create(self, data: IdeaCreate) -> Idea:
+        if await self.repo.team(data.team) is None:
+            raise Unprocessable(f"there is no team {data.team!r}", code="unknown_team")
+        now = utcnow()
+        idea = Idea(
+            title=data.title,
+            problem=data.problem,
+            proposal=data.proposal,
+            team=data.team,
+            tags=sorted(set(data.tags)),
+            tag_index=tag_index(data.tags),
+            search_text=search_text(data.title, data.problem, data.proposal),
+            author_id=self.me.subject,
+            author_name=self.me.name,
+            anonymous=data.anonymous,
+            created_at=now,
+            updated_at=now,
+            expected_impact=data.expected_impact.model_dump(exclude_none=True)
+            if data.expected_impact
+            else None,
+            reflection_ids=[str(i) for i in data.reflection_ids],
+            document_ids=[str(i) for i in data.document_ids],
+        )
+        await self.repo.add(idea)
+        await self.repo.add_follow(idea.id, self.me.subject)  # authors hear about their ideas
+        await self._reload(idea)
+        await events.record(
+            self.session,
+            public_url=self.public_url,
+            kind="created",
+            idea=idea,
+            actor=self.me,
+            at=now,
+        )
+        if data.submit:
+            idea = await self.transition(idea.id, Status.submitted, None)
+        return idea
+
+    async def _reload(self, idea: Idea) -> Idea:
+        await self.session.refresh(idea)
+        return idea
+
+    async def update(self, idea_id: uuid.UUID, expected_version: int, data: IdeaUpdate) -> Idea:
+        idea = await self.visible(idea_id)
+        changes = data.model_dump(exclude_unset=True)
+        if not changes:
+            raise Unprocessable("nothing to change", code="empty_update")
+        if idea.version != expected_version:
+            raise self._stale(idea)
+        self._check_may_update(idea, set(changes))
+        values: dict[str, Any] = {"updated_at": utcnow()}
+        for field in ("title", "problem", "proposal"):
+            if field in changes:
+                values[field] = changes[field]
+        if "tags" in changes:
+            values["tags"] = sorted(set(changes["tags"] or []))
+            values["tag_index"] = tag_index(values["tags"])
+        for field in ("expected_impact", "realized_impact"):
+            if field in changes:
+                impact = getattr(data, field)
+                values[field] = impact.model_dump(exclude_none=True) if impact else None
+        for field in LINK_FIELDS:
+            if field in changes:
+                values[field] = [str(i) for i in changes[field] or []]
+        if {"title", "problem", "proposal"} & set(changes):
+            values["search_text"] = search_text(
+                values.get("title", idea.title),
+                values.get("problem", idea.problem),
+                values.get("proposal", idea.proposal),
+            )
+        if not await self.repo.update_if_version(idea_id, expected_version, values):
+            raise self._stale(await self.visible(idea_id))
+        return await self.visible(idea_id)
+
+    def _stale(self, idea: Idea) -> StaleVersion:
+        return StaleVersion(
+            "the idea changed since you read it: reload and try again",
+            details={"current_version": idea.version},
+        )
+
+    def _check_may_update(self, idea: Idea, fields: set[str]) -> None:
+        admin = self.me.is_admin
+        touches_text = bool(fields & (set(CONTENT_FIELDS) | set(LINK_FIELDS)))
+        if touches_text and not (self.is_author(idea) or admin):
+            raise Forbidden("only the author may change what the idea says", code="not_author")
+        if fields & set(CONTENT_FIELDS) and Status(idea.status) not in EDITABLE_CONTENT:
+            raise Conflict(
+                "the idea is under review: its content can no longer change",
+                code="idea_not_editable",
+            )
+        if fields & set(LINK_FIELDS) and idea.status == Status.withdrawn:
+            raise Conflict("the idea was withdrawn", code="idea_not_editable")
+        if "realized_impact" in fields:
+            if not (self.is_author(idea) or self.is_team_coach(idea) or admin):
+                raise Forbidden(
+                    "only the author or a coach of the team records realised impact",
+                    code="not_allowed_to_record_impact",
+                )
+            if Status(idea.status) not in IMPACT_RECORDABLE:
+                raise Conflict(
+                    "realised impact is recorded once the idea is piloted or implemented",
+                    code="impact_not_recordable",
+                )
+
+    # -- workflow --
+    async def transition(self, idea_id: uuid.UUID, target: Status, reason: str | None) -> Idea:
+        idea = await self.visible(idea_id)
+        current = Status(idea.status)
+        try:
+            check_transition(
+                current,
+                target,
+                is_author=self.is_author(idea),
+                is_team_coach=self.is_team_coach(idea),
+                is_admin=self.me.is_admin,
+                reason=reason,
+            )
+        except TransitionRefused as refused:
+            error: AppError
+            if refused.forbidden:
+                error = Forbidden(refused.message, code=refused.code)
+            elif refused.code == "reason_required":
+                error = Unprocessable(refused.message, code=refused.code)
+            else:
+                error = Conflict(refused.message, code=refused.code)
+            error.details = {"from": current.value, "to": target.value}
+            raise error from None
+        now = utcnow()
+        values: dict[str, Any] = {
+            "status": target.value,
+            "status_reason": reason.strip() if reason else None,
+            "updated_at": now,
+        }
+        if target is Status.submitted:
+            values["submitted_at"] = now
+        if not await self.repo.move(idea_id, current, values):
+            raise Conflict(
+                "someone else moved this idea at the same moment: reload it",
+                code="transition_conflict",
+            )
+        await self.repo.add_transition(
+            IdeaTransition(
+                idea_id=idea_id,
+                actor_id=self.me.subject,
+                actor_name=self.me.name,
+                from_status=current.value,
+                to_status=target.value,
+                reason=values["status_reason"],
+                at=now,
+            )
+        )
+        idea = await self.visible(idea_id)
+        await events.record(
+            self.session,
+            public_url=self.public_url,
+            kind=target.value,
+            idea=idea,
+            actor=self.me,
+            at=now,
+            from_status=current.value,
+        )
+        return idea
+
+    async def history(self, idea_id: uuid.UUID) -> list[TransitionPublic]:
+        idea = await self.visible(idea_id)
+        shown = []
+        for row in await self.repo.transitions(idea_id):
+            hidden = idea.anonymous and row.actor_id == idea.author_id and not self.is_author(idea)
+            shown.append(
+                TransitionPublic(
+                    from_status=Status(row.from_status),
+                    to_status=Status(row.to_status),
+                    reason=row.reason,
+                    at=row.at,
+                    actor=None if hidden else Person(subject=row.actor_id, name=row.actor_name),
+                )
+            )
+        return shown
+
+    # -- support and follow --
+    async def support(self, idea_id: uuid.UUID) -> Idea:
+        idea = await self.visible(idea_id)
+        if self.is_author(idea):
+            raise Conflict("you cannot support your own idea", code="own_idea")
+        if idea.status in (Status.draft, Status.withdrawn):
+            raise Conflict(f"a {idea.status} idea cannot be supported", code="idea_not_open")
+        if await self.repo.add_support(idea_id, self.me.subject):
+            idea = await self.visible(idea_id)
+            await events.record(
+                self.session,
+                public_url=self.public_url,
+                kind="supported",
+                idea=idea,
+                actor=self.me,
+                at=utcnow(),
+            )
+        return await self.visible(idea_id)
+
+    async def unsupport(self, idea_id: uuid.UUID) -> Idea:
+        await self.visible(idea_id)
+        await self.repo.remove_support(idea_id, self.me.subject)
+        return await self.visible(idea_id)
+
+    async def follow(self, idea_id: uuid.UUID, on: bool) -> Idea:
+        await self.visible(idea_id)
+        if on:
+            await self.repo.add_follow(idea_id, self.me.subject)
+        else:
+            await self.repo.remove_follow(idea_id, self.me.subject)
+        return await self.visible(idea_id)
+
+    # -- discussion --
+    def present_comment(self, idea: Idea, comment: Comment) -> CommentPublic:
+        by_author = comment.author_id == idea.author_id
+        hidden = idea.anonymous and by_author and not self.is_author(idea)
+        return CommentPublic(
+            id=comment.id,
+            idea_id=comment.idea_id,
+            parent_id=comment.parent_id,
+            author=None if hidden else Person(subject=comment.author_id, name=comment.author_name),
+            by_idea_author=by_author,
+            body=comment.body,
+            deleted=comment.deleted_at is not None,
+            created_at=comment.created_at,
+            edited_at=comment.edited_at,
+        )
+
+    async def comment(self, idea_id: uuid.UUID, data: CommentCreate) -> tuple[Idea, Comment]:
+        idea = await self.visible(idea_id)
+        if data.parent_id is not None:
+            parent = await self.repo.comment(idea_id, data.parent_id)
+            if parent is None:
+                raise Unprocessable(
+                    "the comment you reply to is not on this idea", code="unknown_parent"
+                )
+            if parent.parent_id is not None:
+                raise Unprocessable(
+                    "replies go one level deep: reply to the first comment", code="reply_depth"
+                )
+        now = utcnow()
+        comment = Comment(
+            idea_id=idea_id,
+            parent_id=data.parent_id,
+            author_id=self.me.subject,
+            author_name=self.me.name,
+            body=data.body,
+            created_at=now,
+        )
+        await self.repo.add_comment(comment)
+        idea = await self.visible(idea_id)
+        await events.record(
+            self.session,
+            public_url=self.public_url,
+            kind="commented",
+            idea=idea,
+            actor=self.me,
+            at=now,
+            comment_id=comment.id,
+        )
+        return idea, comment
+
+    async def _own_comment(self, idea_id: uuid.UUID, comment_id: uuid.UUID) -> tuple[Idea, Comment]:
+        idea = await self.visible(idea_id)
+        comment = await self.repo.comment(idea_id, comment_id)
+        if comment is None:
+            raise NotFound("no such comment", code="comment_not_found")
+        return idea, comment
+
+    async def edit_comment(
+        self, idea_id: uuid.UUID, comment_id: uuid.UUID, body: str
+    ) -> tuple[Idea, Comment]:
+        idea, comment = await self._own_comment(idea_id, comment_id)
+        if comment.author_id != self.me.subject:
+            raise Forbidden("only its author may edit a comment", code="not_comment_author")
+        if comment.deleted_at is not None:
+            raise Conflict("the comment was deleted", code="comment_deleted")
+        window = timedelta(minutes=self.settings.comment_edit_window_minutes)
+        if utcnow() - comment.created_at > window:
+            raise Conflict(
+                f"comments can be edited for {self.settings.comment_edit_window_minutes} minutes",
+                code="edit_window_closed",
+            )
+        comment.body = body
+        comment.edited_at = utcnow()
+        await self.session.flush()
+        return idea, comment
+
+    async def delete_comment(self, idea_id: uuid.UUID, comment_id: uuid.UUID) -> None:
+        idea, comment = await self._own_comment(idea_id, comment_id)
+        allowed = (
+            comment.author_id == self.me.subject or self.is_team_coach(idea) or self.me.is_admin
+        )
+        if not allowed:
+            raise Forbidden(
+                "only its author or a coach of the team may delete a comment",
+                code="not_comment_author",
+            )
+        await self.repo.soft_delete_comment(comment, utcnow())
