@@ -15,13 +15,11 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from sqlalchemy import DateTime, event, text
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.engine import Connection, Dialect, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.sql.dml import Insert
 from sqlalchemy.types import TypeDecorator
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
-
 
 WRITE_OPTION = "werkvloer_write"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -56,16 +54,20 @@ def _sqlite_begin(connection: Connection) -> None:
 
 
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
+    """`hide_parameters`: SQL logs and error messages never carry row values (an anonymous
+    author's id, a reflection's text), whatever the log level."""
     if is_sqlite(url):
         database = make_url(url).database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, echo=echo)
+        engine = create_async_engine(url, echo=echo, hide_parameters=True)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
         return engine
     # pool_pre_ping lets a process survive a database restart without being restarted itself.
-    return create_async_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    return create_async_engine(
+        url, echo=echo, hide_parameters=True, pool_pre_ping=True, pool_size=10, max_overflow=10
+    )
 
 
 class Database:

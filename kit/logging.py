@@ -62,8 +62,11 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     root.setLevel(level.upper())
     # uvicorn's own access log would duplicate ours without the request id.
     logging.getLogger("uvicorn.access").disabled = True
-    # httpx logs every call at INFO; our access lines and request ids already tell the story.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    # Drivers and clients log statements with their values (an anonymous author's id, a
+    # reflection's text) at DEBUG, and httpx every call at INFO; they stay at WARNING whatever
+    # the level, so turning on DEBUG never leaks personal data into the logs.
+    for noisy in ("aiosqlite", "asyncpg", "sqlalchemy", "httpx", "httpcore", "alembic"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True

@@ -84,6 +84,4 @@ def schema_check(folder: Path, database: Database) -> ReadinessCheck:
 
 def autogenerate(folder: Path, url: str, message: str, revision_id: str) -> None:
     """Write a new revision from the difference between the models and the database at `url`."""
-    command.revision(
-        _config(folder, url), message=message, autogenerate=True, rev_id=revision_id
-    )
+    command.revision(_config(folder, url), message=message, autogenerate=True, rev_id=revision_id)

@@ -32,6 +32,8 @@ class OutboxMessage(SQLModel, table=True):
     last_error: str | None = Field(default=None, max_length=500)
 
 
-def enqueue(session: AsyncSession, topic: str, message_id: uuid.UUID, payload: dict[str, Any]) -> None:
+def enqueue(
+    session: AsyncSession, topic: str, message_id: uuid.UUID, payload: dict[str, Any]
+) -> None:
     """Add a message to the caller's transaction; it is sent only if the transaction commits."""
     session.add(OutboxMessage(id=message_id, topic=topic, payload=payload))

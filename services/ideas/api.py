@@ -109,7 +109,7 @@ async def list_ideas(
     filters = IdeaFilter(
         statuses=status, team=team, tag=tag, mine=mine, following=following, query=q, ids=id
     )
-    ideas, next_cursor = await service.list(filters, sort, limit, cursor)
+    ideas, next_cursor = await service.page(filters, sort, limit, cursor)
     return Page[IdeaPublic](items=await service.present_many(ideas), next_cursor=next_cursor)
 
 

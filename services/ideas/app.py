@@ -6,8 +6,8 @@ from fastapi import FastAPI
 
 from kit.app import create_service_app
 from services.ideas.api import admin, router
-from services.ideas.webhooks import dispatcher_running
 from services.ideas.settings import SERVICE, IdeasSettings
+from services.ideas.webhooks import dispatcher_running
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 DESCRIPTION = (

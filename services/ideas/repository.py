@@ -159,7 +159,7 @@ class IdeasRepository:
         )
         return (await self.session.exec(statement)).all()
 
-    async def list(
+    async def page(
         self, viewer: str, filters: IdeaFilter, sort: Sort, limit: int, cursor: str | None
     ) -> tuple[list[Idea], str | None]:
         statement = select(Idea).where(visible_to(viewer))

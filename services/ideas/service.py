@@ -121,10 +121,10 @@ class IdeasService:
             raise IdeaNotFound("no such idea")
         return idea
 
-    async def list(
+    async def page(
         self, filters: IdeaFilter, sort: Sort, limit: int, cursor: str | None
     ) -> tuple[list[Idea], str | None]:
-        return await self.repo.list(self.me.subject, filters, sort, limit, cursor)
+        return await self.repo.page(self.me.subject, filters, sort, limit, cursor)
 
     # -- capture --
     async def create(self, data: IdeaCreate) -> Idea:

