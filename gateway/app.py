@@ -40,7 +40,10 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     @asynccontextmanager
     async def upstreams(app: FastAPI) -> AsyncIterator[None]:
         app.state.upstreams = Upstreams(
-            app.state.http, settings.upstream_urls(), settings.health_timeout_seconds
+            app.state.http,
+            settings.upstream_urls(),
+            settings.health_timeout_seconds,
+            settings.upstream_timeout_seconds,
         )
         yield
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 
@@ -20,11 +21,16 @@ class Upstreams:
     """The three services behind the gateway, by name."""
 
     def __init__(
-        self, http: httpx.AsyncClient, urls: dict[str, str], health_timeout_seconds: float
+        self,
+        http: httpx.AsyncClient,
+        urls: dict[str, str],
+        health_timeout_seconds: float,
+        timeout_seconds: float = 5.0,
     ) -> None:
         self.http = http
         self.urls = {name: url.rstrip("/") for name, url in urls.items()}
         self.health_timeout_seconds = health_timeout_seconds
+        self.timeout_seconds = timeout_seconds
 
     async def health(self, service: str) -> UpstreamHealth:
         started = time.perf_counter()
@@ -41,3 +47,51 @@ class Upstreams:
                 service, False, latency, f"not ready (HTTP {response.status_code})"
             )
         return UpstreamHealth(service, True, latency, None)
+
+
+class UpstreamUnavailable(Exception):
+    """The service could not be reached or failed on its side; names the service only."""
+
+    def __init__(self, service: str) -> None:
+        super().__init__(f"the {service} service is unavailable")
+        self.service = service
+
+
+@dataclass(frozen=True)
+class UpstreamReply:
+    status: int
+    body: Any
+    headers: httpx.Headers
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+
+async def call(
+    upstreams: Upstreams,
+    service: str,
+    method: str,
+    path: str,
+    *,
+    token: str,
+    json: Any = None,
+    params: Any = None,
+    headers: dict[str, str] | None = None,
+) -> UpstreamReply:
+    """One call to a service with the caller's own token: services check it themselves."""
+    try:
+        response = await upstreams.http.request(
+            method,
+            f"{upstreams.urls[service]}{path}",
+            json=json,
+            params=params,
+            headers={"Authorization": f"Bearer {token}", **(headers or {})},
+            timeout=upstreams.timeout_seconds,
+        )
+    except httpx.HTTPError as exc:
+        raise UpstreamUnavailable(service) from exc
+    if response.status_code >= 500:
+        raise UpstreamUnavailable(service)
+    body = response.json() if response.content else None
+    return UpstreamReply(response.status_code, body, response.headers)

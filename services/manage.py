@@ -15,6 +15,7 @@ from kit.auth import Role, dev_secret, issue_dev_token
 from kit.migrations import autogenerate, upgrade
 from kit.settings import DatabaseServiceSettings, PlatformSettings
 from services.analytics.settings import AnalyticsSettings
+from services.ideas import demo as ideas_demo
 from services.ideas.settings import IdeasSettings
 from services.reflection.settings import ReflectionSettings
 
@@ -53,7 +54,7 @@ def demo() -> None:
     if marker.exists():
         print("demo content: already loaded")
         return
-    loaders: list[tuple[str, DemoLoader]] = []
+    loaders: list[tuple[str, DemoLoader]] = [("ideas", ideas_demo.load)]
     for name, load in loaders:
         load()
         print(f"{name}: demo content loaded")

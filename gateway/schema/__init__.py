@@ -9,11 +9,17 @@ from graphql import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import AddValidationRules, SchemaExtension
 
 from gateway.schema.health import HealthQuery
+from gateway.schema.ideas import IdeasMutation, IdeasQuery
 from gateway.schema.identity import IdentityQuery
 
 
 @strawberry.type(description="Everything a front end, intranet widget or LMS plugin can read.")
-class Query(HealthQuery, IdentityQuery):
+class Query(HealthQuery, IdentityQuery, IdeasQuery):
+    pass
+
+
+@strawberry.type(description="Everything a front end, intranet widget or LMS plugin can change.")
+class Mutation(IdeasMutation):
     pass
 
 
@@ -21,4 +27,4 @@ def build_schema(*, production: bool) -> strawberry.Schema:
     extensions: list[Callable[[], SchemaExtension]] = []
     if production:
         extensions.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
-    return strawberry.Schema(query=Query, extensions=extensions)
+    return strawberry.Schema(query=Query, mutation=Mutation, extensions=extensions)

@@ -109,8 +109,10 @@ async def list_ideas(
     filters = IdeaFilter(
         statuses=status, team=team, tag=tag, mine=mine, following=following, query=q, ids=id
     )
-    ideas, next_cursor = await service.page(filters, sort, limit, cursor)
-    return Page[IdeaPublic](items=await service.present_many(ideas), next_cursor=next_cursor)
+    ideas, cursors, next_cursor = await service.page(filters, sort, limit, cursor)
+    return Page[IdeaPublic](
+        items=await service.present_many(ideas), cursors=cursors, next_cursor=next_cursor
+    )
 
 
 @router.get("/ideas/{idea_id}", response_model=IdeaPublic, summary="One idea")

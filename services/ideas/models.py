@@ -296,6 +296,9 @@ T = TypeVar("T")
 
 class Page(BaseModel, Generic[T]):
     items: list[T]
+    cursors: list[str] | None = Field(
+        default=None, description="Per item, a cursor that resumes the list after that item."
+    )
     next_cursor: str | None = Field(
         description="Pass as `cursor` for the next page; null at the end."
     )

@@ -161,7 +161,7 @@ class IdeasRepository:
 
     async def page(
         self, viewer: str, filters: IdeaFilter, sort: Sort, limit: int, cursor: str | None
-    ) -> tuple[list[Idea], str | None]:
+    ) -> tuple[list[Idea], list[str], str | None]:
         statement = select(Idea).where(visible_to(viewer))
         if filters.statuses:
             statement = statement.where(col(Idea.status).in_([s.value for s in filters.statuses]))
@@ -194,8 +194,9 @@ class IdeasRepository:
             )
         statement = statement.order_by(key.desc(), col(Idea.id).desc()).limit(limit + 1)
         rows = list((await self.session.exec(statement)).all())
-        next_cursor = encode_cursor(rows[limit - 1], sort) if len(rows) > limit else None
-        return rows[:limit], next_cursor
+        page = rows[:limit]
+        cursors = [encode_cursor(idea, sort) for idea in page]
+        return page, cursors, cursors[-1] if len(rows) > limit else None
 
     async def candidates(
         self, viewer: str, words: list[str], team: str | None, cap: int

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
 import httpx
 import pytest
 
-from tests.support.platform import running_platform
+from tests.e2e.conftest import mint_with_cli
+from tests.support.platform import Platform
 
 pytestmark = pytest.mark.e2e
 
@@ -22,32 +19,25 @@ def _health(gateway: str) -> dict[str, str]:
     return {h["service"]: h["status"] for h in response.json()["data"]["health"]}
 
 
-def test_platform_comes_up_and_survives_a_service_going_down(tmp_path: Path) -> None:
-    with running_platform(tmp_path) as platform:
-        gateway = platform.urls["gateway"]
-        assert httpx.get(f"{gateway}/healthz").status_code == 200
-        assert _health(gateway) == {"ideas": "UP", "reflection": "UP", "analytics": "UP"}
+def test_platform_comes_up_and_survives_a_service_going_down(platform_processes: Platform) -> None:
+    platform = platform_processes
+    gateway = platform.urls["gateway"]
+    assert httpx.get(f"{gateway}/healthz").status_code == 200
+    assert _health(gateway) == {"ideas": "UP", "reflection": "UP", "analytics": "UP"}
 
-        token = subprocess.run(
-            [sys.executable, "-m", "services.manage", "token", "--sub", "dana", "--roles", "coach"],
-            env=platform.env,
-            cwd=tmp_path,
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout.strip()
-        auth = {"Authorization": f"Bearer {token}", "X-Request-ID": "e2e-trace-42"}
-        me = httpx.post(f"{gateway}/graphql", json={"query": "{ me { subject } }"}, headers=auth)
-        assert me.json()["data"]["me"]["subject"] == "dana"
-        # The same token, minted once, is accepted by every service: they share the dev secret.
-        for service in ("ideas", "reflection", "analytics"):
-            response = httpx.get(f"{platform.urls[service]}/v1/me", headers=auth)
-            assert response.json()["subject"] == "dana"
-        assert '"request_id": "e2e-trace-42"' in platform.log("gateway")
+    token = mint_with_cli(platform, "dana", "coach")
+    auth = {"Authorization": f"Bearer {token}", "X-Request-ID": "e2e-trace-42"}
+    me = httpx.post(f"{gateway}/graphql", json={"query": "{ me { subject } }"}, headers=auth)
+    assert me.json()["data"]["me"]["subject"] == "dana"
+    # The same token, minted once, is accepted by every service: they share the dev secret.
+    for service in ("ideas", "reflection", "analytics"):
+        response = httpx.get(f"{platform.urls[service]}/v1/me", headers=auth)
+        assert response.json()["subject"] == "dana"
+    assert '"request_id": "e2e-trace-42"' in platform.log("gateway")
 
-        platform.stop("analytics")
-        assert _health(gateway) == {"ideas": "UP", "reflection": "UP", "analytics": "DOWN"}
-        assert httpx.get(f"{gateway}/healthz").status_code == 200
+    platform.stop("analytics")
+    assert _health(gateway) == {"ideas": "UP", "reflection": "UP", "analytics": "DOWN"}
+    assert httpx.get(f"{gateway}/healthz").status_code == 200
 
-        platform.start("analytics")
-        assert _health(gateway)["analytics"] == "UP"
+    platform.start("analytics")
+    assert _health(gateway)["analytics"] == "UP"

@@ -1,0 +1,117 @@
+"""Expected failures as data: mutations return a union of their result and these types, so a
+client handles them with a type switch instead of parsing error strings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+
+from gateway.clients import UpstreamReply, UpstreamUnavailable
+
+
+@strawberry.interface(description="An expected failure the user can act on.")
+class UserError:
+    code: str = strawberry.field(description="Stable machine-readable code, e.g. `unknown_team`.")
+    message: str = strawberry.field(description="A human-readable explanation.")
+
+
+@strawberry.type(description="One invalid input field.")
+class FieldError:
+    field: str = strawberry.field(description="Dotted path of the field, e.g. `input.title`.")
+    message: str = strawberry.field(description="What is wrong with it.")
+
+
+@strawberry.type(description="The input was refused; nothing was changed.")
+class ValidationError(UserError):
+    fields: list[FieldError] = strawberry.field(description="Which fields were wrong, when known.")
+
+
+@strawberry.type(description="The object does not exist or is not visible to you.")
+class NotFoundError(UserError):
+    pass
+
+
+@strawberry.type(description="You may not do this (missing role or not your object).")
+class ForbiddenError(UserError):
+    pass
+
+
+@strawberry.type(description="The object's state does not allow this now.")
+class ConflictError(UserError):
+    pass
+
+
+@strawberry.type(description="Someone changed the object since you read it; reload and retry.")
+class StaleVersionError(UserError):
+    current_version: int | None = strawberry.field(description="The version now stored.")
+
+
+@strawberry.type(description="A service behind the gateway could not be reached; try again.")
+class ServiceUnavailableError(UserError):
+    service: str = strawberry.field(description="Which service: ideas, reflection or analytics.")
+
+
+ExpectedError = (
+    ValidationError
+    | NotFoundError
+    | ForbiddenError
+    | ConflictError
+    | StaleVersionError
+    | ServiceUnavailableError
+)
+
+
+def _fields(details: Any) -> list[FieldError]:
+    if not isinstance(details, list):
+        return []
+    found = []
+    for item in details:
+        if isinstance(item, dict) and "location" in item:
+            path = [str(p) for p in item["location"] if p not in ("body", "query", "path")]
+            found.append(FieldError(field=".".join(path), message=str(item.get("message"))))
+    return found
+
+
+def from_reply(reply: UpstreamReply) -> Any:
+    """Turn a service's error body into the matching GraphQL error type."""
+    error = (reply.body or {}).get("error", {}) if isinstance(reply.body, dict) else {}
+    code = str(error.get("code", "error"))
+    message = str(error.get("message", "the request failed"))
+    details = error.get("details")
+    if reply.status == 404:
+        return NotFoundError(code=code, message=message)
+    if reply.status == 403:
+        return ForbiddenError(code=code, message=message)
+    if reply.status == 409:
+        return ConflictError(code=code, message=message)
+    if reply.status in (412, 428):
+        current = details.get("current_version") if isinstance(details, dict) else None
+        return StaleVersionError(code=code, message=message, current_version=current)
+    if reply.status == 401:
+        raise GraphQLError(message, extensions={"code": "UNAUTHENTICATED"})
+    return ValidationError(code=code, message=message, fields=_fields(details))
+
+
+def unavailable(exc: UpstreamUnavailable) -> ServiceUnavailableError:
+    return ServiceUnavailableError(
+        code="service_unavailable", message=str(exc), service=exc.service
+    )
+
+
+def raise_for_query(reply: UpstreamReply) -> None:
+    """Queries have no union: an expected failure becomes a GraphQL error with its code."""
+    if reply.ok:
+        return
+    error = (reply.body or {}).get("error", {}) if isinstance(reply.body, dict) else {}
+    raise GraphQLError(
+        str(error.get("message", "the request failed")),
+        extensions={"code": str(error.get("code", "error")).upper()},
+    )
+
+
+def raise_unavailable(exc: UpstreamUnavailable) -> None:
+    raise GraphQLError(
+        str(exc), extensions={"code": "SERVICE_UNAVAILABLE", "service": exc.service}
+    ) from exc
