@@ -54,5 +54,6 @@ schema: install ## write the published GraphQL schema to gateway/schema.graphql
 	@$(BIN)/python -m gateway.sdl > gateway/schema.graphql
 	@echo "wrote gateway/schema.graphql"
 
-bench: install ## run the benchmarks and rewrite bench/RESULTS.md
+bench: install ## run the benchmarks and rewrite bench/RESULTS.md (installs wrk if missing)
+	@command -v wrk >/dev/null || apt-get install -y -q wrk || (apt-get update -q && apt-get install -y -q wrk)
 	@$(BIN)/python -m bench

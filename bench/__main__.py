@@ -7,13 +7,16 @@ import platform
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import auth_overhead
+from bench import auth_overhead, ideas
 
 RESULTS = Path(__file__).parent / "RESULTS.md"
 
 
 def main() -> None:
-    sections = [("Authentication overhead", asyncio.run(auth_overhead.run()))]
+    sections = [
+        ("Authentication overhead (in process)", asyncio.run(auth_overhead.run())),
+        ("Ideas service over HTTP (`bench/ideas.py`, wrk, 16 connections, 5 s)", ideas.run()),
+    ]
     lines = [
         "# Benchmark results",
         "",

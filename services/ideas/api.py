@@ -39,7 +39,7 @@ router = APIRouter(prefix="/v1", tags=["ideas"])
 TeamKey = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
 
 
-def _service(request: Request, session: SessionDep, principal: PrincipalDep) -> IdeasService:
+async def _service(request: Request, session: SessionDep, principal: PrincipalDep) -> IdeasService:
     return IdeasService(session, principal, request.app.state.settings)
 
 
@@ -109,10 +109,9 @@ async def list_ideas(
     filters = IdeaFilter(
         statuses=status, team=team, tag=tag, mine=mine, following=following, query=q, ids=id
     )
-    ideas, cursors, next_cursor = await service.page(filters, sort, limit, cursor)
-    return Page[IdeaPublic](
-        items=await service.present_many(ideas), cursors=cursors, next_cursor=next_cursor
-    )
+    rows, cursors, next_cursor = await service.page(filters, sort, limit, cursor)
+    items = [service.present(idea, supported, following) for idea, supported, following in rows]
+    return Page[IdeaPublic](items=items, cursors=cursors, next_cursor=next_cursor)
 
 
 @router.get("/ideas/{idea_id}", response_model=IdeaPublic, summary="One idea")

@@ -123,7 +123,7 @@ class IdeasService:
 
     async def page(
         self, filters: IdeaFilter, sort: Sort, limit: int, cursor: str | None
-    ) -> tuple[list[Idea], list[str], str | None]:
+    ) -> tuple[list[tuple[Idea, bool, bool]], list[str], str | None]:
         return await self.repo.page(self.me.subject, filters, sort, limit, cursor)
 
     # -- capture --
