@@ -153,3 +153,24 @@ async def test_each_transition_writes_one_statement_in_the_same_transaction(
         (json.loads(p) if isinstance(p, str) else p)["verb"]["display"]["en-US"] for (p,) in verbs
     ]
     assert names == ["created", "proposed", "reviewed"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"to": "done"},
+        {"to": ""},
+        {},
+        {"to": "accepted", "why": "x"},
+        {"to": "parked", "reason": "x" * 1001},
+    ],
+)
+async def test_bad_transition_requests_change_nothing(
+    ideas: IdeasEnv, body: dict[str, str]
+) -> None:
+    idea = await ideas.create(submit=True)
+    response = await ideas.client.post(
+        f"/v1/ideas/{idea['id']}/transitions", json=body, headers=ideas.as_("carla")
+    )
+    assert (response.status_code, response.json()["error"]["code"]) == (422, "validation_error")
+    assert await ideas.scalar("SELECT count(*) FROM idea_transitions") == 1  # the submit only
