@@ -1,0 +1,1 @@
+"""The chunk index: dense + BM25 sparse vectors per chunk, queried hybrid, filtered inside."""
