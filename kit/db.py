@@ -21,7 +21,7 @@ from sqlalchemy.sql.dml import Insert
 from sqlalchemy.types import TypeDecorator
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-WRITE_OPTION = "werkvloer_write"
+READ_ONLY = "werkvloer_read_only"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -42,15 +42,15 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(connection: Connection) -> None:
-    """Writing transactions take SQLite's write lock up front (BEGIN IMMEDIATE).
+    """Transactions take SQLite's write lock up front (BEGIN IMMEDIATE) unless marked read-only.
 
     A deferred transaction that reads and then writes cannot upgrade its lock when another
-    writer committed in between, and fails at once instead of waiting: concurrent requests would
-    lose writes. Taking the lock first makes them queue behind `busy_timeout`. Read-only
-    requests stay deferred, so WAL readers never wait.
+    writer committed in between, and fails at once instead of waiting: concurrent work would
+    lose writes. Taking the lock first makes writers queue behind `busy_timeout`. Read-only
+    transactions (GET requests, `ReadSessionDep`) stay deferred, so WAL readers never wait.
     """
-    immediate = connection.get_execution_options().get(WRITE_OPTION)
-    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    read_only = connection.get_execution_options().get(READ_ONLY)
+    connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
@@ -86,11 +86,11 @@ class Database:
         await self.engine.dispose()
 
 
-async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
+async def _session(request: Request, read_only: bool) -> AsyncIterator[AsyncSession]:
     database: Database = request.app.state.database
     async with database.sessions() as session:
-        if request.method not in SAFE_METHODS:
-            await session.connection(execution_options={WRITE_OPTION: True})
+        if read_only or request.method in SAFE_METHODS:
+            await session.connection(execution_options={READ_ONLY: True})
         try:
             yield session
             await session.commit()
@@ -99,9 +99,21 @@ async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
             raise
 
 
+async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
+    async for session in _session(request, read_only=False):
+        yield session
+
+
+async def _read_session(request: Request) -> AsyncIterator[AsyncSession]:
+    async for session in _session(request, read_only=True):
+        yield session
+
+
 # scope="function": the commit happens before the response is sent, so a failed commit can
 # never be reported to the client as a success.
 SessionDep = Annotated[AsyncSession, Depends(_request_session, scope="function")]
+# For POST routes that only read (a search): they never take SQLite's write lock.
+ReadSessionDep = Annotated[AsyncSession, Depends(_read_session, scope="function")]
 
 
 class UTCDateTime(TypeDecorator[datetime]):

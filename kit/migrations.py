@@ -8,7 +8,10 @@ API is); from async code call it through `asyncio.to_thread`.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 from alembic import command, context
 from alembic.config import Config
@@ -37,10 +40,24 @@ def downgrade(folder: Path, url: str, revision: str) -> None:
     command.downgrade(_config(folder, url), revision)
 
 
-def _run_sync(connection: Connection, metadata: MetaData) -> None:
+def _owned_by(tables: set[str]) -> Callable[..., bool]:
+    """All services' models share one SQLModel metadata in a process; each database holds only
+    its own service's tables, so autogenerate must look at those alone."""
+
+    def include(obj: Any, name: str | None, kind: str, reflected: bool, compare_to: Any) -> bool:
+        if kind == "table":
+            return name in tables
+        table = getattr(obj, "table", None)
+        return table is None or table.name in tables
+
+    return include
+
+
+def _run_sync(connection: Connection, metadata: MetaData, tables: set[str]) -> None:
     context.configure(
         connection=connection,
         target_metadata=metadata,
+        include_object=_owned_by(tables),
         render_as_batch=is_sqlite(str(connection.engine.url)),
         compare_type=True,
     )
@@ -48,20 +65,26 @@ def _run_sync(connection: Connection, metadata: MetaData) -> None:
         context.run_migrations()
 
 
-async def _run_async(url: str, metadata: MetaData) -> None:
+async def _run_async(url: str, metadata: MetaData, tables: set[str]) -> None:
     engine = create_engine(url)
     try:
         async with engine.connect() as connection:
-            await connection.run_sync(_run_sync, metadata)
+            await connection.run_sync(_run_sync, metadata, tables)
             await connection.commit()
     finally:
         await engine.dispose()
 
 
-def run_env(metadata: MetaData) -> None:
-    """Body of every service's `migrations/env.py`."""
+def run_env(metadata: MetaData, *modules: ModuleType) -> None:
+    """Body of every service's `migrations/env.py`: `modules` hold the service's tables."""
+    tables = {
+        obj.__tablename__
+        for module in modules
+        for obj in vars(module).values()
+        if isinstance(obj, type) and hasattr(obj, "__table__") and hasattr(obj, "__tablename__")
+    }
     url = context.config.attributes["database_url"]
-    asyncio.run(_run_async(url, metadata))
+    asyncio.run(_run_async(url, metadata, tables))
 
 
 def head_revision(folder: Path) -> str | None:

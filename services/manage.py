@@ -17,6 +17,7 @@ from kit.settings import DatabaseServiceSettings, PlatformSettings
 from services.analytics.settings import AnalyticsSettings
 from services.ideas import demo as ideas_demo
 from services.ideas.settings import IdeasSettings
+from services.reflection import demo as reflection_demo
 from services.reflection.settings import ReflectionSettings
 
 SERVICES: dict[str, type[DatabaseServiceSettings]] = {
@@ -54,7 +55,10 @@ def demo() -> None:
     if marker.exists():
         print("demo content: already loaded")
         return
-    loaders: list[tuple[str, DemoLoader]] = [("ideas", ideas_demo.load)]
+    loaders: list[tuple[str, DemoLoader]] = [
+        ("ideas", ideas_demo.load),
+        ("reflection", reflection_demo.load),
+    ]
     for name, load in loaders:
         load()
         print(f"{name}: demo content loaded")

@@ -8,13 +8,14 @@ import strawberry
 from graphql import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import AddValidationRules, SchemaExtension
 
+from gateway.schema.documents import DocumentsQuery
 from gateway.schema.health import HealthQuery
 from gateway.schema.ideas import IdeasMutation, IdeasQuery
 from gateway.schema.identity import IdentityQuery
 
 
 @strawberry.type(description="Everything a front end, intranet widget or LMS plugin can read.")
-class Query(HealthQuery, IdentityQuery, IdeasQuery):
+class Query(HealthQuery, IdentityQuery, IdeasQuery, DocumentsQuery):
     pass
 
 

@@ -3,7 +3,7 @@ client handles them with a type switch instead of parsing error strings."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 
 import strawberry
 from graphql import GraphQLError
@@ -111,7 +111,7 @@ def raise_for_query(reply: UpstreamReply) -> None:
     )
 
 
-def raise_unavailable(exc: UpstreamUnavailable) -> None:
+def raise_unavailable(exc: UpstreamUnavailable) -> NoReturn:
     raise GraphQLError(
         str(exc), extensions={"code": "SERVICE_UNAVAILABLE", "service": exc.service}
     ) from exc

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 
 from kit.auth import PrincipalDep, Role, require_roles
-from kit.db import SessionDep
+from kit.db import ReadSessionDep, SessionDep
 from kit.errors import AppError, NotFound, PreconditionRequired
 from services.ideas.models import (
     CommentCreate,
@@ -44,6 +44,16 @@ async def _service(request: Request, session: SessionDep, principal: PrincipalDe
 
 
 ServiceDep = Annotated[IdeasService, Depends(_service)]
+
+
+async def _read_service(
+    request: Request, session: ReadSessionDep, principal: PrincipalDep
+) -> IdeasService:
+    return IdeasService(session, principal, request.app.state.settings)
+
+
+# For POST routes that only read: they never hold SQLite's write lock.
+ReadServiceDep = Annotated[IdeasService, Depends(_read_service)]
 
 
 def _etag(version: int) -> str:
@@ -244,7 +254,7 @@ async def delete_comment(
     summary="Likely duplicates of a draft, best first",
 )
 async def similar_ideas(
-    body: SimilarRequest, service: ServiceDep, request: Request
+    body: SimilarRequest, service: ReadServiceDep, request: Request
 ) -> SimilarResult:
     return await find_similar(service, body, request.app.state)
 

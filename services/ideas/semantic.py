@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 import numpy as np
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import col, select
 
 from services.ideas.models import Idea, IdeaEmbedding, SimilarIdea, SimilarRequest, SimilarResult
@@ -66,6 +67,18 @@ async def _embed(state: Any, token: str, texts: list[str], kind: str) -> tuple[s
     return str(body["model"]), vectors
 
 
+async def _remember(state: Any, rows: list[IdeaEmbedding]) -> None:
+    """Cache new vectors in a short transaction of its own (the request only reads); a lost
+    race with another request doing the same only costs a recomputation later."""
+    try:
+        async with state.database.sessions() as session:
+            for row in rows:
+                await session.merge(row)
+            await session.commit()
+    except SQLAlchemyError as exc:
+        log.info("idea embeddings not cached", extra={"reason": type(exc).__name__})
+
+
 async def _semantic_rank(
     service: IdeasService, body: SimilarRequest, state: Any
 ) -> list[tuple[Idea, float]]:
@@ -93,14 +106,14 @@ async def _semantic_rank(
         _, vectors = await _embed(
             state, service.me.token, [texts[i.id] for i in missing], "passage"
         )
-        for idea, vector in zip(missing, vectors, strict=True):
-            row = cached.get(idea.id) or IdeaEmbedding(
-                idea_id=idea.id, model=model, text_hash="", vector=[]
+        fresh = [
+            IdeaEmbedding(
+                idea_id=idea.id, model=model, text_hash=_hash(texts[idea.id]), vector=v.tolist()
             )
-            row.model, row.text_hash, row.vector = model, _hash(texts[idea.id]), vector.tolist()
-            service.session.add(row)
-            cached[idea.id] = row
-        await service.session.flush()
+            for idea, v in zip(missing, vectors, strict=True)
+        ]
+        cached.update({row.idea_id: row for row in fresh})
+        await _remember(state, fresh)
     known = [idea for idea in pool if idea.id in cached and cached[idea.id].model == model]
     if not known:
         return []

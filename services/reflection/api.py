@@ -1,16 +1,187 @@
-"""REST routes of the reflection service."""
+"""REST routes of the reflection service: documents, ingestion jobs, search, embeddings."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, BackgroundTasks, File, Form, Query, Request, Response, UploadFile
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from kit.auth import PrincipalDep
+from kit.auth import PrincipalDep, Role, require_roles
+from kit.db import ReadSessionDep, SessionDep
+from kit.errors import NotFound, PayloadTooLarge
+from services.reflection import documents as docs
 from services.reflection.embeddings import Embedder
+from services.reflection.models import (
+    Document,
+    DocumentPublic,
+    IngestJob,
+    JobPublic,
+    SearchRequest,
+    SearchResult,
+    UploadAccepted,
+)
+from services.reflection.search import search
 
 router = APIRouter(prefix="/v1", tags=["embeddings"])
+documents = APIRouter(prefix="/v1", tags=["documents"])
+READ_CHUNK = 1 << 20
+
+
+async def _read_limited(request: Request, upload: UploadFile) -> bytes:
+    """The whole upload, or 413 as soon as it passes the limit (never read to the end)."""
+    limit = int(request.app.state.settings.max_upload_mb * 1024 * 1024)
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit + 64 * 1024:
+        raise PayloadTooLarge(f"uploads are limited to {limit} bytes", details={"limit": limit})
+    data = bytearray()
+    while chunk := await upload.read(READ_CHUNK):
+        data += chunk
+        if len(data) > limit:
+            raise PayloadTooLarge(f"uploads are limited to {limit} bytes", details={"limit": limit})
+    return bytes(data)
+
+
+def _wake(request: Request, tasks: BackgroundTasks) -> None:
+    # Runs after the response, i.e. after the transaction committed.
+    tasks.add_task(request.app.state.ingestor.wake.set)
+
+
+Title = Annotated[str, Form(min_length=1, max_length=300)]
+OptionalField = Annotated[str | None, Form(max_length=200)]
+
+
+@documents.post(
+    "/documents",
+    status_code=202,
+    response_model=UploadAccepted,
+    dependencies=[require_roles(Role.admin)],
+    summary="Upload a process document (admins); it becomes searchable when its job completes",
+    responses={413: {"description": "too large"}, 415: {"description": "unsupported type"}},
+)
+async def upload_document(
+    request: Request,
+    session: SessionDep,
+    principal: PrincipalDep,
+    tasks: BackgroundTasks,
+    file: Annotated[UploadFile, File(description="Markdown, plain text, HTML or PDF")],
+    title: Title,
+    process: OptionalField = None,
+    owner: OptionalField = None,
+    language: Annotated[str | None, Form(description="nl or en; detected when left out")] = None,
+    version: Annotated[str | None, Form(max_length=50)] = None,
+    teams: Annotated[
+        str | None, Form(description="`*` (default) or team keys, comma-separated")
+    ] = None,
+) -> UploadAccepted:
+    data = await _read_limited(request, file)
+    visible_to = docs.parse_teams(teams)
+    kind, sections = await docs.read_sections(data, file.filename or "upload", file.content_type)
+    document = Document(
+        title=title.strip(),
+        process=process,
+        owner=owner,
+        language=docs.choose_language(language, sections),
+        teams=visible_to,
+        created_by=principal.subject,
+    )
+    session.add(document)
+    await session.flush()
+    job = await docs.add_version(
+        session, principal, document, data, file.filename or "upload", kind, sections, version
+    )
+    _wake(request, tasks)
+    return UploadAccepted(document=docs.public(document), job=docs.job_public(job))
+
+
+@documents.post(
+    "/documents/{document_id}/versions",
+    status_code=202,
+    response_model=UploadAccepted,
+    dependencies=[require_roles(Role.admin)],
+    summary="Upload a new version; it replaces the live one atomically once ingested",
+)
+async def upload_version(
+    document_id: uuid.UUID,
+    request: Request,
+    session: SessionDep,
+    principal: PrincipalDep,
+    tasks: BackgroundTasks,
+    file: Annotated[UploadFile, File()],
+    version: Annotated[str | None, Form(max_length=50)] = None,
+) -> UploadAccepted:
+    document = await docs.visible_document(session, document_id, principal)
+    data = await _read_limited(request, file)
+    kind, sections = await docs.read_sections(data, file.filename or "upload", file.content_type)
+    job = await docs.add_version(
+        session, principal, document, data, file.filename or "upload", kind, sections, version
+    )
+    _wake(request, tasks)
+    return UploadAccepted(document=docs.public(document), job=docs.job_public(job))
+
+
+class DocumentPage(BaseModel):
+    items: list[DocumentPublic]
+    next_cursor: str | None
+
+
+@documents.get("/documents", response_model=DocumentPage, summary="Documents you may read")
+async def list_documents(
+    session: SessionDep,
+    principal: PrincipalDep,
+    process: Annotated[str | None, Query(max_length=100)] = None,
+    id: Annotated[list[uuid.UUID], Query(max_length=100)] = [],  # noqa: B006 - FastAPI copies it
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: uuid.UUID | None = None,
+) -> DocumentPage:
+    found, next_cursor = await docs.list_documents(session, principal, process, id, limit, cursor)
+    return DocumentPage(items=[docs.public(d) for d in found], next_cursor=next_cursor)
+
+
+@documents.get("/documents/{document_id}", response_model=DocumentPublic, summary="One document")
+async def get_document(
+    document_id: uuid.UUID, session: SessionDep, principal: PrincipalDep
+) -> DocumentPublic:
+    return docs.public(await docs.visible_document(session, document_id, principal))
+
+
+@documents.delete(
+    "/documents/{document_id}",
+    status_code=204,
+    dependencies=[require_roles(Role.admin)],
+    summary="Delete a document and every chunk of every version",
+)
+async def delete_document(
+    document_id: uuid.UUID, request: Request, session: SessionDep, principal: PrincipalDep
+) -> Response:
+    document = await docs.visible_document(session, document_id, principal)
+    await request.app.state.index.delete_document(str(document.id))
+    await docs.delete_rows(session, document)
+    return Response(status_code=204)
+
+
+@documents.get(
+    "/jobs/{job_id}",
+    response_model=JobPublic,
+    dependencies=[require_roles(Role.admin)],
+    summary="Progress of an ingestion job",
+)
+async def get_job(job_id: uuid.UUID, session: SessionDep) -> JobPublic:
+    job = await session.get(IngestJob, job_id)
+    if job is None:
+        raise NotFound("no such job", code="job_not_found")
+    return docs.job_public(job)
+
+
+@documents.post("/search", response_model=SearchResult, summary="Hybrid search with citations")
+async def search_documents(
+    body: SearchRequest, request: Request, session: ReadSessionDep, principal: PrincipalDep
+) -> SearchResult:
+    state = request.app.state
+    hits = await search(session, state.index, state.embedder, principal, body)
+    return SearchResult(hits=hits)
+
 
 EmbeddingText = Annotated[str, StringConstraints(min_length=1, max_length=8000)]
 

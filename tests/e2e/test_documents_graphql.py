@@ -1,0 +1,91 @@
+"""Documents end to end: upload over REST, ingestion by the running service's own worker, search
+through the gateway — permission-aware — over real HTTP."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+import pytest
+
+from tests.e2e.conftest import mint
+from tests.support.platform import Platform
+
+pytestmark = pytest.mark.e2e
+
+PROCEDURE = """# Storingsprocedure inpaklijn
+
+## Noodstop
+
+Bij gevaar voor mensen druk je direct op de rode noodstop en waarschuw je de ploegleider.
+"""
+SECRET = """# Reorganisatie magazijn
+
+Het magazijn van Tilburg gaat in juni dicht; de medewerkers krijgen een plek in Breda.
+"""
+
+SEARCH = """query($q: String!) { search(query: $q, k: 5) {
+  citationId documentId documentTitle section snippet } }"""
+
+
+def _upload(platform: Platform, admin: dict[str, str], title: str, body: str, teams: str) -> str:
+    response = httpx.post(
+        f"{platform.urls['reflection']}/v1/documents",
+        files={"file": ("doc.md", body.encode(), "text/markdown")},
+        data={"title": title, "teams": teams},
+        headers=admin,
+        timeout=30,
+    )
+    assert response.status_code == 202, response.text
+    job = response.json()["job"]["id"]
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        status = httpx.get(f"{platform.urls['reflection']}/v1/jobs/{job}", headers=admin).json()
+        if status["status"] in ("completed", "failed"):
+            assert status["status"] == "completed", status
+            return str(response.json()["document"]["id"])
+        time.sleep(0.2)
+    raise AssertionError("ingestion did not finish")
+
+
+def test_search_through_the_gateway_respects_visibility(platform_processes: Platform) -> None:
+    platform = platform_processes
+    admin = {"Authorization": f"Bearer {mint(platform, 'root', 'admin')}"}
+    public_id = _upload(platform, admin, "Storingsprocedure", PROCEDURE, "*")
+    secret_id = _upload(platform, admin, "Reorganisatie", SECRET, "management")
+    gateway = f"{platform.urls['gateway']}/graphql"
+    worker = {"Authorization": f"Bearer {mint(platform, 'alice', 'worker', 'packaging')}"}
+
+    hits = httpx.post(
+        gateway, json={"query": SEARCH, "variables": {"q": "wat doe ik bij gevaar"}}, headers=worker
+    ).json()
+    top = hits["data"]["search"][0]
+    assert top["documentId"] == public_id and top["section"] == [
+        "Storingsprocedure inpaklijn",
+        "Noodstop",
+    ]
+
+    quote = "Het magazijn van Tilburg gaat in juni dicht"
+    leaked = httpx.post(
+        gateway, json={"query": SEARCH, "variables": {"q": quote}}, headers=worker
+    ).json()
+    assert all(h["documentId"] != secret_id for h in leaked["data"]["search"])
+    missing = httpx.post(
+        gateway,
+        json={
+            "query": "query($id: ID!) { document(id: $id) { title } }",
+            "variables": {"id": secret_id},
+        },
+        headers=worker,
+    ).json()
+    assert missing["data"]["document"] is None
+
+    manager = {"Authorization": f"Bearer {mint(platform, 'mo', 'worker', 'management')}"}
+    found = httpx.post(
+        gateway, json={"query": SEARCH, "variables": {"q": quote}}, headers=manager
+    ).json()
+    assert found["data"]["search"][0]["documentId"] == secret_id
+    listed = httpx.post(
+        gateway, json={"query": "{ documents { edges { node { id title } } } }"}, headers=worker
+    ).json()
+    assert secret_id not in {e["node"]["id"] for e in listed["data"]["documents"]["edges"]}

@@ -1,0 +1,97 @@
+"""Version swaps are atomic for queries; jobs survive restarts or fail clearly."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from kit.db import Database
+from tests.reflection.conftest import FAULT_PROCEDURE, ReflectionEnv
+
+V2 = FAULT_PROCEDURE.replace("vijftien minuten", "tien minuten").replace(
+    "rode noodstop", "rode noodstopknop naast het bedieningspaneel"
+)
+
+
+async def test_queries_during_a_version_swap_see_exactly_one_version(
+    reflection: ReflectionEnv,
+) -> None:
+    first = await reflection.upload(FAULT_PROCEDURE)
+    await reflection.ingest()
+    doc_id = first["document"]["id"]
+    await reflection.new_version(doc_id, V2)
+    worker = reflection.as_("alice")
+    seen: list[set[int]] = []
+    swapping = True
+
+    async def keep_searching() -> None:
+        while swapping:
+            hits = await reflection.search("storing melden noodstop ploegleider", worker, k=10)
+            seen.append({h["version"] for h in hits if h["document_id"] == doc_id})
+            await asyncio.sleep(0)
+
+    searcher = asyncio.create_task(keep_searching())
+    await asyncio.sleep(0.05)
+    await reflection.ingest()  # stages version 2, then swaps
+    await asyncio.sleep(0.05)
+    swapping = False
+    await searcher
+    assert len(seen) >= 3
+    assert all(len(versions) == 1 for versions in seen), seen  # never both, never neither
+    assert seen[0] == {1} and seen[-1] == {2}
+    # The old chunks stay during the grace period, hidden; then they are purged.
+    assert await reflection.chunks(document_ids=[doc_id]) > await reflection.chunks(
+        document_ids=[doc_id], exclude_versions=[f"{doc_id}:1"]
+    )
+
+
+@pytest.mark.parametrize("reflection_overrides", [{"retired_grace_seconds": 0}])
+async def test_retired_versions_are_purged_after_the_grace_period(
+    reflection: ReflectionEnv,
+) -> None:
+    first = await reflection.upload(FAULT_PROCEDURE)
+    await reflection.ingest()
+    doc_id = first["document"]["id"]
+    await reflection.new_version(doc_id, V2)
+    await reflection.ingest()
+    assert await reflection.app.state.ingestor.purge() == 1
+    live_only = await reflection.chunks(document_ids=[doc_id])
+    assert live_only == await reflection.chunks(
+        document_ids=[doc_id], exclude_versions=[f"{doc_id}:1"]
+    )
+
+
+async def _set_job(reflection: ReflectionEnv, job_id: str, **values: Any) -> None:
+    database = Database(reflection.database_url)
+    assignments = ", ".join(f"{k} = :{k}" for k in values)
+    key = job_id.replace("-", "") if "sqlite" in reflection.database_url else job_id
+    async with database.engine.begin() as connection:
+        await connection.execute(
+            text(f"UPDATE ingest_jobs SET {assignments} WHERE id = :id"),  # noqa: S608 - test-made
+            {**values, "id": key},
+        )
+    await database.dispose()
+
+
+async def test_a_job_interrupted_by_a_restart_is_resumed(reflection: ReflectionEnv) -> None:
+    accepted = await reflection.upload(FAULT_PROCEDURE)
+    job_id = accepted["job"]["id"]
+    await _set_job(reflection, job_id, status="running", attempts=1)  # the process died mid-job
+    await reflection.app.state.ingestor.recover()
+    assert (await reflection.job(job_id))["status"] == "queued"
+    await reflection.ingest()
+    assert (await reflection.job(job_id))["status"] == "completed"
+
+
+async def test_a_job_that_keeps_dying_fails_clearly(reflection: ReflectionEnv) -> None:
+    accepted = await reflection.upload(FAULT_PROCEDURE)
+    job_id = accepted["job"]["id"]
+    await _set_job(reflection, job_id, status="running", attempts=3)
+    await reflection.app.state.ingestor.recover()
+    await reflection.ingest()
+    job = await reflection.job(job_id)
+    assert job["status"] == "failed" and "gave up after 3 attempts" in job["error"]
+    assert await reflection.chunks() == 0
