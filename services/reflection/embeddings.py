@@ -9,7 +9,7 @@ one call at a time, and never blocks the event loop.
 from __future__ import annotations
 
 import asyncio
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -52,13 +52,26 @@ class OpenAICompatibleEmbedder:
     """Any OpenAI-compatible embeddings endpoint (TEI, vLLM, Ollama, Azure) through LangChain,
     for operators who move heavy ingestion to a GPU box."""
 
-    def __init__(self, base_url: str, model: str, api_key: str | None, dimensions: int) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        model: str,
+        api_key: str | None,
+        dimensions: int,
+        query_model: str | None = None,
+    ) -> None:
+        self.model = f"{model} @ {base_url}"
+        self.dimensions = dimensions
+        # Role-aware models (e5) are often served as two names, e.g. e5-passage / e5-query.
+        self._passages = self._client(base_url, model, api_key)
+        self._queries = self._client(base_url, query_model or model, api_key)
+
+    @staticmethod
+    def _client(base_url: str, model: str, api_key: str | None) -> Any:
         from langchain_openai import OpenAIEmbeddings
         from pydantic import SecretStr
 
-        self.model = f"{model} @ {base_url}"
-        self.dimensions = dimensions
-        self._client = OpenAIEmbeddings(
+        return OpenAIEmbeddings(
             model=model,
             openai_api_base=base_url,
             openai_api_key=SecretStr(api_key or "not-needed"),
@@ -66,9 +79,9 @@ class OpenAICompatibleEmbedder:
         )
 
     async def embed_queries(self, texts: list[str]) -> np.ndarray:
-        return np.asarray([await self._client.aembed_query(t) for t in texts], dtype=np.float32)
+        return np.asarray(await self._queries.aembed_documents(texts), dtype=np.float32)
 
     async def embed_passages(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimensions), dtype=np.float32)
-        return np.asarray(await self._client.aembed_documents(texts), dtype=np.float32)
+        return np.asarray(await self._passages.aembed_documents(texts), dtype=np.float32)

@@ -25,6 +25,7 @@ class ReflectionSettings(DatabaseServiceSettings):
     # bundled model; the index must then be rebuilt, since vectors of two models don't mix.
     embeddings_url: str | None = None
     embeddings_model: str = "multilingual-e5-small"
+    embeddings_query_model: str | None = None  # when queries use another model name
     embeddings_api_key: str | None = None
     embeddings_dimensions: int = 384
     chunk_size: int = 1200

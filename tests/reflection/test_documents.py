@@ -160,3 +160,23 @@ async def test_delete_removes_every_chunk(reflection: ReflectionEnv) -> None:
     assert (
         await reflection.client.get(f"/v1/documents/{doc_id}", headers=reflection.admin)
     ).status_code == 404
+
+
+async def test_langchain_retriever_applies_the_same_visibility(reflection: ReflectionEnv) -> None:
+    from kit.auth import Principal
+    from services.reflection.retriever import DocumentRetriever
+
+    await reflection.upload(SALARY_NOTE, title="Salary review", teams="hr", filename="salary.md")
+    await reflection.upload(FAULT_PROCEDURE)
+    await reflection.ingest()
+    state = reflection.app.state
+
+    def retriever(teams: str) -> DocumentRetriever:
+        person = Principal("p", "P", frozenset({teams}), frozenset({"worker"}))
+        return DocumentRetriever.build(state.database, state.index, state.embedder, person, k=10)
+
+    outsider = await retriever("packaging").ainvoke("salary scales works council")
+    assert outsider and all(d.metadata["title"] != "Salary review" for d in outsider)
+    insider = await retriever("hr").ainvoke("salary scales works council")
+    assert insider[0].metadata["title"] == "Salary review"
+    assert insider[0].metadata["citation_id"]
