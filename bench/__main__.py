@@ -7,7 +7,7 @@ import platform
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import auth_overhead, ideas
+from bench import auth_overhead, ideas, retrieval_quality, retrieval_speed
 
 RESULTS = Path(__file__).parent / "RESULTS.md"
 
@@ -16,6 +16,8 @@ def main() -> None:
     sections = [
         ("Authentication overhead (in process)", asyncio.run(auth_overhead.run())),
         ("Ideas service over HTTP (`bench/ideas.py`, wrk, 16 connections, 5 s)", ideas.run()),
+        ("Retrieval quality (`bench/retrieval_quality.py`)", retrieval_quality.run()),
+        ("Retrieval speed (`bench/retrieval_speed.py`)", retrieval_speed.run()),
     ]
     lines = [
         "# Benchmark results",

@@ -174,6 +174,17 @@ async def get_job(job_id: uuid.UUID, session: SessionDep) -> JobPublic:
     return docs.job_public(job)
 
 
+@documents.post(
+    "/index/optimize",
+    status_code=204,
+    dependencies=[require_roles(Role.admin)],
+    summary="Build the vector index over new chunks (embedded mode: searches wait meanwhile)",
+)
+async def optimize_index(request: Request) -> Response:
+    await request.app.state.index.optimize()
+    return Response(status_code=204)
+
+
 @documents.post("/search", response_model=SearchResult, summary="Hybrid search with citations")
 async def search_documents(
     body: SearchRequest, request: Request, session: ReadSessionDep, principal: PrincipalDep

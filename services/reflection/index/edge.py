@@ -161,6 +161,12 @@ class EdgeIndex:
             await self._run(self._shard.count, CountRequest(filter=edge_filter(where), exact=True))
         )
 
+    async def optimize(self) -> None:
+        """Build the HNSW index over new segments. Measured with qdrant-edge-py 0.9: 125 s for
+        100k chunks on 2 cores, during which queries wait; so it runs on request (admins, quiet
+        hours), not by itself."""
+        await self._run(self._shard.optimize)
+
     async def ping(self) -> None:
         await self._run(self._shard.info)
 

@@ -144,6 +144,9 @@ class ServerIndex:
         )
         return int(result.count)
 
+    async def optimize(self) -> None:
+        """A Qdrant server optimises its segments in the background by itself."""
+
     async def ping(self) -> None:
         await self._client.get_collection(self._collection)
 
