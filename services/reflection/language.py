@@ -33,3 +33,6 @@ def detect(text: str) -> str | None:
     if dutch == english:
         return None
     return "nl" if dutch > english else "en"
+
+
+FUNCTION_WORDS = _DUTCH | _ENGLISH

@@ -14,6 +14,7 @@ from kit.auth import Principal
 from services.reflection.embeddings import Embedder
 from services.reflection.index.base import Hit, IndexFilter, VectorIndex
 from services.reflection.index.sparse import query_vectors
+from services.reflection.language import FUNCTION_WORDS
 from services.reflection.models import HIDDEN, DocumentVersion, SearchHit, SearchRequest
 
 SNIPPET = 240
@@ -34,12 +35,19 @@ async def hidden_versions(session: AsyncSession) -> list[str]:
     return [f"{document_id}:{number}" for document_id, number in rows.all()]
 
 
+def _marks(word: str, stems: set[str]) -> bool:
+    lowered = word.lower()
+    return len(word) >= 3 and lowered not in FUNCTION_WORDS and lowered[:5] in stems
+
+
 def snippet(text: str, query: str) -> str:
     """The passage around the first matched word, matched words marked **like this**."""
-    stems = {w.lower()[:5] for w in _WORD.findall(query) if len(w) >= 3}
-    matches = [
-        m for m in _WORD.finditer(text) if len(m.group()) >= 3 and m.group().lower()[:5] in stems
-    ]
+    stems = {
+        w.lower()[:5]
+        for w in _WORD.findall(query)
+        if len(w) >= 3 and w.lower() not in FUNCTION_WORDS
+    }
+    matches = [m for m in _WORD.finditer(text) if _marks(m.group(), stems)]
     start = max(0, matches[0].start() - SNIPPET // 3) if matches else 0
     end = min(len(text), start + SNIPPET)
     window = text[start:end]

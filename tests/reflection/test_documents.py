@@ -31,6 +31,7 @@ async def test_upload_answers_202_and_becomes_searchable_when_the_job_completes(
     assert top["document_title"] == "Storingsprocedure inpaklijn" and top["version"] == 1
     assert FAULT_PROCEDURE[top["start"] : top["end"]].strip() == top["text"]
     assert "**gevaar**" in top["snippet"]
+    assert "**bij**" not in top["snippet"] and "**op**" not in top["snippet"]  # function words
     got = await reflection.client.get(f"/v1/documents/{document['id']}", headers=worker)
     assert got.json()["version"] == 1 and got.json()["version_label"] == "3.1"
 
