@@ -40,7 +40,7 @@ def downgrade(folder: Path, url: str, revision: str) -> None:
     command.downgrade(_config(folder, url), revision)
 
 
-def _owned_by(tables: set[str]) -> Callable[..., bool]:
+def owned_by(tables: set[str]) -> Callable[..., bool]:
     """All services' models share one SQLModel metadata in a process; each database holds only
     its own service's tables, so autogenerate must look at those alone."""
 
@@ -57,7 +57,7 @@ def _run_sync(connection: Connection, metadata: MetaData, tables: set[str]) -> N
     context.configure(
         connection=connection,
         target_metadata=metadata,
-        include_object=_owned_by(tables),
+        include_object=owned_by(tables),
         render_as_batch=is_sqlite(str(connection.engine.url)),
         compare_type=True,
     )

@@ -1,0 +1,56 @@
+"""Every table a service's code defines is created, exactly, by its migrations — on both back
+ends. A model change without a migration fails here, not in production."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy.engine import Connection
+from sqlmodel import SQLModel
+
+from kit import outbox
+from kit.db import create_engine
+from kit.migrations import owned_by, upgrade
+from services.ideas import models as ideas_models
+from services.reflection import models as reflection_models
+
+SERVICES = Path(__file__).resolve().parents[2] / "services"
+OWNED: dict[str, tuple[ModuleType, ...]] = {
+    "ideas": (ideas_models, outbox),
+    "reflection": (reflection_models,),
+    "analytics": (),
+}
+
+
+def _tables(modules: tuple[ModuleType, ...]) -> set[str]:
+    return {
+        obj.__tablename__
+        for module in modules
+        for obj in vars(module).values()
+        if isinstance(obj, type) and hasattr(obj, "__table__") and hasattr(obj, "__tablename__")
+    }
+
+
+@pytest.mark.parametrize("service", list(OWNED))
+async def test_migrations_create_what_the_models_describe(service: str, database_url: str) -> None:
+    await asyncio.to_thread(upgrade, SERVICES / service / "migrations", database_url)
+    tables = _tables(OWNED[service])
+
+    def diff(connection: Connection) -> list[object]:
+        context = MigrationContext.configure(
+            connection, opts={"include_object": owned_by(tables), "compare_type": True}
+        )
+        return list(compare_metadata(context, SQLModel.metadata))
+
+    engine = create_engine(database_url)
+    try:
+        async with engine.connect() as connection:
+            differences = await connection.run_sync(diff)
+    finally:
+        await engine.dispose()
+    assert differences == [], f"{service}: models and migrations differ: {differences}"
