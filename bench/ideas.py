@@ -44,7 +44,7 @@ def run() -> list[str]:
         with (
             tempfile.TemporaryDirectory() as folder,
             database(backend, Path(folder)) as url,
-            service("services.ideas", "IDEAS", url) as server,
+            service("services.ideas", "IDEAS", url, {"IDEAS_RELAY_ENABLED": "false"}) as server,
         ):
             secret = dev_secret(Path(server.env["WERKVLOER_VAR_DIR"]))
             admin = {

@@ -13,7 +13,8 @@ from collections.abc import Awaitable, Callable
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-ReadinessCheck = Callable[[], Awaitable[None]]
+# A check raises when the dependency is not usable; it may return details worth showing.
+ReadinessCheck = Callable[[], Awaitable[object]]
 
 CHECK_TIMEOUT_SECONDS = 2.0
 
@@ -21,10 +22,16 @@ CHECK_TIMEOUT_SECONDS = 2.0
 async def _run(check: ReadinessCheck) -> dict[str, object]:
     started = time.perf_counter()
     try:
-        await asyncio.wait_for(check(), CHECK_TIMEOUT_SECONDS)
+        details = await asyncio.wait_for(check(), CHECK_TIMEOUT_SECONDS)
     except Exception as exc:
         return {"status": "down", "error": type(exc).__name__ if not str(exc) else str(exc)[:200]}
-    return {"status": "up", "latency_ms": round((time.perf_counter() - started) * 1000, 2)}
+    outcome: dict[str, object] = {
+        "status": "up",
+        "latency_ms": round((time.perf_counter() - started) * 1000, 2),
+    }
+    if isinstance(details, dict):
+        outcome["details"] = details
+    return outcome
 
 
 def health_router(service: str) -> APIRouter:

@@ -3,8 +3,10 @@
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
 
 from kit.app import create_service_app
+from services.analytics import lrs
 from services.analytics.settings import SERVICE, AnalyticsSettings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -13,11 +15,14 @@ DESCRIPTION = "The xAPI learning record store and privacy-safe learning metrics.
 
 def create_app(settings: AnalyticsSettings | None = None) -> FastAPI:
     settings = settings or AnalyticsSettings()
-    return create_service_app(
+    app = create_service_app(
         service=SERVICE,
         settings=settings,
         database_url=settings.database,
         migrations=MIGRATIONS,
-        routers=[],
+        routers=[lrs.router],
         description=DESCRIPTION,
     )
+    app.add_exception_handler(RequestValidationError, lrs.validation_as_400)
+    app.add_middleware(lrs.XapiVersionMiddleware)
+    return app

@@ -1,11 +1,14 @@
 """The ideas service's FastAPI application."""
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
 
 from kit.app import create_service_app
 from services.ideas.api import admin, router
+from services.ideas.relay import relay_running
 from services.ideas.settings import SERVICE, IdeasSettings
 from services.ideas.webhooks import dispatcher_running
 
@@ -14,6 +17,17 @@ DESCRIPTION = (
     "Improvement ideas about one's own work: "
     "capture, review workflow, support, discussion and realised impact."
 )
+
+
+@asynccontextmanager
+async def background_work(app: FastAPI) -> AsyncIterator[None]:
+    """The outbox relay and the webhook dispatcher, started and stopped with the app."""
+    async with relay_running(app):
+        if app.state.settings.webhook_dispatcher_enabled:
+            async with dispatcher_running(app):
+                yield
+        else:
+            yield
 
 
 def create_app(settings: IdeasSettings | None = None) -> FastAPI:
@@ -25,5 +39,5 @@ def create_app(settings: IdeasSettings | None = None) -> FastAPI:
         migrations=MIGRATIONS,
         routers=[router, admin],
         description=DESCRIPTION,
-        extra_lifespan=dispatcher_running if settings.webhook_dispatcher_enabled else None,
+        extra_lifespan=background_work,
     )

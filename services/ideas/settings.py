@@ -27,3 +27,12 @@ class IdeasSettings(DatabaseServiceSettings):
     embedding_timeout_seconds: float = 2.0
     # Tests and one-off commands switch the background sender off and drive it by hand.
     webhook_dispatcher_enabled: bool = True
+    # The outbox relay delivers xAPI statements to the analytics service's LRS.
+    analytics_url: str = "http://127.0.0.1:8003"
+    relay_enabled: bool = True
+    relay_batch_size: int = 50
+    relay_max_attempts: int = 10
+    relay_poll_seconds: float = 1.0
+    # Production: a bearer token with the lrs-client role from your identity provider.
+    # Development: left empty, a development token is minted with the local secret.
+    lrs_token: str | None = None

@@ -14,7 +14,6 @@ import hmac
 import ipaddress
 import json
 import logging
-import random
 import secrets
 import socket
 import time
@@ -30,6 +29,7 @@ from sqlmodel import col, select
 
 from kit.db import Database, utcnow
 from kit.errors import Unprocessable
+from kit.relay import backoff
 from services.ideas.models import Webhook, WebhookDelivery
 from services.ideas.settings import IdeasSettings
 
@@ -94,12 +94,6 @@ async def check_target(url: str, allow_private: bool) -> None:
                 "the webhook URL points to a loopback, private or link-local address",
                 details={"host": parts.hostname},
             )
-
-
-def backoff(attempts: int) -> timedelta:
-    """Exponential with full jitter: 2s, 4s, 8s ... capped at an hour."""
-    ceiling = min(3600.0, 2.0**attempts)
-    return timedelta(seconds=random.uniform(ceiling / 2, ceiling))  # noqa: S311 - not crypto
 
 
 class WebhookDispatcher:

@@ -104,6 +104,8 @@ def ideas_settings(platform: PlatformSettings, url: str, **overrides: Any) -> Id
         "database_url": url,
         "platform": platform,
         "webhook_dispatcher_enabled": False,
+        "relay_enabled": False,  # tests drive the relay themselves
+        "analytics_url": f"http://127.0.0.1:{free_port()}",
         "reflection_url": f"http://127.0.0.1:{free_port()}",  # nobody listens: lexical only
         **overrides,
     }

@@ -16,6 +16,7 @@ from sqlmodel import SQLModel
 from kit import outbox
 from kit.db import create_engine
 from kit.migrations import owned_by, upgrade
+from services.analytics import models as analytics_models
 from services.ideas import models as ideas_models
 from services.reflection import models as reflection_models
 
@@ -23,7 +24,7 @@ SERVICES = Path(__file__).resolve().parents[2] / "services"
 OWNED: dict[str, tuple[ModuleType, ...]] = {
     "ideas": (ideas_models, outbox),
     "reflection": (reflection_models,),
-    "analytics": (),
+    "analytics": (analytics_models,),
 }
 
 

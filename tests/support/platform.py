@@ -83,6 +83,7 @@ def platform_env(workdir: Path, database_urls: dict[str, str] | None = None) -> 
             "GATEWAY_REFLECTION_URL": f"http://127.0.0.1:{ports['reflection']}",
             "GATEWAY_ANALYTICS_URL": f"http://127.0.0.1:{ports['analytics']}",
             "IDEAS_REFLECTION_URL": f"http://127.0.0.1:{ports['reflection']}",
+            "IDEAS_ANALYTICS_URL": f"http://127.0.0.1:{ports['analytics']}",
         }
     )
     for service, url in (database_urls or {}).items():

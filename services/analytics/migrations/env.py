@@ -3,5 +3,6 @@
 from sqlmodel import SQLModel
 
 from kit.migrations import run_env
+from services.analytics import models
 
-run_env(SQLModel.metadata)
+run_env(SQLModel.metadata, models)

@@ -1,0 +1,79 @@
+"""Runs the kit's outbox relay in the ideas service: statements go to the analytics LRS."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager, suppress
+
+from fastapi import FastAPI
+
+from kit.auth import dev_secret, issue_dev_token
+from kit.relay import OutboxRelay
+from services.ideas.settings import IdeasSettings
+
+log = logging.getLogger(__name__)
+XAPI_VERSION = "1.0.3"
+
+
+def lrs_headers(settings: IdeasSettings) -> Callable[[], dict[str, str]] | None:
+    if settings.lrs_token:
+        token = settings.lrs_token
+        return lambda: {
+            "Authorization": f"Bearer {token}",
+            "X-Experience-API-Version": XAPI_VERSION,
+        }
+    if settings.platform.is_production:
+        return None
+    cached: dict[str, float | str] = {"token": "", "until": 0.0}
+
+    def development() -> dict[str, str]:
+        if float(cached["until"]) - time.time() < 600:
+            secret = dev_secret(settings.platform.var_dir)
+            cached["token"] = issue_dev_token(
+                secret, subject="service:ideas", roles=["lrs-client"], teams=[], ttl_seconds=3600
+            )
+            cached["until"] = time.time() + 3600
+        return {
+            "Authorization": f"Bearer {cached['token']}",
+            "X-Experience-API-Version": XAPI_VERSION,
+        }
+
+    return development
+
+
+def make_relay(app: FastAPI) -> OutboxRelay | None:
+    settings: IdeasSettings = app.state.settings
+    headers = lrs_headers(settings)
+    if headers is None:
+        log.warning("no IDEAS_LRS_TOKEN in production: statements wait in the outbox")
+        return None
+    return OutboxRelay(
+        app.state.database,
+        app.state.http,
+        url=f"{settings.analytics_url.rstrip('/')}/xapi/statements",
+        headers=headers,
+        batch_size=settings.relay_batch_size,
+        max_attempts=settings.relay_max_attempts,
+        poll_seconds=settings.relay_poll_seconds,
+    )
+
+
+@asynccontextmanager
+async def relay_running(app: FastAPI) -> AsyncIterator[None]:
+    relay = make_relay(app)
+    app.state.relay = relay
+    task = None
+    if relay is not None:
+        app.state.readiness_checks["outbox"] = relay.status
+        if app.state.settings.relay_enabled:
+            task = asyncio.create_task(relay.run_forever(), name="outbox-relay")
+    try:
+        yield
+    finally:
+        if task is not None:
+            task.cancel()
+            with suppress(asyncio.CancelledError):
+                await task

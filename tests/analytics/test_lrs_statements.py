@@ -1,0 +1,125 @@
+"""The statements resource the relay relies on: idempotent on id, 409 on changed content,
+400 (not 422) for malformed input, the version header everywhere."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+
+from kit.migrations import upgrade
+from kit.settings import PlatformSettings
+from services.analytics.app import MIGRATIONS, create_app
+from services.analytics.settings import AnalyticsSettings
+from tests.support.apps import app_client, bearer
+
+V = {"X-Experience-API-Version": "1.0.3"}
+
+
+def statement(**overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": str(uuid.uuid4()),
+        "actor": {
+            "objectType": "Agent",
+            "account": {"homePage": "https://werkvloer.example", "name": "alice"},
+        },
+        "verb": {
+            "id": "http://adlnet.gov/expapi/verbs/commented",
+            "display": {"en-US": "commented"},
+        },
+        "object": {"objectType": "Activity", "id": "https://werkvloer.example/ideas/1"},
+        "timestamp": "2026-11-27T10:00:00+00:00",
+    }
+    body.update(overrides)
+    return body
+
+
+@pytest.fixture
+async def lrs(platform: PlatformSettings, database_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    await asyncio.to_thread(upgrade, MIGRATIONS, database_url)
+    app = create_app(AnalyticsSettings(database_url=database_url, platform=platform))
+    async with app_client(app) as client:
+        client.headers.update({**bearer(platform, "lms-1", "lrs-client"), **V})
+        yield client
+
+
+async def test_store_and_read_back_with_stamps(lrs: httpx.AsyncClient) -> None:
+    s = statement()
+    posted = await lrs.post("/xapi/statements", json=s)
+    assert posted.status_code == 200 and posted.json() == [s["id"]]
+    assert posted.headers["X-Experience-API-Version"] == "1.0.3"
+    got = await lrs.get("/xapi/statements", params={"statementId": s["id"]})
+    body = got.json()
+    assert (
+        body["verb"] == s["verb"]
+        and body["stored"]
+        and body["authority"]["account"]["name"] == "lms-1"
+    )
+
+
+async def test_same_id_same_content_is_a_no_op_other_content_is_409(lrs: httpx.AsyncClient) -> None:
+    s = statement()
+    for _ in range(3):
+        assert (await lrs.post("/xapi/statements", json=[s])).status_code == 200
+    changed = {**s, "verb": {"id": "http://adlnet.gov/expapi/verbs/voided"}}
+    conflict = await lrs.post("/xapi/statements", json=changed)
+    assert (conflict.status_code, conflict.json()["error"]["code"]) == (409, "statement_conflict")
+    put = await lrs.put("/xapi/statements", params={"statementId": s["id"]}, json=s)
+    assert put.status_code == 204
+
+
+async def test_a_batch_is_all_or_nothing(lrs: httpx.AsyncClient) -> None:
+    good = statement()
+    bad = statement(actor={"objectType": "Agent", "mbox": "alice@example.org"})
+    refused = await lrs.post("/xapi/statements", json=[good, bad])
+    assert refused.status_code == 400
+    assert (
+        await lrs.get("/xapi/statements", params={"statementId": good["id"]})
+    ).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("mutate", "rule"),
+    [
+        (lambda s: s.pop("actor"), "actor"),
+        (lambda s: s.pop("verb"), "verb"),
+        (lambda s: s.update(id="not-a-uuid"), "id"),
+        (lambda s: s.update(actor={"objectType": "Agent", "mbox": "alice@example.org"}), "mbox"),
+        (lambda s: s.update(actor={"objectType": "Agent"}), "inverse functional identifier"),
+        (lambda s: s.update(timestamp="2026-11-27T10:00:00"), "time zone"),
+        (lambda s: s.update(timestamp="yesterday"), "timestamp"),
+        (lambda s: s.update(surprise=1), "surprise"),
+    ],
+)
+async def test_malformed_statements_are_400_with_the_rule(
+    lrs: httpx.AsyncClient, mutate: Any, rule: str
+) -> None:
+    s = statement()
+    mutate(s)
+    response = await lrs.post("/xapi/statements", json=s)
+    assert response.status_code == 400, response.text
+    assert rule in response.text
+
+
+async def test_version_header_and_auth(lrs: httpx.AsyncClient, platform: PlatformSettings) -> None:
+    missing = await lrs.post(
+        "/xapi/statements", json=statement(), headers={"X-Experience-API-Version": ""}
+    )
+    assert missing.status_code == 400
+    unknown = await lrs.post(
+        "/xapi/statements", json=statement(), headers={"X-Experience-API-Version": "0.9"}
+    )
+    assert (unknown.status_code, unknown.json()["error"]["code"]) == (400, "version_unsupported")
+    worker = await lrs.post(
+        "/xapi/statements", json=statement(), headers=bearer(platform, "bob", "worker")
+    )
+    assert worker.status_code == 403
+    not_json = await lrs.post(
+        "/xapi/statements", content=b"{oops", headers={"Content-Type": "application/json"}
+    )
+    assert not_json.status_code == 400
+    assert (await lrs.get("/xapi/about")).json()["version"][-1] == "2.0.0"
