@@ -25,6 +25,7 @@ class Statement(SQLModel, table=True):
     actor_key: str = Field(max_length=500, index=True)
     verb_id: str = Field(max_length=2000, index=True)
     activity_id: str | None = Field(default=None, max_length=2000, index=True)
+    registration: str | None = Field(default=None, max_length=36, index=True)
     voided: bool = False
     authority: str = Field(max_length=255)
     stored: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)

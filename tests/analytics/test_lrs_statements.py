@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -123,3 +124,67 @@ async def test_version_header_and_auth(lrs: httpx.AsyncClient, platform: Platfor
     )
     assert not_json.status_code == 400
     assert (await lrs.get("/xapi/about")).json()["version"][-1] == "2.0.0"
+
+
+async def test_query_filters_and_more_paging(lrs: httpx.AsyncClient) -> None:
+    bob = {
+        "objectType": "Agent",
+        "account": {"homePage": "https://werkvloer.example", "name": "bob"},
+    }
+    registration = str(uuid.uuid4())
+    mine = [statement(context={"registration": registration}) for _ in range(7)]
+    other = [
+        statement(actor=bob, verb={"id": "http://adlnet.gov/expapi/verbs/completed"})
+        for _ in range(3)
+    ]
+    assert (await lrs.post("/xapi/statements", json=mine + other)).status_code == 200
+
+    page = await lrs.get("/xapi/statements", params={"limit": 3})
+    assert page.headers["X-Experience-API-Consistent-Through"]
+    seen = [s["id"] for s in page.json()["statements"]]
+    more = page.json()["more"]
+    while more:
+        nxt = await lrs.get(more)
+        seen += [s["id"] for s in nxt.json()["statements"]]
+        more = nxt.json()["more"]
+    assert sorted(seen) == sorted(s["id"] for s in mine + other) and len(seen) == 10
+
+    by_agent = await lrs.get("/xapi/statements", params={"agent": json.dumps(bob)})
+    assert {s["id"] for s in by_agent.json()["statements"]} == {s["id"] for s in other}
+    by_verb = await lrs.get(
+        "/xapi/statements", params={"verb": "http://adlnet.gov/expapi/verbs/completed"}
+    )
+    assert len(by_verb.json()["statements"]) == 3
+    by_registration = await lrs.get("/xapi/statements", params={"registration": registration})
+    assert len(by_registration.json()["statements"]) == 7
+    ascending = await lrs.get("/xapi/statements", params={"ascending": "true", "limit": 10})
+    stored = [s["stored"] for s in ascending.json()["statements"]]
+    assert stored == sorted(stored)
+    bad = await lrs.get("/xapi/statements", params={"more": "garbage"})
+    assert bad.status_code == 400
+
+
+async def test_voiding_hides_the_target(lrs: httpx.AsyncClient) -> None:
+    target = statement()
+    await lrs.post("/xapi/statements", json=target)
+    voiding = statement(
+        verb={"id": "http://adlnet.gov/expapi/verbs/voided"},
+        object={"objectType": "StatementRef", "id": target["id"]},
+    )
+    assert (await lrs.post("/xapi/statements", json=voiding)).status_code == 200
+    gone = await lrs.get("/xapi/statements", params={"statementId": target["id"]})
+    assert gone.status_code == 404
+    found = await lrs.get("/xapi/statements", params={"voidedStatementId": target["id"]})
+    assert found.json()["id"] == target["id"]
+    listed = await lrs.get("/xapi/statements")
+    assert target["id"] not in {s["id"] for s in listed.json()["statements"]}
+    void_the_void = statement(
+        verb={"id": "http://adlnet.gov/expapi/verbs/voided"},
+        object={"objectType": "StatementRef", "id": voiding["id"]},
+    )
+    assert (await lrs.post("/xapi/statements", json=void_the_void)).status_code == 400
+    missing = statement(
+        verb={"id": "http://adlnet.gov/expapi/verbs/voided"},
+        object={"objectType": "StatementRef", "id": str(uuid.uuid4())},
+    )
+    assert (await lrs.post("/xapi/statements", json=missing)).status_code == 400

@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-27 05:18:44.939057
+Create Date: 2026-11-27 05:26:31.861668
 """
 
 from collections.abc import Sequence
@@ -29,6 +29,7 @@ def upgrade() -> None:
         sa.Column("actor_key", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
         sa.Column("verb_id", sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=False),
         sa.Column("activity_id", sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=True),
+        sa.Column("registration", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=True),
         sa.Column("voided", sa.Boolean(), nullable=False),
         sa.Column("authority", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
         sa.Column("stored", kit.db.UTCDateTime(timezone=True), nullable=False),
@@ -39,6 +40,9 @@ def upgrade() -> None:
             batch_op.f("ix_statements_activity_id"), ["activity_id"], unique=False
         )
         batch_op.create_index(batch_op.f("ix_statements_actor_key"), ["actor_key"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_statements_registration"), ["registration"], unique=False
+        )
         batch_op.create_index("ix_statements_stored", ["stored", "id"], unique=False)
         batch_op.create_index(batch_op.f("ix_statements_verb_id"), ["verb_id"], unique=False)
 
@@ -50,6 +54,7 @@ def downgrade() -> None:
     with op.batch_alter_table("statements", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_statements_verb_id"))
         batch_op.drop_index("ix_statements_stored")
+        batch_op.drop_index(batch_op.f("ix_statements_registration"))
         batch_op.drop_index(batch_op.f("ix_statements_actor_key"))
         batch_op.drop_index(batch_op.f("ix_statements_activity_id"))
 

@@ -1,0 +1,283 @@
+"""xAPI statements: the rules a statement must meet, how it is stored, voided and found.
+
+Statements are stored by id. The same id with the same content is a no-op (a sender may retry);
+the same id with other content is 409. A batch is all or nothing. A voiding statement hides its
+target from queries and from GET by `statementId`; `voidedStatementId` still finds it.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import uuid
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from sqlalchemy import and_, or_
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from kit.auth import Principal
+from kit.db import utcnow
+from kit.errors import AppError, Conflict
+from services.analytics.models import Statement
+
+VERSION = "1.0.3"
+VOIDED = "http://adlnet.gov/expapi/verbs/voided"
+
+
+class StatementRejected(AppError):
+    status_code = 400
+    code = "invalid_statement"
+
+
+class _Account(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    homePage: str = Field(min_length=1)
+    name: str = Field(min_length=1)
+
+
+class _Actor(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    objectType: str | None = None
+    name: str | None = None
+    mbox: str | None = None
+    mbox_sha1sum: str | None = None
+    openid: str | None = None
+    account: _Account | None = None
+
+    @field_validator("mbox")
+    @classmethod
+    def _mailto(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith("mailto:"):
+            raise ValueError("mbox must be a mailto: IRI")
+        return value
+
+
+class _Verb(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str = Field(min_length=1)
+    display: dict[str, str] | None = None
+
+
+class _Object(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    objectType: str | None = None
+    id: str | None = None
+
+
+class IncomingStatement(BaseModel):
+    """The shape checks of a statement; the rules named in each refusal."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: uuid.UUID | None = None
+    actor: _Actor
+    verb: _Verb
+    object: _Object
+    result: dict[str, Any] | None = None
+    context: dict[str, Any] | None = None
+    timestamp: datetime | None = None
+    attachments: list[dict[str, Any]] | None = None
+    version: str | None = None
+
+    @field_validator("timestamp")
+    @classmethod
+    def _zoned(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("timestamp must carry a time zone (ISO 8601)")
+        return value
+
+
+def actor_key(actor: dict[str, Any]) -> str:
+    account = actor.get("account")
+    if isinstance(account, dict):
+        return f"account:{account.get('homePage')}|{account.get('name')}"
+    for ifi in ("mbox", "mbox_sha1sum", "openid"):
+        if actor.get(ifi):
+            return f"{ifi}:{actor[ifi]}"
+    return "group:" + hashlib.sha256(json.dumps(actor, sort_keys=True).encode()).hexdigest()
+
+
+def fingerprint_of(statement: dict[str, Any]) -> str:
+    comparable = {k: v for k, v in statement.items() if k not in ("stored", "authority", "version")}
+    return hashlib.sha256(json.dumps(comparable, sort_keys=True).encode()).hexdigest()
+
+
+def errors_of(errors: Any) -> list[dict[str, Any]]:
+    return [
+        {
+            "location": [str(p) for p in e.get("loc", ())],
+            "message": e.get("msg"),
+            "type": e.get("type"),
+        }
+        for e in errors
+    ]
+
+
+def check(raw: Any) -> dict[str, Any]:
+    if not isinstance(raw, dict):
+        raise StatementRejected("a statement is a JSON object")
+    try:
+        parsed = IncomingStatement.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise StatementRejected(
+            f"{where}: {first['msg']}", details=errors_of(exc.errors())
+        ) from exc
+    actor = parsed.actor
+    if (
+        actor.objectType in (None, "Agent")
+        and sum(
+            x is not None for x in (actor.mbox, actor.mbox_sha1sum, actor.openid, actor.account)
+        )
+        != 1
+    ):
+        raise StatementRejected("actor: an Agent has exactly one inverse functional identifier")
+    statement = dict(raw)
+    statement["id"] = str(parsed.id or uuid.uuid4())
+    return statement
+
+
+async def store(
+    session: AsyncSession, statements: list[dict[str, Any]], principal: Principal
+) -> list[str]:
+    now = utcnow()
+    ids = [uuid.UUID(s["id"]) for s in statements]
+    if len(set(ids)) != len(ids):
+        raise StatementRejected("a batch may not hold the same statement id twice")
+    existing = {
+        row.id: row
+        for row in (await session.exec(select(Statement).where(col(Statement.id).in_(ids)))).all()
+    }
+    targets = await _void_targets(session, statements, existing)
+    for statement, statement_id in zip(statements, ids, strict=True):
+        fingerprint = fingerprint_of(statement)
+        known = existing.get(statement_id)
+        if known is not None:
+            if known.fingerprint != fingerprint:
+                raise Conflict(
+                    f"statement {statement_id} exists with other content", code="statement_conflict"
+                )
+            continue
+        body = {
+            **statement,
+            "stored": now.isoformat(),
+            "timestamp": statement.get("timestamp") or now.isoformat(),
+            "authority": {
+                "objectType": "Agent",
+                "account": {"homePage": "urn:werkvloer:lrs", "name": principal.subject},
+            },
+            "version": statement.get("version") or VERSION,
+        }
+        target = statement.get("object", {})
+        context = statement.get("context") or {}
+        session.add(
+            Statement(
+                id=statement_id,
+                body=body,
+                fingerprint=fingerprint,
+                actor_key=actor_key(statement["actor"]),
+                verb_id=statement["verb"]["id"],
+                activity_id=target.get("id")
+                if target.get("objectType", "Activity") == "Activity"
+                else None,
+                authority=principal.subject,
+                registration=str(context.get("registration"))
+                if context.get("registration")
+                else None,
+                stored=now,
+            )
+        )
+    for target in targets:
+        target.voided = True
+    await session.flush()
+    return [str(i) for i in ids]
+
+
+async def _void_targets(
+    session: AsyncSession, statements: list[dict[str, Any]], existing: dict[uuid.UUID, Statement]
+) -> list[Statement]:
+    """Voiding statements must point at a stored statement that is not itself a voiding one."""
+    targets = []
+    for statement in statements:
+        if statement["verb"]["id"] != VOIDED or uuid.UUID(statement["id"]) in existing:
+            continue
+        ref = statement.get("object") or {}
+        if ref.get("objectType") != "StatementRef" or not ref.get("id"):
+            raise StatementRejected("object: a voiding statement refers to a StatementRef")
+        try:
+            target_id = uuid.UUID(str(ref["id"]))
+        except ValueError as exc:
+            raise StatementRejected("object.id: a StatementRef id is a UUID") from exc
+        target = await session.get(Statement, target_id)
+        if target is None:
+            raise StatementRejected("object: the statement to void is not stored here")
+        if target.verb_id == VOIDED:
+            raise StatementRejected("object: a voiding statement cannot be voided")
+        targets.append(target)
+    return targets
+
+
+class Query(BaseModel):
+    """GET /xapi/statements filters (xAPI 1.0.3 section 2.1.3)."""
+
+    agent: dict[str, Any] | None = None
+    verb: str | None = None
+    activity: str | None = None
+    registration: uuid.UUID | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    limit: int = Field(default=100, ge=0)
+    ascending: bool = False
+
+
+MAX_PAGE = 100
+
+
+def encode_more(query: Query, last: Statement) -> str:
+    state = {"q": query.model_dump(mode="json"), "after": [last.stored.isoformat(), str(last.id)]}
+    return base64.urlsafe_b64encode(json.dumps(state).encode()).decode().rstrip("=")
+
+
+def decode_more(token: str) -> tuple[Query, tuple[datetime, uuid.UUID]]:
+    try:
+        state = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+        stored, last_id = state["after"]
+        return Query.model_validate(state["q"]), (
+            datetime.fromisoformat(stored),
+            uuid.UUID(last_id),
+        )
+    except (ValueError, KeyError, TypeError, ValidationError) as exc:
+        raise StatementRejected("the more link is not one this LRS handed out") from exc
+
+
+async def find(
+    session: AsyncSession, query: Query, after: tuple[datetime, uuid.UUID] | None
+) -> tuple[list[Statement], bool]:
+    limit = MAX_PAGE if query.limit == 0 else min(query.limit, MAX_PAGE)
+    statement = select(Statement).where(col(Statement.voided).is_(False))
+    if query.agent is not None:
+        statement = statement.where(Statement.actor_key == actor_key(query.agent))
+    if query.verb:
+        statement = statement.where(Statement.verb_id == query.verb)
+    if query.activity:
+        statement = statement.where(Statement.activity_id == query.activity)
+    if query.registration:
+        statement = statement.where(Statement.registration == str(query.registration))
+    if query.since:
+        statement = statement.where(col(Statement.stored) > query.since)
+    if query.until:
+        statement = statement.where(col(Statement.stored) <= query.until)
+    stored, ident = col(Statement.stored), col(Statement.id)
+    if after is not None:
+        at, last = after
+        if query.ascending:
+            statement = statement.where(or_(stored > at, and_(stored == at, ident > last)))
+        else:
+            statement = statement.where(or_(stored < at, and_(stored == at, ident < last)))
+    order = (stored.asc(), ident.asc()) if query.ascending else (stored.desc(), ident.desc())
+    rows = list((await session.exec(statement.order_by(*order).limit(limit + 1))).all())
+    return rows[:limit], len(rows) > limit
