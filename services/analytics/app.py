@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 
 from kit.app import create_service_app
-from services.analytics import lrs
+from services.analytics import clients, lrs
 from services.analytics.settings import SERVICE, AnalyticsSettings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -20,7 +20,7 @@ def create_app(settings: AnalyticsSettings | None = None) -> FastAPI:
         settings=settings,
         database_url=settings.database,
         migrations=MIGRATIONS,
-        routers=[lrs.router],
+        routers=[lrs.router, clients.admin],
         description=DESCRIPTION,
     )
     app.add_exception_handler(RequestValidationError, lrs.validation_as_400)

@@ -12,9 +12,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Header, Query, Response
 
-from kit.auth import Principal, Role, require_roles
 from kit.db import SessionDep, utcnow
 from kit.errors import NotFound
+from services.analytics.clients import LrsPrincipal
 from services.analytics.models import Statement
 from services.analytics.statements import (
     VERSION,
@@ -32,7 +32,6 @@ SUPPORTED_VERSIONS = ("1.0.0", "1.0.1", "1.0.2", "1.0.3", "2.0.0")
 MAX_BATCH = 500
 
 router = APIRouter(prefix="/xapi", tags=["xapi"])
-Writer = require_roles(Role.lrs_client)
 
 
 def _version(header: str | None) -> None:
@@ -52,7 +51,7 @@ VersionHeader = Annotated[str | None, Header(alias="X-Experience-API-Version")]
 @router.post("/statements", summary="Store one statement or a batch (all or nothing)")
 async def post_statements(
     session: SessionDep,
-    principal: Annotated[Principal, Writer],
+    principal: LrsPrincipal,
     version: VersionHeader = None,
     payload: Annotated[Any, Body()] = None,
 ) -> list[str]:
@@ -66,7 +65,7 @@ async def post_statements(
 @router.put("/statements", status_code=204, summary="Store one statement under statementId")
 async def put_statement(
     session: SessionDep,
-    principal: Annotated[Principal, Writer],
+    principal: LrsPrincipal,
     statement_id: Annotated[uuid.UUID, Query(alias="statementId")],
     version: VersionHeader = None,
     payload: Annotated[Any, Body()] = None,
@@ -83,7 +82,7 @@ async def put_statement(
 @router.get("/statements", summary="One statement, or a page of them with a `more` link")
 async def get_statements(
     session: SessionDep,
-    principal: Annotated[Principal, Writer],
+    principal: LrsPrincipal,
     response: Response,
     version: VersionHeader = None,
     statement_id: Annotated[uuid.UUID | None, Query(alias="statementId")] = None,

@@ -29,3 +29,18 @@ class Statement(SQLModel, table=True):
     voided: bool = False
     authority: str = Field(max_length=255)
     stored: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
+
+
+class LrsClient(SQLModel, table=True):
+    """A system that talks xAPI to this LRS (an LMS plugin, an HR system) with HTTP Basic."""
+
+    __tablename__ = "lrs_clients"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    key: str = Field(max_length=64, unique=True, index=True)
+    # scrypt of the secret; the secret itself is shown once, at creation, and never stored.
+    secret_hash: str = Field(max_length=200)
+    name: str = Field(max_length=200)
+    active: bool = True
+    created_by: str = Field(max_length=255)
+    created_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
@@ -19,6 +20,9 @@ XAPI_VERSION = "1.0.3"
 
 
 def lrs_headers(settings: IdeasSettings) -> Callable[[], dict[str, str]] | None:
+    if settings.lrs_key and settings.lrs_secret:
+        pair = base64.b64encode(f"{settings.lrs_key}:{settings.lrs_secret}".encode()).decode()
+        return lambda: {"Authorization": f"Basic {pair}", "X-Experience-API-Version": XAPI_VERSION}
     if settings.lrs_token:
         token = settings.lrs_token
         return lambda: {
@@ -48,7 +52,7 @@ def make_relay(app: FastAPI) -> OutboxRelay | None:
     settings: IdeasSettings = app.state.settings
     headers = lrs_headers(settings)
     if headers is None:
-        log.warning("no IDEAS_LRS_TOKEN in production: statements wait in the outbox")
+        log.warning("no LRS credentials in production: statements wait in the outbox")
         return None
     return OutboxRelay(
         app.state.database,

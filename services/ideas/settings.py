@@ -33,6 +33,8 @@ class IdeasSettings(DatabaseServiceSettings):
     relay_batch_size: int = 50
     relay_max_attempts: int = 10
     relay_poll_seconds: float = 1.0
-    # Production: a bearer token with the lrs-client role from your identity provider.
-    # Development: left empty, a development token is minted with the local secret.
+    # Production: an LRS client key and secret (made by an admin in analytics), or a bearer
+    # token with the lrs-client role. Development: left empty, a development token is minted.
+    lrs_key: str | None = None
+    lrs_secret: str | None = None
     lrs_token: str | None = None

@@ -188,3 +188,47 @@ async def test_voiding_hides_the_target(lrs: httpx.AsyncClient) -> None:
         object={"objectType": "StatementRef", "id": str(uuid.uuid4())},
     )
     assert (await lrs.post("/xapi/statements", json=missing)).status_code == 400
+
+
+async def test_lrs_clients_authenticate_with_basic_and_can_be_revoked(
+    lrs: httpx.AsyncClient, platform: PlatformSettings, database_url: str
+) -> None:
+    admin = bearer(platform, "root", "admin")
+    made = await lrs.post("/v1/lrs-clients", json={"name": "Moodle"}, headers=admin)
+    assert made.status_code == 201
+    key, secret = made.json()["key"], made.json()["secret"]
+    basic = httpx.BasicAuth(key, secret)
+    posted = await lrs.post(
+        "/xapi/statements", json=statement(), headers={"Authorization": ""}, auth=basic
+    )
+    assert posted.status_code == 200, posted.text
+
+    wrong = await lrs.post(
+        "/xapi/statements",
+        json=statement(),
+        headers={"Authorization": ""},
+        auth=httpx.BasicAuth(key, "guess"),
+    )
+    assert wrong.status_code == 401 and wrong.headers["WWW-Authenticate"].startswith("Basic")
+    listed = await lrs.get("/v1/lrs-clients", headers=admin)
+    assert listed.json() == [{"key": key, "name": "Moodle", "active": True, "secret": None}]
+    # The secret is not stored, only its scrypt hash.
+    from sqlalchemy import text
+
+    from kit.db import Database
+
+    database = Database(database_url)
+    async with database.engine.connect() as connection:
+        stored = (await connection.execute(text("SELECT secret_hash FROM lrs_clients"))).scalar()
+    await database.dispose()
+    assert secret not in stored and stored.startswith("scrypt$")
+
+    assert (await lrs.delete(f"/v1/lrs-clients/{key}", headers=admin)).status_code == 204
+    revoked = await lrs.post(
+        "/xapi/statements", json=statement(), headers={"Authorization": ""}, auth=basic
+    )
+    assert revoked.status_code == 401
+    worker = await lrs.post(
+        "/v1/lrs-clients", json={"name": "x"}, headers=bearer(platform, "bob", "worker")
+    )
+    assert worker.status_code == 403

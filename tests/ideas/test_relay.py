@@ -119,3 +119,29 @@ async def test_a_poison_message_is_dead_lettered_and_shown_in_readyz(
     ready = (await ideas.client.get("/readyz")).json()
     assert ready["status"] == "up"
     assert ready["checks"]["outbox"]["details"] == {"pending": 0, "dead_letters": 1}
+
+
+async def test_the_relay_can_use_an_lrs_client_key(
+    ideas: IdeasEnv, start_analytics: Any, analytics_db: str, platform: PlatformSettings
+) -> None:
+    """Production credentials: a key and secret an admin made in analytics, sent as Basic."""
+    import httpx
+
+    from services.ideas.relay import make_relay
+    from tests.support.apps import bearer
+
+    start_analytics()
+    async with httpx.AsyncClient() as client:
+        made = await client.post(
+            f"http://127.0.0.1:{PORT}/v1/lrs-clients",
+            json={"name": "ideas service"},
+            headers=bearer(platform, "root", "admin"),
+        )
+    key, secret = made.json()["key"], made.json()["secret"]
+    settings = ideas.app.state.settings.model_copy(update={"lrs_key": key, "lrs_secret": secret})
+    ideas.app.state.settings = settings
+    relay = make_relay(ideas.app)
+    assert relay is not None
+    await ideas.create()
+    await _drain(relay)
+    assert len(await _stored_ids(analytics_db)) == 1
