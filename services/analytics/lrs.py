@@ -24,6 +24,7 @@ from services.analytics.statements import (
     encode_more,
     errors_of,
     find,
+    ids_only,
     store,
 )
 from services.analytics.statements import Query as StatementQuery
@@ -95,6 +96,9 @@ async def get_statements(
     until: datetime | None = None,
     limit: Annotated[int, Query(ge=0)] = 100,
     ascending: bool = False,
+    related_agents: bool = False,
+    related_activities: bool = False,
+    format: Annotated[str, Query(pattern="^(ids|exact|canonical)$")] = "exact",
     more: Annotated[str | None, Query(max_length=4000)] = None,
 ) -> dict[str, Any]:
     _version(version)
@@ -115,11 +119,13 @@ async def get_statements(
         query = StatementQuery(
             agent=parsed_agent, verb=verb, activity=activity, registration=registration,
             since=since, until=until, limit=limit, ascending=ascending,
+            related_agents=related_agents, related_activities=related_activities,
         )  # fmt: skip
         after = None
     rows, has_more = await find(session, query, after)
     link = f"/xapi/statements?more={encode_more(query, rows[-1])}" if has_more and rows else ""
-    return {"statements": [row.body for row in rows], "more": link}
+    bodies = [ids_only(row.body) if format == "ids" else row.body for row in rows]
+    return {"statements": bodies, "more": link}
 
 
 @router.get("/about", summary="Versions this LRS speaks")

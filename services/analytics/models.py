@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index
+from sqlalchemy import JSON, Column, Index, Text
 from sqlmodel import Field, SQLModel
 
 from kit.db import UTCDateTime, utcnow
@@ -26,6 +26,10 @@ class Statement(SQLModel, table=True):
     verb_id: str = Field(max_length=2000, index=True)
     activity_id: str | None = Field(default=None, max_length=2000, index=True)
     registration: str | None = Field(default=None, max_length=36, index=True)
+    # "|key|key|" lists for the related_agents / related_activities queries, matched with a
+    # portable LIKE on SQLite and PostgreSQL.
+    related_agents: str = Field(default="||", sa_column=Column(Text, nullable=False))
+    related_activities: str = Field(default="||", sa_column=Column(Text, nullable=False))
     voided: bool = False
     authority: str = Field(max_length=255)
     stored: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)

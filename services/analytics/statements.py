@@ -118,6 +118,8 @@ async def store(
                 registration=str(context.get("registration"))
                 if context.get("registration")
                 else None,
+                related_agents=_joined(_agents_in(statement)),
+                related_activities=_joined(_activities_in(statement)),
                 stored=now,
             )
         )
@@ -125,6 +127,54 @@ async def store(
         target.voided = True
     await session.flush()
     return [str(i) for i in ids]
+
+
+def _joined(keys: set[str]) -> str:
+    return "|" + "|".join(sorted(k.replace("|", "") for k in keys)) + "|"
+
+
+def _agents_in(statement: dict[str, Any]) -> set[str]:
+    """Actor, object agent, instructor, team and their members (related_agents)."""
+    found: set[str] = set()
+
+    def add(value: Any) -> None:
+        if isinstance(value, dict) and value.get("objectType", "Agent") in ("Agent", "Group"):
+            if any(k in value for k in ("mbox", "mbox_sha1sum", "openid", "account")):
+                found.add(actor_key(value))
+            for member in value.get("member") or []:
+                add(member)
+
+    add(statement.get("actor"))
+    target = statement.get("object") or {}
+    if target.get("objectType") in ("Agent", "Group"):
+        add(target)
+    if target.get("objectType") == "SubStatement":
+        found |= _agents_in(target)
+    context = statement.get("context") or {}
+    add(context.get("instructor"))
+    add(context.get("team"))
+    return found
+
+
+def _activities_in(statement: dict[str, Any]) -> set[str]:
+    """Object activity and every context activity (related_activities)."""
+    found: set[str] = set()
+    target = statement.get("object") or {}
+    if target.get("objectType", "Activity") == "Activity" and target.get("id"):
+        found.add(str(target["id"]))
+    if target.get("objectType") == "SubStatement":
+        found |= _activities_in(target)
+    activities = (statement.get("context") or {}).get("contextActivities") or {}
+    for entries in activities.values():
+        for entry in entries if isinstance(entries, list) else [entries]:
+            if isinstance(entry, dict) and entry.get("id"):
+                found.add(str(entry["id"]))
+    return found
+
+
+def _like(key: str) -> str:
+    escaped = key.replace("|", "").replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%|{escaped}|%"
 
 
 async def _void_targets(
@@ -162,6 +212,8 @@ class Query(BaseModel):
     until: datetime | None = None
     limit: int = Field(default=100, ge=0)
     ascending: bool = False
+    related_agents: bool = False
+    related_activities: bool = False
 
 
 MAX_PAGE = 100
@@ -190,11 +242,21 @@ async def find(
     limit = MAX_PAGE if query.limit == 0 else min(query.limit, MAX_PAGE)
     statement = select(Statement).where(col(Statement.voided).is_(False))
     if query.agent is not None:
-        statement = statement.where(Statement.actor_key == actor_key(query.agent))
+        key = actor_key(query.agent)
+        if query.related_agents:
+            statement = statement.where(col(Statement.related_agents).like(_like(key), escape="\\"))
+        else:
+            statement = statement.where(Statement.actor_key == key)
     if query.verb:
         statement = statement.where(Statement.verb_id == query.verb)
     if query.activity:
-        statement = statement.where(Statement.activity_id == query.activity)
+        if query.related_activities:
+            pattern = _like(query.activity)
+            statement = statement.where(
+                col(Statement.related_activities).like(pattern, escape="\\")
+            )
+        else:
+            statement = statement.where(Statement.activity_id == query.activity)
     if query.registration:
         statement = statement.where(Statement.registration == str(query.registration))
     if query.since:
@@ -211,3 +273,31 @@ async def find(
     order = (stored.asc(), ident.asc()) if query.ascending else (stored.desc(), ident.desc())
     rows = list((await session.exec(statement.order_by(*order).limit(limit + 1))).all())
     return rows[:limit], len(rows) > limit
+
+
+IFIS = ("mbox", "mbox_sha1sum", "openid", "account")
+
+
+def ids_only(body: dict[str, Any]) -> dict[str, Any]:
+    """`format=ids`: agents, activities and verbs reduced to what identifies them."""
+
+    def reduce(value: Any) -> Any:
+        if isinstance(value, dict):
+            kind = value.get("objectType")
+            if kind in ("Agent", "Group") or any(k in value for k in ("mbox", "account", "openid")):
+                kept = {
+                    k: v
+                    for k, v in value.items()
+                    if k in ("objectType", "mbox", "mbox_sha1sum", "openid", "account")
+                }
+                if "member" in value and not any(
+                    k in kept for k in ("mbox", "mbox_sha1sum", "openid", "account")
+                ):
+                    kept["member"] = [reduce(m) for m in value["member"]]
+                return kept
+            return {k: reduce(v) for k, v in value.items() if k not in ("definition", "display")}
+        if isinstance(value, list):
+            return [reduce(v) for v in value]
+        return value
+
+    return {k: reduce(v) for k, v in body.items()}

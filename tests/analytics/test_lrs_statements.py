@@ -232,3 +232,43 @@ async def test_lrs_clients_authenticate_with_basic_and_can_be_revoked(
         "/v1/lrs-clients", json={"name": "x"}, headers=bearer(platform, "bob", "worker")
     )
     assert worker.status_code == 403
+
+
+async def test_related_agents_and_activities_and_ids_format(lrs: httpx.AsyncClient) -> None:
+    coach = {
+        "objectType": "Agent",
+        "account": {"homePage": "https://werkvloer.example", "name": "carla"},
+    }
+    course = "https://lms.example/courses/safety"
+    taught = statement(
+        context={"instructor": coach, "contextActivities": {"parent": [{"id": course}]}},
+        object={
+            "objectType": "Activity",
+            "id": "https://lms.example/lessons/1",
+            "definition": {"name": {"nl": "Les 1"}},
+        },
+    )
+    unrelated = statement()
+    assert (await lrs.post("/xapi/statements", json=[taught, unrelated])).status_code == 200
+
+    direct = await lrs.get("/xapi/statements", params={"agent": json.dumps(coach)})
+    assert direct.json()["statements"] == []
+    related = await lrs.get(
+        "/xapi/statements", params={"agent": json.dumps(coach), "related_agents": "true"}
+    )
+    assert [s["id"] for s in related.json()["statements"]] == [taught["id"]]
+
+    by_course = await lrs.get("/xapi/statements", params={"activity": course})
+    assert by_course.json()["statements"] == []
+    related_course = await lrs.get(
+        "/xapi/statements", params={"activity": course, "related_activities": "true"}
+    )
+    assert [s["id"] for s in related_course.json()["statements"]] == [taught["id"]]
+
+    ids = await lrs.get(
+        "/xapi/statements",
+        params={"format": "ids", "activity": course, "related_activities": "true"},
+    )
+    only = ids.json()["statements"][0]
+    assert "definition" not in only["object"] and "display" not in only["verb"]
+    assert (await lrs.get("/xapi/statements", params={"format": "pretty"})).status_code == 400

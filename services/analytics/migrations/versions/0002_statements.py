@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-27 05:33:00.913544
+Create Date: 2026-11-27 05:50:15.480957
 """
 
 from collections.abc import Sequence
@@ -44,6 +44,8 @@ def upgrade() -> None:
         sa.Column("verb_id", sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=False),
         sa.Column("activity_id", sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=True),
         sa.Column("registration", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=True),
+        sa.Column("related_agents", sa.Text(), nullable=False),
+        sa.Column("related_activities", sa.Text(), nullable=False),
         sa.Column("voided", sa.Boolean(), nullable=False),
         sa.Column("authority", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
         sa.Column("stored", kit.db.UTCDateTime(timezone=True), nullable=False),
