@@ -160,7 +160,11 @@ def _scale_rows(rows: list[str]) -> None:
 
 def _ingestion_rows(rows: list[str]) -> None:
     text = "\n\n".join((HERE / f).read_text() for f, *_ in DOCUMENTS)
-    big = "\n\n".join(f"# Deel {i}\n\n" + text.replace("#", "##") for i in range(3))
+    # Every copy different in every paragraph, so the embedding cache cannot make it look fast.
+    big = "\n\n".join(
+        f"# Deel {i}\n\n" + text.replace("#", "##").replace("\n\n", f" (deel {i})\n\n")
+        for i in range(3)
+    )
     with (
         tempfile.TemporaryDirectory() as folder,
         database("sqlite", Path(folder)) as url,
@@ -193,7 +197,7 @@ def _ingestion_rows(rows: list[str]) -> None:
         total = done["chunks_total"]
     rows += [
         "", "| ingestion (one document, real embeddings) | value |", "|---|---|",
-        f"| chunks | {total} |",
+        f"| chunks | {total} (re-used from the cache: {done['chunks_reused']}) |",
         f"| wall time upload → live | {elapsed:.1f} s |",
         f"| throughput | {total / elapsed:.2f} chunks/s |",
         f"| `/search` p50 / p95 idle | {idle_p50:.1f} / {idle_p95:.1f} ms |",

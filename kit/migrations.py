@@ -75,14 +75,19 @@ async def _run_async(url: str, metadata: MetaData, tables: set[str]) -> None:
         await engine.dispose()
 
 
-def run_env(metadata: MetaData, *modules: ModuleType) -> None:
-    """Body of every service's `migrations/env.py`: `modules` hold the service's tables."""
-    tables = {
+def tables_of(*modules: ModuleType) -> set[str]:
+    """Names of the tables the model classes in `modules` define."""
+    return {
         obj.__tablename__
         for module in modules
         for obj in vars(module).values()
         if isinstance(obj, type) and hasattr(obj, "__table__") and hasattr(obj, "__tablename__")
     }
+
+
+def run_env(metadata: MetaData, *modules: ModuleType) -> None:
+    """Body of every service's `migrations/env.py`: `modules` hold the service's tables."""
+    tables = tables_of(*modules)
     url = context.config.attributes["database_url"]
     asyncio.run(_run_async(url, metadata, tables))
 

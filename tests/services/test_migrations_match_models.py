@@ -15,7 +15,7 @@ from sqlmodel import SQLModel
 
 from kit import outbox
 from kit.db import create_engine
-from kit.migrations import owned_by, upgrade
+from kit.migrations import owned_by, tables_of, upgrade
 from services.analytics import models as analytics_models
 from services.ideas import models as ideas_models
 from services.reflection import models as reflection_models
@@ -28,19 +28,10 @@ OWNED: dict[str, tuple[ModuleType, ...]] = {
 }
 
 
-def _tables(modules: tuple[ModuleType, ...]) -> set[str]:
-    return {
-        obj.__tablename__
-        for module in modules
-        for obj in vars(module).values()
-        if isinstance(obj, type) and hasattr(obj, "__table__") and hasattr(obj, "__tablename__")
-    }
-
-
 @pytest.mark.parametrize("service", list(OWNED))
 async def test_migrations_create_what_the_models_describe(service: str, database_url: str) -> None:
     await asyncio.to_thread(upgrade, SERVICES / service / "migrations", database_url)
-    tables = _tables(OWNED[service])
+    tables = tables_of(*OWNED[service])
 
     def diff(connection: Connection) -> list[object]:
         context = MigrationContext.configure(

@@ -42,6 +42,25 @@ class IndexFilter:
     languages: Sequence[str] = ()
 
 
+def conditions(
+    where: IndexFilter,
+) -> tuple[list[tuple[str, list[str]]], list[tuple[str, list[str]]]]:
+    """The filter as (must, must_not) lists of "field matches any of these values"; each
+    adapter only translates them into its library's types, so both apply the same rules."""
+    must: list[tuple[str, list[str]]] = []
+    if where.teams is not None:
+        must.append(("teams", [EVERYONE, *where.teams]))
+    for key, values in (
+        ("process", where.processes),
+        ("document_id", where.document_ids),
+        ("language", where.languages),
+    ):
+        if values:
+            must.append((key, list(values)))
+    must_not = [("version_key", list(where.exclude_versions))] if where.exclude_versions else []
+    return must, must_not
+
+
 @dataclass(frozen=True)
 class Hit:
     id: str

@@ -36,7 +36,6 @@ from qdrant_edge import (
 
 from services.reflection.index.base import (
     DENSE,
-    EVERYONE,
     KEYWORD_FIELDS,
     RRF_K,
     SPARSE,
@@ -44,6 +43,7 @@ from services.reflection.index.base import (
     IndexedChunk,
     IndexFilter,
     SparseVec,
+    conditions,
 )
 
 T = TypeVar("T")
@@ -54,22 +54,13 @@ def _any(key: str, values: Sequence[str]) -> FieldCondition:
 
 
 def edge_filter(where: IndexFilter) -> Filter | None:
-    must: list[Any] = []
-    if where.teams is not None:
-        must.append(_any("teams", [EVERYONE, *where.teams]))
-    for key, values in (
-        ("process", where.processes),
-        ("document_id", where.document_ids),
-        ("language", where.languages),
-    ):
-        if values:
-            must.append(_any(key, values))
-    must_not: list[Any] = (
-        [_any("version_key", where.exclude_versions)] if where.exclude_versions else []
-    )
+    must, must_not = conditions(where)
     if not must and not must_not:
         return None
-    return Filter(must=must or None, must_not=must_not or None)
+    return Filter(
+        must=[_any(k, v) for k, v in must] or None,
+        must_not=[_any(k, v) for k, v in must_not] or None,
+    )
 
 
 class EdgeIndex:

@@ -7,13 +7,11 @@ is the client's own Python implementation of the engine (slow, but the same API)
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from qdrant_client import AsyncQdrantClient, models
 
 from services.reflection.index.base import (
     DENSE,
-    EVERYONE,
     KEYWORD_FIELDS,
     RRF_K,
     SPARSE,
@@ -21,6 +19,7 @@ from services.reflection.index.base import (
     IndexedChunk,
     IndexFilter,
     SparseVec,
+    conditions,
 )
 
 
@@ -29,20 +28,13 @@ def _any(key: str, values: Sequence[str]) -> models.FieldCondition:
 
 
 def server_filter(where: IndexFilter) -> models.Filter | None:
-    must: list[Any] = []
-    if where.teams is not None:
-        must.append(_any("teams", [EVERYONE, *where.teams]))
-    for key, values in (
-        ("process", where.processes),
-        ("document_id", where.document_ids),
-        ("language", where.languages),
-    ):
-        if values:
-            must.append(_any(key, values))
-    must_not = [_any("version_key", where.exclude_versions)] if where.exclude_versions else []
+    must, must_not = conditions(where)
     if not must and not must_not:
         return None
-    return models.Filter(must=must or None, must_not=must_not or None)
+    return models.Filter(
+        must=[_any(k, v) for k, v in must] or None,
+        must_not=[_any(k, v) for k, v in must_not] or None,
+    )
 
 
 def _sparse(vector: SparseVec) -> models.SparseVector:
