@@ -93,3 +93,18 @@ class DatabaseServiceSettings(ServiceSettings):
 
     def resolved_database_url(self, service: str) -> str:
         return self.database_url or sqlite_url(self.platform, service)
+
+
+class OutboxRelaySettings(DatabaseServiceSettings):
+    """A service whose outbox is relayed to the analytics service's learning record store."""
+
+    analytics_url: str = "http://127.0.0.1:8003"
+    relay_enabled: bool = True
+    relay_batch_size: int = 50
+    relay_max_attempts: int = 10
+    relay_poll_seconds: float = 1.0
+    # Production: an LRS client key and secret (made by an admin in analytics), or a bearer
+    # token with the lrs-client role. Development: left empty, a development token is minted.
+    lrs_key: str | None = None
+    lrs_secret: str | None = None
+    lrs_token: str | None = None

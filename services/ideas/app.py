@@ -7,8 +7,8 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from kit.app import create_service_app
+from kit.relay_app import relay_running
 from services.ideas.api import admin, router
-from services.ideas.relay import relay_running
 from services.ideas.settings import SERVICE, IdeasSettings
 from services.ideas.webhooks import dispatcher_running
 
@@ -22,7 +22,7 @@ DESCRIPTION = (
 @asynccontextmanager
 async def background_work(app: FastAPI) -> AsyncIterator[None]:
     """The outbox relay and the webhook dispatcher, started and stopped with the app."""
-    async with relay_running(app):
+    async with relay_running(app, SERVICE):
         if app.state.settings.webhook_dispatcher_enabled:
             async with dispatcher_running(app):
                 yield

@@ -2,12 +2,12 @@
 
 from pydantic_settings import SettingsConfigDict
 
-from kit.settings import DatabaseServiceSettings
+from kit.settings import OutboxRelaySettings
 
 SERVICE = "ideas"
 
 
-class IdeasSettings(DatabaseServiceSettings):
+class IdeasSettings(OutboxRelaySettings):
     model_config = SettingsConfigDict(env_prefix="IDEAS_", env_file=".env", extra="ignore")
 
     port: int = 8001
@@ -27,14 +27,3 @@ class IdeasSettings(DatabaseServiceSettings):
     embedding_timeout_seconds: float = 2.0
     # Tests and one-off commands switch the background sender off and drive it by hand.
     webhook_dispatcher_enabled: bool = True
-    # The outbox relay delivers xAPI statements to the analytics service's LRS.
-    analytics_url: str = "http://127.0.0.1:8003"
-    relay_enabled: bool = True
-    relay_batch_size: int = 50
-    relay_max_attempts: int = 10
-    relay_poll_seconds: float = 1.0
-    # Production: an LRS client key and secret (made by an admin in analytics), or a bearer
-    # token with the lrs-client role. Development: left empty, a development token is minted.
-    lrs_key: str | None = None
-    lrs_secret: str | None = None
-    lrs_token: str | None = None

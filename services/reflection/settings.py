@@ -1,13 +1,18 @@
 """Settings of the reflection service, read from `REFLECTION_*` environment variables and `.env`."""
 
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import model_validator
 from pydantic_settings import SettingsConfigDict
 
-from kit.settings import DatabaseServiceSettings
+from kit.settings import ConfigurationError, OutboxRelaySettings
 
 SERVICE = "reflection"
 
 
-class ReflectionSettings(DatabaseServiceSettings):
+class ReflectionSettings(OutboxRelaySettings):
     model_config = SettingsConfigDict(env_prefix="REFLECTION_", env_file=".env", extra="ignore")
 
     port: int = 8002
@@ -34,3 +39,33 @@ class ReflectionSettings(DatabaseServiceSettings):
     retired_grace_seconds: float = 60
     ingest_poll_seconds: float = 2.0
     ingest_worker_enabled: bool = True
+
+    # Guided reflection. `guided` is the built-in offline engine; `llm` uses a LangChain chat
+    # model and falls back to `guided` (with a notice) when the provider fails or is too slow.
+    guide_engine: str = "guided"
+    llm_model: str = "gpt-4o-mini"
+    llm_provider: str = "openai"  # any init_chat_model provider: openai, azure_openai, ollama
+    llm_base_url: str | None = None  # an OpenAI-compatible server (vLLM, Ollama, LiteLLM ...)
+    llm_api_key: str | None = None
+    llm_timeout_seconds: float = 30.0
+    # Extra reflection models (YAML files) an organisation adds next to the built-in ones.
+    reflection_models_dir: Path | None = None
+    # Below this dense similarity nothing retrieved is relevant: the question is a knowledge
+    # gap (calibrated on the demo documents, docs/reflection.md).
+    gap_threshold: float = 0.835
+    # Knowledge gaps are listed only when at least this many different people met them.
+    min_group_size: int = 5
+    # Idea drafts made from a reflection's action go to the ideas service.
+    ideas_url: str = "http://127.0.0.1:8001"
+
+    @model_validator(mode="after")
+    def _refuse_small_groups(self) -> ReflectionSettings:
+        if self.platform.is_production and self.min_group_size < 5:
+            raise ConfigurationError("REFLECTION_MIN_GROUP_SIZE may not be below 5 in production")
+        if self.guide_engine not in ("guided", "llm"):
+            raise ConfigurationError("REFLECTION_GUIDE_ENGINE is `guided` or `llm`")
+        return self
+
+    # Keys the pseudonyms that count distinct people per knowledge gap. At least 32 characters;
+    # production refuses to start without it.
+    pseudonym_key: str | None = None

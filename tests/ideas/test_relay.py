@@ -127,7 +127,7 @@ async def test_the_relay_can_use_an_lrs_client_key(
     """Production credentials: a key and secret an admin made in analytics, sent as Basic."""
     import httpx
 
-    from services.ideas.relay import make_relay
+    from kit.relay_app import make_relay
     from tests.support.apps import bearer
 
     start_analytics()
@@ -140,7 +140,7 @@ async def test_the_relay_can_use_an_lrs_client_key(
     key, secret = made.json()["key"], made.json()["secret"]
     settings = ideas.app.state.settings.model_copy(update={"lrs_key": key, "lrs_secret": secret})
     ideas.app.state.settings = settings
-    relay = make_relay(ideas.app)
+    relay = make_relay(ideas.app, "ideas")
     assert relay is not None
     await ideas.create()
     await _drain(relay)

@@ -109,7 +109,7 @@ async def reflection(
         database_url=database_url,
         platform=platform,
         ingest_worker_enabled=False,
-        **reflection_overrides,
+        **{"relay_enabled": False, **reflection_overrides},
     )
     app = create_app(settings)
     async with app_client(app) as client:

@@ -23,7 +23,7 @@ from services.reflection import models as reflection_models
 SERVICES = Path(__file__).resolve().parents[2] / "services"
 OWNED: dict[str, tuple[ModuleType, ...]] = {
     "ideas": (ideas_models, outbox),
-    "reflection": (reflection_models,),
+    "reflection": (reflection_models, outbox),
     "analytics": (analytics_models,),
 }
 

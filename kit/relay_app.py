@@ -1,4 +1,8 @@
-"""Runs the kit's outbox relay in the ideas service: statements go to the analytics LRS."""
+"""Runs the outbox relay inside a service's process: statements go to the analytics LRS.
+
+Credentials: an LRS client key and secret (HTTP Basic), else a bearer token; in development,
+when neither is set, a short-lived development token with the `lrs-client` role is minted.
+"""
 
 from __future__ import annotations
 
@@ -13,13 +17,13 @@ from fastapi import FastAPI
 
 from kit.auth import dev_secret, issue_dev_token
 from kit.relay import OutboxRelay
-from services.ideas.settings import IdeasSettings
+from kit.settings import OutboxRelaySettings
 
 log = logging.getLogger(__name__)
 XAPI_VERSION = "1.0.3"
 
 
-def lrs_headers(settings: IdeasSettings) -> Callable[[], dict[str, str]] | None:
+def lrs_headers(settings: OutboxRelaySettings, service: str) -> Callable[[], dict[str, str]] | None:
     if settings.lrs_key and settings.lrs_secret:
         pair = base64.b64encode(f"{settings.lrs_key}:{settings.lrs_secret}".encode()).decode()
         return lambda: {"Authorization": f"Basic {pair}", "X-Experience-API-Version": XAPI_VERSION}
@@ -37,7 +41,11 @@ def lrs_headers(settings: IdeasSettings) -> Callable[[], dict[str, str]] | None:
         if float(cached["until"]) - time.time() < 600:
             secret = dev_secret(settings.platform.var_dir)
             cached["token"] = issue_dev_token(
-                secret, subject="service:ideas", roles=["lrs-client"], teams=[], ttl_seconds=3600
+                secret,
+                subject=f"service:{service}",
+                roles=["lrs-client"],
+                teams=[],
+                ttl_seconds=3600,
             )
             cached["until"] = time.time() + 3600
         return {
@@ -48,9 +56,9 @@ def lrs_headers(settings: IdeasSettings) -> Callable[[], dict[str, str]] | None:
     return development
 
 
-def make_relay(app: FastAPI) -> OutboxRelay | None:
-    settings: IdeasSettings = app.state.settings
-    headers = lrs_headers(settings)
+def make_relay(app: FastAPI, service: str) -> OutboxRelay | None:
+    settings: OutboxRelaySettings = app.state.settings
+    headers = lrs_headers(settings, service)
     if headers is None:
         log.warning("no LRS credentials in production: statements wait in the outbox")
         return None
@@ -66,8 +74,8 @@ def make_relay(app: FastAPI) -> OutboxRelay | None:
 
 
 @asynccontextmanager
-async def relay_running(app: FastAPI) -> AsyncIterator[None]:
-    relay = make_relay(app)
+async def relay_running(app: FastAPI, service: str) -> AsyncIterator[None]:
+    relay = make_relay(app, service)
     app.state.relay = relay
     task = None
     if relay is not None:

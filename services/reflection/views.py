@@ -1,0 +1,189 @@
+"""Rows of the journal ↔ what the API shows, and the queries every view needs."""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import col, delete, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from kit.auth import Principal
+from kit.errors import Unprocessable
+from services.reflection.guide.base import Answered, GuideSummary, Passage
+from services.reflection.guide.catalogue import ReflectionModel
+from services.reflection.models import (
+    Citation,
+    IdeaLink,
+    PointPublic,
+    Reflection,
+    ReflectionPublic,
+    ReflectionShare,
+    ReflectionStatus,
+    ReflectionTurn,
+    SummaryPublic,
+    TurnPublic,
+)
+
+
+def passage_record(passage: Passage) -> dict[str, Any]:
+    return {
+        "id": passage.cite,
+        "chunk_id": passage.chunk_id,
+        "document_id": passage.document_id,
+        "document_title": passage.title,
+        "section": passage.section,
+        "text": passage.text,
+    }
+
+
+def passage_of(record: dict[str, Any]) -> Passage:
+    return Passage(
+        cite=record["id"],
+        chunk_id=record["chunk_id"],
+        document_id=record["document_id"],
+        title=record["document_title"],
+        section=list(record["section"]),
+        text=record["text"],
+    )
+
+
+def answered(turns: Sequence[ReflectionTurn], model: ReflectionModel) -> list[Answered]:
+    return [
+        Answered(f"a{t.stage_index + 1}", model.stages[t.stage_index], t.question, t.answer)
+        for t in turns
+        if t.answer is not None
+    ]
+
+
+def summary_record(summary: GuideSummary) -> dict[str, Any]:
+    return {
+        "what_happened": summary.what_happened,
+        "learning_points": [
+            {"text": p.text, "citations": p.citations} for p in summary.learning_points
+        ],
+        "actions": [{"text": p.text, "citations": p.citations} for p in summary.actions],
+        "engine": summary.engine,
+        "notice": summary.notice,
+        "stripped_citations": summary.stripped,
+    }
+
+
+def make_cursor(reflection: Reflection) -> str:
+    raw = f"{reflection.created_at.isoformat()}|{reflection.id}"
+    return base64.urlsafe_b64encode(raw.encode()).decode()
+
+
+def read_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    try:
+        at, last = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
+        return datetime.fromisoformat(at), uuid.UUID(last)
+    except ValueError as exc:
+        raise Unprocessable("the cursor is not one this API gave out", code="bad_cursor") from exc
+
+
+def title_of(action: str) -> str:
+    """An idea title from an action sentence: its first 150 characters, cut at a word."""
+    text = " ".join(action.split()).rstrip(".")
+    return text if len(text) <= 150 else text[:147].rsplit(" ", 1)[0] + "…"
+
+
+def public(
+    reflection: Reflection,
+    turns: Sequence[ReflectionTurn],
+    model: ReflectionModel,
+    shared_with: list[str],
+    principal: Principal,
+) -> ReflectionPublic:
+    language = reflection.language
+    citations = [Citation(**record) for t in turns for record in t.passages]
+    summary = None
+    if reflection.summary is not None:
+        stored = reflection.summary
+        summary = SummaryPublic(
+            what_happened=stored["what_happened"],
+            learning_points=[PointPublic(**p) for p in stored["learning_points"]],
+            actions=[PointPublic(**p) for p in stored["actions"]],
+            citations=citations,
+            engine=stored["engine"],
+            notice=stored["notice"],
+            stripped_citations=stored["stripped_citations"],
+        )
+    waiting = reflection.status == ReflectionStatus.open and reflection.stage_index < len(
+        model.stages
+    )
+    return ReflectionPublic(
+        id=reflection.id,
+        model=model.key,
+        model_name=model.name.get(language),
+        language=language,
+        process=reflection.process,
+        experience=reflection.experience,
+        status=ReflectionStatus(reflection.status),
+        is_mine=reflection.author_id == principal.subject,
+        current_stage=model.stages[reflection.stage_index].key if waiting else None,
+        stages=[
+            TurnPublic(
+                stage=t.stage_key,
+                title=model.stages[t.stage_index].title.get(language),
+                question=t.question,
+                citations=[Citation(**record) for record in t.passages],
+                answer=t.answer,
+                answer_id=f"a{t.stage_index + 1}",
+                engine=t.engine,
+                notice=t.notice,
+                stripped_citations=list(t.stripped_citations),
+                asked_at=t.asked_at,
+                answered_at=t.answered_at,
+            )
+            for t in turns
+        ],
+        remaining_stages=[s.key for s in model.stages[len(turns) :]],
+        shared_with=sorted(shared_with),
+        summary=summary,
+        ideas=[
+            IdeaLink(action=i["action"], idea_id=uuid.UUID(i["idea_id"])) for i in reflection.ideas
+        ],
+        created_at=reflection.created_at,
+        updated_at=reflection.updated_at,
+        finished_at=reflection.finished_at,
+    )
+
+
+async def shares_of(
+    session: AsyncSession, reflection_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[str]]:
+    rows = await session.exec(
+        select(ReflectionShare).where(col(ReflectionShare.reflection_id).in_(reflection_ids))
+    )
+    teams: dict[uuid.UUID, list[str]] = defaultdict(list)
+    for share in rows.all():
+        teams[share.reflection_id].append(share.team)
+    return teams
+
+
+async def turns_of(
+    session: AsyncSession, reflection_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[ReflectionTurn]]:
+    rows = await session.exec(
+        select(ReflectionTurn)
+        .where(col(ReflectionTurn.reflection_id).in_(reflection_ids))
+        .order_by(col(ReflectionTurn.stage_index))
+    )
+    turns: dict[uuid.UUID, list[ReflectionTurn]] = defaultdict(list)
+    for turn in rows.all():
+        turns[turn.reflection_id].append(turn)
+    return turns
+
+
+async def delete_rows(session: AsyncSession, reflection_ids: Sequence[uuid.UUID]) -> None:
+    for table, column in (
+        (ReflectionTurn, ReflectionTurn.reflection_id),
+        (ReflectionShare, ReflectionShare.reflection_id),
+        (Reflection, Reflection.id),
+    ):
+        await session.exec(delete(table).where(col(column).in_(reflection_ids)))
