@@ -205,7 +205,7 @@ async def search_documents(
             source="search",
             who=principal.subject,
         )
-    return SearchResultWithGap(hits=hits, gap=gap)
+    return SearchResultWithGap(hits=hits, relevance=round(relevance, 4), gap=gap)
 
 
 EmbeddingText = Annotated[str, StringConstraints(min_length=1, max_length=8000)]

@@ -275,6 +275,9 @@ class SearchResult(BaseModel):
 
 
 class SearchResultWithGap(SearchResult):
+    relevance: float = Field(
+        description="Cosine similarity of the closest passage you may read (dense model)."
+    )
     gap: bool = Field(description="Nothing you may read answered this well: a knowledge gap.")
 
 

@@ -18,6 +18,7 @@ from services.reflection.language import FUNCTION_WORDS
 from services.reflection.models import HIDDEN, DocumentVersion, SearchHit, SearchRequest
 
 SNIPPET = 240
+TIE_MARGIN = 5
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
@@ -97,7 +98,12 @@ async def retrieve(
         languages=request.filters.language,
     )
     dense = (await embedder.embed_queries([request.query]))[0].tolist()
-    hits: Sequence[Hit] = await index.search(dense, query_vectors(request.query), where, request.k)
+    # A few extra, then ties broken by id: equal fused scores (common with RRF) would otherwise
+    # come back in any order, and the same question could cite different passages.
+    found: Sequence[Hit] = await index.search(
+        dense, query_vectors(request.query), where, request.k + TIE_MARGIN
+    )
+    hits = sorted(found, key=lambda hit: (-round(hit.score, 9), hit.id))[: request.k]
     best = await index.search_dense(dense, where, 1)
     relevance = best[0].score if best else 0.0
     return [to_hit(hit, request.query) for hit in hits], relevance

@@ -52,7 +52,7 @@ class ReflectionSettings(OutboxRelaySettings):
     reflection_models_dir: Path | None = None
     # Below this dense similarity nothing retrieved is relevant: the question is a knowledge
     # gap (calibrated on the demo documents, docs/reflection.md).
-    gap_threshold: float = 0.835
+    gap_threshold: float = 0.83
     # Knowledge gaps are listed only when at least this many different people met them.
     min_group_size: int = 5
     # Idea drafts made from a reflection's action go to the ideas service.

@@ -32,9 +32,7 @@ async def ready(reflection: ReflectionEnv) -> None:
     await reflection.ingest()
 
 
-async def start(
-    reflection: ReflectionEnv, headers: dict[str, str], **extra: Any
-) -> dict[str, Any]:
+async def start(reflection: ReflectionEnv, headers: dict[str, str], **extra: Any) -> dict[str, Any]:
     body = {"experience": EXPERIENCE, "process": "inpaklijn", **extra}
     response = await reflection.client.post("/v1/reflections", json=body, headers=headers)
     assert response.status_code == 201, response.text
@@ -184,9 +182,7 @@ async def test_bad_input_gets_a_clear_error_and_changes_nothing(reflection: Refl
         422,
         "unknown_action",
     )
-    await refused(
-        await client.get("/v1/reflections?cursor=bm9wZQ", headers=ann), 422, "bad_cursor"
-    )
+    await refused(await client.get("/v1/reflections?cursor=bm9wZQ", headers=ann), 422, "bad_cursor")
 
 
 async def test_two_answers_racing_for_one_stage_land_once(reflection: ReflectionEnv) -> None:
@@ -307,5 +303,7 @@ async def test_reflection_models_are_listed_and_a_deleted_reflection_is_gone(
     models = (await reflection.client.get("/v1/reflection-models", headers=ann)).json()
     assert {m["key"] for m in models} == {"what-so-what-now-what", "gibbs"}
     rid = (await start(reflection, ann))["id"]
-    assert (await reflection.client.delete(f"/v1/reflections/{rid}", headers=ann)).status_code == 204
+    assert (
+        await reflection.client.delete(f"/v1/reflections/{rid}", headers=ann)
+    ).status_code == 204
     assert (await reflection.client.get(f"/v1/reflections/{rid}", headers=ann)).status_code == 404
