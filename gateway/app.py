@@ -44,6 +44,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             settings.upstream_urls(),
             settings.health_timeout_seconds,
             settings.upstream_timeout_seconds,
+            settings.guide_timeout_seconds,
         )
         yield
 

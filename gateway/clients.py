@@ -26,11 +26,13 @@ class Upstreams:
         urls: dict[str, str],
         health_timeout_seconds: float,
         timeout_seconds: float = 5.0,
+        guide_timeout_seconds: float = 45.0,
     ) -> None:
         self.http = http
         self.urls = {name: url.rstrip("/") for name, url in urls.items()}
         self.health_timeout_seconds = health_timeout_seconds
         self.timeout_seconds = timeout_seconds
+        self.guide_timeout_seconds = guide_timeout_seconds
 
     async def health(self, service: str) -> UpstreamHealth:
         started = time.perf_counter()
@@ -78,6 +80,7 @@ async def call(
     json: Any = None,
     params: Any = None,
     headers: dict[str, str] | None = None,
+    timeout_seconds: float | None = None,
 ) -> UpstreamReply:
     """One call to a service with the caller's own token: services check it themselves."""
     try:
@@ -87,7 +90,7 @@ async def call(
             json=json,
             params=params,
             headers={"Authorization": f"Bearer {token}", **(headers or {})},
-            timeout=upstreams.timeout_seconds,
+            timeout=timeout_seconds or upstreams.timeout_seconds,
         )
     except httpx.HTTPError as exc:
         raise UpstreamUnavailable(service) from exc

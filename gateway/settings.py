@@ -14,6 +14,9 @@ class GatewaySettings(ServiceSettings):
     analytics_url: str = "http://127.0.0.1:8003"
     # One slow service must not hold a whole GraphQL operation hostage.
     upstream_timeout_seconds: float = 5.0
+    # Reflection steps may wait for a language model (REFLECTION_LLM_TIMEOUT_SECONDS, then the
+    # built-in guide answers): give them longer than ordinary reads.
+    guide_timeout_seconds: float = 45.0
     health_timeout_seconds: float = 2.0
 
     def upstream_urls(self) -> dict[str, str]:

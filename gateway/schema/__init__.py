@@ -12,15 +12,16 @@ from gateway.schema.documents import DocumentsQuery
 from gateway.schema.health import HealthQuery
 from gateway.schema.ideas import IdeasMutation, IdeasQuery
 from gateway.schema.identity import IdentityQuery
+from gateway.schema.reflections import ReflectionsMutation, ReflectionsQuery
 
 
 @strawberry.type(description="Everything a front end, intranet widget or LMS plugin can read.")
-class Query(HealthQuery, IdentityQuery, IdeasQuery, DocumentsQuery):
+class Query(HealthQuery, IdentityQuery, IdeasQuery, DocumentsQuery, ReflectionsQuery):
     pass
 
 
 @strawberry.type(description="Everything a front end, intranet widget or LMS plugin can change.")
-class Mutation(IdeasMutation):
+class Mutation(IdeasMutation, ReflectionsMutation):
     pass
 
 

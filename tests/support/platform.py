@@ -70,7 +70,11 @@ class Platform:
 
 def platform_env(workdir: Path, database_urls: dict[str, str] | None = None) -> dict[str, str]:
     ports = {name: free_port() for name in MODULES}
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("WERKVLOER_", "IDEAS_"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("WERKVLOER_", "IDEAS_", "REFLECTION_"))
+    }
     env.update(
         {
             "WERKVLOER_VAR_DIR": str(workdir / "var"),
@@ -84,6 +88,8 @@ def platform_env(workdir: Path, database_urls: dict[str, str] | None = None) -> 
             "GATEWAY_ANALYTICS_URL": f"http://127.0.0.1:{ports['analytics']}",
             "IDEAS_REFLECTION_URL": f"http://127.0.0.1:{ports['reflection']}",
             "IDEAS_ANALYTICS_URL": f"http://127.0.0.1:{ports['analytics']}",
+            "REFLECTION_IDEAS_URL": f"http://127.0.0.1:{ports['ideas']}",
+            "REFLECTION_ANALYTICS_URL": f"http://127.0.0.1:{ports['analytics']}",
         }
     )
     for service, url in (database_urls or {}).items():
