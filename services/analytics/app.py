@@ -6,7 +6,9 @@ from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 
 from kit.app import create_service_app
+from kit.pseudonyms import pseudonym_key
 from services.analytics import clients, lrs
+from services.analytics.metrics_api import metrics
 from services.analytics.settings import SERVICE, AnalyticsSettings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -20,9 +22,10 @@ def create_app(settings: AnalyticsSettings | None = None) -> FastAPI:
         settings=settings,
         database_url=settings.database,
         migrations=MIGRATIONS,
-        routers=[lrs.router, clients.admin],
+        routers=[lrs.router, clients.admin, metrics],
         description=DESCRIPTION,
     )
+    app.state.pseudonym_key = pseudonym_key(settings.pseudonym_key, settings.platform, SERVICE)
     app.add_exception_handler(RequestValidationError, lrs.validation_as_400)
     app.add_middleware(lrs.XapiVersionMiddleware)
     return app

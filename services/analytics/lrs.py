@@ -10,7 +10,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Header, Query, Response
+from fastapi import APIRouter, Body, Header, Query, Request, Response
 
 from kit.db import SessionDep, utcnow
 from kit.errors import NotFound
@@ -51,6 +51,7 @@ VersionHeader = Annotated[str | None, Header(alias="X-Experience-API-Version")]
 
 @router.post("/statements", summary="Store one statement or a batch (all or nothing)")
 async def post_statements(
+    request: Request,
     session: SessionDep,
     principal: LrsPrincipal,
     version: VersionHeader = None,
@@ -60,11 +61,13 @@ async def post_statements(
     raw = payload if isinstance(payload, list) else [payload]
     if not raw or len(raw) > MAX_BATCH:
         raise StatementRejected(f"send between 1 and {MAX_BATCH} statements")
-    return await store(session, [check(s) for s in raw], principal)
+    key = request.app.state.pseudonym_key
+    return await store(session, [check(s) for s in raw], principal, key)
 
 
 @router.put("/statements", status_code=204, summary="Store one statement under statementId")
 async def put_statement(
+    request: Request,
     session: SessionDep,
     principal: LrsPrincipal,
     statement_id: Annotated[uuid.UUID, Query(alias="statementId")],
@@ -76,7 +79,7 @@ async def put_statement(
     if isinstance(payload, dict) and payload.get("id") not in (None, str(statement_id)):
         raise StatementRejected("the statement id differs from statementId")
     statement["id"] = str(statement_id)
-    await store(session, [statement], principal)
+    await store(session, [statement], principal, request.app.state.pseudonym_key)
     return Response(status_code=204)
 
 

@@ -1,8 +1,11 @@
 """Settings of the analytics service, read from `ANALYTICS_*` environment variables and `.env`."""
 
+from __future__ import annotations
+
+from pydantic import model_validator
 from pydantic_settings import SettingsConfigDict
 
-from kit.settings import DatabaseServiceSettings
+from kit.settings import ConfigurationError, DatabaseServiceSettings
 
 SERVICE = "analytics"
 
@@ -15,3 +18,17 @@ class AnalyticsSettings(DatabaseServiceSettings):
     @property
     def database(self) -> str:
         return self.resolved_database_url(SERVICE)
+
+    # No number derived from fewer distinct people is shown; production refuses less than 5.
+    min_group_size: int = 5
+    # Keys the pseudonyms metrics use instead of people (at least 32 characters; required in
+    # production).
+    pseudonym_key: str | None = None
+
+    @model_validator(mode="after")
+    def _refuse_small_groups(self) -> AnalyticsSettings:
+        if self.platform.is_production and self.min_group_size < 5:
+            raise ConfigurationError("ANALYTICS_MIN_GROUP_SIZE may not be below 5 in production")
+        if self.min_group_size < 1:
+            raise ConfigurationError("ANALYTICS_MIN_GROUP_SIZE must be at least 1")
+        return self

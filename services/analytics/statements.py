@@ -22,6 +22,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from kit.auth import Principal
 from kit.db import utcnow
 from kit.errors import AppError, Conflict
+from services.analytics.metrics import forget_facts, record_facts
 from services.analytics.models import Statement
 from services.analytics.validation import Invalid, validate
 
@@ -72,8 +73,9 @@ def check(raw: Any) -> dict[str, Any]:
 
 
 async def store(
-    session: AsyncSession, statements: list[dict[str, Any]], principal: Principal
+    session: AsyncSession, statements: list[dict[str, Any]], principal: Principal, key: bytes
 ) -> list[str]:
+    """Store new statements and their learning facts; `key` keys the facts' pseudonyms."""
     now = utcnow()
     ids = [uuid.UUID(s["id"]) for s in statements]
     if len(set(ids)) != len(ids):
@@ -83,6 +85,7 @@ async def store(
         for row in (await session.exec(select(Statement).where(col(Statement.id).in_(ids)))).all()
     }
     targets = await _void_targets(session, statements, existing)
+    new: list[tuple[dict[str, Any], str]] = []
     for statement, statement_id in zip(statements, ids, strict=True):
         fingerprint = fingerprint_of(statement)
         known = existing.get(statement_id)
@@ -104,6 +107,7 @@ async def store(
         }
         target = statement.get("object", {})
         context = statement.get("context") or {}
+        new.append((body, actor_key(statement["actor"])))
         session.add(
             Statement(
                 id=statement_id,
@@ -126,6 +130,8 @@ async def store(
     for target in targets:
         target.voided = True
     await session.flush()
+    await record_facts(session, new, key)
+    await forget_facts(session, [target.id for target in targets])
     return [str(i) for i in ids]
 
 

@@ -24,6 +24,9 @@ EXT_TEAM = "https://werkvloer.org/xapi/extensions/team"
 EXT_FROM = "https://werkvloer.org/xapi/extensions/from-status"
 EXT_TO = "https://werkvloer.org/xapi/extensions/to-status"
 EXT_TAGS = "https://werkvloer.org/xapi/extensions/tags"
+# For analytics: time to decision, and the realised impact of an implemented idea.
+EXT_SUBMITTED_AT = "https://werkvloer.org/xapi/extensions/submitted-at"
+EXT_REALIZED_IMPACT = "https://werkvloer.org/xapi/extensions/realized-impact"
 
 # Registered verbs where one fits; the profile in docs/xapi-profile.md lists them all.
 VERBS: dict[str, tuple[str, str]] = {
@@ -90,6 +93,12 @@ async def record(
     if from_status is not None:
         extensions[EXT_FROM] = from_status
         extensions[EXT_TO] = idea.status
+        if idea.submitted_at is not None:
+            extensions[EXT_SUBMITTED_AT] = idea.submitted_at.isoformat()
+        if idea.realized_impact:
+            extensions[EXT_REALIZED_IMPACT] = {
+                k: v for k, v in idea.realized_impact.items() if k != "notes" and v is not None
+            }
     iri = idea_iri(public_url, idea.id)
     target = xapi.activity(iri, ACTIVITY_IDEA, idea.title)
     context: dict[str, Any] = {"platform": "Werkvloer", "extensions": extensions}

@@ -17,6 +17,7 @@ ACTIVITY_REFLECTION = "https://werkvloer.org/xapi/activities/reflection"
 VERB_COMPLETED = ("http://adlnet.gov/expapi/verbs/completed", "completed")
 EXT_MODEL = "https://werkvloer.org/xapi/extensions/reflection-model"
 EXT_PROCESS = "https://werkvloer.org/xapi/extensions/process"
+EXT_TEAM = "https://werkvloer.org/xapi/extensions/team"
 
 
 def reflection_finished(
@@ -26,6 +27,8 @@ def reflection_finished(
     extensions = {EXT_MODEL: reflection.model_key}
     if reflection.process:
         extensions[EXT_PROCESS] = reflection.process
+    if who.teams:  # for team metrics; with several teams, the first by name
+        extensions[EXT_TEAM] = sorted(who.teams)[0]
     statement = xapi.statement(
         actor=xapi.agent(home, who.subject),
         verb=xapi.verb(*VERB_COMPLETED),

@@ -1,0 +1,123 @@
+"""From an xAPI statement to a learning fact: which kind of learning, whose (as a pseudonym),
+which team, process and ISO week. Statements the profile does not describe make no fact; they
+stay in the record store for whoever reads it.
+
+Months are made of whole ISO weeks (a week belongs to the month of its Thursday), so a month is
+exactly the sum of its weeks and no two periods overlap partly: differencing a month and its
+weeks can only ever give whole weeks, which are suppressed by the same rules.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from kit.pseudonyms import pseudonym
+from services.analytics.models import LearningFact
+
+PROFILE = "https://werkvloer.org/xapi"
+ACTIVITY_REFLECTION = f"{PROFILE}/activities/reflection"
+ACTIVITY_IDEA = f"{PROFILE}/activities/idea"
+ACTIVITY_DOCUMENT = f"{PROFILE}/activities/document"
+ACTIVITY_COMMENT = "http://activitystrea.ms/schema/1.0/comment"
+EXT_TEAM = f"{PROFILE}/extensions/team"
+EXT_PROCESS = f"{PROFILE}/extensions/process"
+EXT_TAGS = f"{PROFILE}/extensions/tags"
+EXT_SUBMITTED_AT = f"{PROFILE}/extensions/submitted-at"
+EXT_REALIZED_IMPACT = f"{PROFILE}/extensions/realized-impact"
+COMPLETED = "http://adlnet.gov/expapi/verbs/completed"
+PASSED = "http://adlnet.gov/expapi/verbs/passed"
+
+# Verb → kind for the Werkvloer profile (docs/xapi-profile.md).
+IDEA_VERBS = {
+    "http://activitystrea.ms/schema/1.0/submit": "idea_submitted",
+    "http://activitystrea.ms/schema/1.0/accept": "idea_adopted",
+    "http://activitystrea.ms/schema/1.0/reject": "idea_rejected",
+    f"{PROFILE}/verbs/implemented": "idea_implemented",
+    "http://id.tincanapi.com/verb/voted-up": "idea_supported",
+    "http://adlnet.gov/expapi/verbs/commented": "idea_commented",
+}
+DOCUMENT_VERBS = {
+    "http://id.tincanapi.com/verb/viewed",
+    "http://activitystrea.ms/schema/1.0/consume",
+}
+ANONYMOUS = "anonymous"
+
+
+def week_of(moment: datetime) -> date:
+    day = moment.date()
+    return day - timedelta(days=day.weekday())
+
+
+def month_of(week: date) -> str:
+    thursday = week + timedelta(days=3)
+    return f"{thursday.year:04d}-{thursday.month:02d}"
+
+
+def weeks_of(month: str) -> list[date]:
+    """The ISO weeks whose Thursday falls in the month."""
+    year, number = (int(part) for part in month.split("-"))
+    day = date(year, number, 1)
+    first = day - timedelta(days=day.weekday())
+    if month_of(first) != month:
+        first += timedelta(days=7)
+    weeks = []
+    while month_of(first) == month:
+        weeks.append(first)
+        first += timedelta(days=7)
+    return weeks
+
+
+def _kind(statement: dict[str, Any]) -> tuple[str, bool] | None:
+    verb = statement["verb"]["id"]
+    target = statement.get("object") or {}
+    activity_type = (target.get("definition") or {}).get("type")
+    if activity_type == ACTIVITY_REFLECTION:
+        return ("reflection", True) if verb == COMPLETED else None
+    if verb in IDEA_VERBS and activity_type in (ACTIVITY_IDEA, ACTIVITY_COMMENT):
+        return IDEA_VERBS[verb], True
+    if verb in DOCUMENT_VERBS and activity_type == ACTIVITY_DOCUMENT:
+        return "document_consulted", True
+    if verb == COMPLETED:
+        return "formal_completed", False
+    if verb == PASSED:
+        return "formal_passed", False
+    return None
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def derive(statement: dict[str, Any], actor: str, key: bytes) -> LearningFact | None:
+    """`actor` is the LRS's actor key; statements by the shared anonymous account count for
+    no one (an anonymous idea's author must not become a countable person)."""
+    found = _kind(statement)
+    if found is None or actor.endswith(f"|{ANONYMOUS}"):
+        return None
+    kind, informal = found
+    extensions = (statement.get("context") or {}).get("extensions") or {}
+    tags = extensions.get(EXT_TAGS)
+    process = extensions.get(EXT_PROCESS) or (tags[0] if isinstance(tags, list) and tags else "")
+    at = datetime.fromisoformat(str(statement["timestamp"]).replace("Z", "+00:00"))
+    week = week_of(at)
+    fact = LearningFact(
+        statement_id=uuid.UUID(statement["id"]),
+        person=pseudonym(key, actor),
+        team=str(extensions.get(EXT_TEAM) or "")[:64],
+        process=str(process)[:100],
+        week=week.isoformat(),
+        month=month_of(week),
+        kind=kind,
+        informal=informal,
+    )
+    if kind in ("idea_adopted", "idea_rejected") and extensions.get(EXT_SUBMITTED_AT):
+        submitted = datetime.fromisoformat(str(extensions[EXT_SUBMITTED_AT]))
+        fact.decision_days = max(0.0, (at - submitted).total_seconds() / 86400)
+    impact = extensions.get(EXT_REALIZED_IMPACT)
+    if kind == "idea_implemented" and isinstance(impact, dict):
+        fact.hours_saved = _number(impact.get("hours_saved_per_week"))
+        fact.work_pressure = _number(impact.get("work_pressure"))
+        fact.wellbeing = _number(impact.get("wellbeing"))
+    return fact

@@ -1,0 +1,240 @@
+"""Learning metrics per team, process and period, built per month from learning facts.
+
+A month's cells are rebuilt when it is read after a change (new, voided or erased facts): all
+its weeks and the month itself, for every team, process and "all", with the rules of
+privacy.py applied per metric. Reading is then a plain indexed select.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from sqlalchemy import update
+from sqlmodel import col, delete, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from kit.db import insert_ignoring_duplicates
+from services.analytics.facts import derive, month_of, weeks_of
+from services.analytics.models import LearningFact, MetricCell, MetricMonth, PersonTeam
+from services.analytics.privacy import ALL, Key, lines, suppressed
+
+COUNTED = {
+    "reflections": "reflection",
+    "ideas_submitted": "idea_submitted",
+    "ideas_adopted": "idea_adopted",
+    "ideas_rejected": "idea_rejected",
+    "ideas_implemented": "idea_implemented",
+    "ideas_supported": "idea_supported",
+    "ideas_commented": "idea_commented",
+    "documents_consulted": "document_consulted",
+    "formal_completed": "formal_completed",
+    "formal_passed": "formal_passed",
+}
+METRICS = (
+    "active_learners",
+    *COUNTED,
+    "adoption_rate",
+    "median_days_to_decision",
+    "hours_saved_per_week",
+    "work_pressure_change",
+    "wellbeing_change",
+    "informal_share",
+)
+
+
+@dataclass
+class Tally:
+    people: set[str] = field(default_factory=set)
+    kinds: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    counts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    decisions: list[float] = field(default_factory=list)
+    decided_by: set[str] = field(default_factory=set)
+    hours: list[float] = field(default_factory=list)
+    pressure: list[float] = field(default_factory=list)
+    wellbeing: list[float] = field(default_factory=list)
+    impact_by: set[str] = field(default_factory=set)
+    informal: int = 0
+
+    def add(self, fact: LearningFact) -> None:
+        self.people.add(fact.person)
+        self.kinds[fact.kind].add(fact.person)
+        self.counts[fact.kind] += 1
+        self.informal += fact.informal
+        if fact.decision_days is not None:
+            self.decisions.append(fact.decision_days)
+            self.decided_by.add(fact.person)
+        for values, value in (
+            (self.hours, fact.hours_saved),
+            (self.pressure, fact.work_pressure),
+            (self.wellbeing, fact.wellbeing),
+        ):
+            if value is not None:
+                values.append(value)
+                self.impact_by.add(fact.person)
+
+    def values(self) -> dict[str, tuple[float | None, int]]:
+        """Each metric's value and how many distinct people it rests on."""
+        out: dict[str, tuple[float | None, int]] = {
+            "active_learners": (len(self.people), len(self.people))
+        }
+        for metric, kind in COUNTED.items():
+            out[metric] = (self.counts[kind], len(self.kinds[kind]))
+        adopted, rejected = self.counts["idea_adopted"], self.counts["idea_rejected"]
+        deciders = len(self.kinds["idea_adopted"] | self.kinds["idea_rejected"])
+        rate = round(adopted / (adopted + rejected), 4) if adopted + rejected else None
+        out["adoption_rate"] = (rate, deciders)
+        median = round(statistics.median(self.decisions), 2) if self.decisions else None
+        out["median_days_to_decision"] = (median, len(self.decided_by))
+        impact = len(self.impact_by)
+        out["hours_saved_per_week"] = (round(sum(self.hours), 2) if self.hours else None, impact)
+        for metric, values in (
+            ("work_pressure_change", self.pressure),
+            ("wellbeing_change", self.wellbeing),
+        ):
+            out[metric] = (round(statistics.fmean(values), 2) if values else None, impact)
+        total = sum(self.counts.values())
+        share = round(self.informal / total, 4) if total else None
+        out["informal_share"] = (share, len(self.people))
+        return out
+
+
+async def rebuild_month(session: AsyncSession, month: str, k: int) -> None:
+    facts = (await session.exec(select(LearningFact).where(LearningFact.month == month))).all()
+    tallies: dict[Key, Tally] = defaultdict(Tally)
+    for fact in facts:
+        for team in (fact.team, ALL):
+            for process in (fact.process, ALL):
+                for period in (f"W{fact.week}", f"M{month}"):
+                    tallies[(team, process, period)].add(fact)
+    month_of = {f"W{week.isoformat()}": f"M{month}" for week in weeks_of(month)}
+    keys = sorted(tallies)
+    groups = lines(keys, month_of)
+    values = {key: tally.values() for key, tally in tallies.items()}
+    small = {key for key in keys if len(tallies[key].people) < k}
+    hidden_by_metric = {
+        metric: suppressed({key: values[key][metric][1] for key in keys}, k, groups, small)
+        for metric in METRICS
+    }
+    await session.exec(delete(MetricCell).where(col(MetricCell.month) == month))
+    for key in keys:
+        team, process, period = key
+        shown = {
+            metric: None if key in hidden_by_metric[metric] else values[key][metric][0]
+            for metric in METRICS
+        }
+        session.add(
+            MetricCell(
+                period=period,
+                team=team,
+                process=process,
+                month=month,
+                people=len(tallies[key].people),
+                suppressed=all(value is None for value in shown.values()),
+                values=shown,
+            )
+        )
+    await session.exec(
+        update(MetricMonth).where(col(MetricMonth.month) == month).values(dirty=False)
+    )
+
+
+async def mark_dirty(session: AsyncSession, months: set[str]) -> None:
+    for month in sorted(months):
+        inserted = await session.exec(
+            insert_ignoring_duplicates(session, MetricMonth).values(month=month, dirty=True)
+        )
+        if not inserted.rowcount:
+            await session.exec(
+                update(MetricMonth).where(col(MetricMonth.month) == month).values(dirty=True)
+            )
+
+
+async def dirty_months(session: AsyncSession, months: list[str]) -> list[str]:
+    rows = await session.exec(
+        select(MetricMonth.month).where(
+            col(MetricMonth.month).in_(months), col(MetricMonth.dirty).is_(True)
+        )
+    )
+    return list(rows.all())
+
+
+def closed_periods(kind: str, start: date, end: date, today: date) -> list[str]:
+    """The whole, finished weeks or months from `start` to `end` (the current one is never
+    shown: it would change, and show who acted, while people watch)."""
+    monday = start - timedelta(days=start.weekday())
+    weeks = []
+    while monday <= end and monday + timedelta(days=7) <= today:
+        weeks.append(monday)
+        monday += timedelta(days=7)
+    if kind == "week":
+        return [f"W{w.isoformat()}" for w in weeks]
+    months = sorted({month_of(w) for w in weeks})
+    return [f"M{m}" for m in months if weeks_of(m)[-1] + timedelta(days=7) <= today]
+
+
+async def read_cells(
+    session: AsyncSession,
+    periods: list[str],
+    by_team: bool,
+    by_process: bool,
+    team: str | None,
+    process: str | None,
+) -> list[MetricCell]:
+    query = select(MetricCell).where(col(MetricCell.period).in_(periods))
+    if team is not None:
+        query = query.where(MetricCell.team == team)
+    elif not by_team:
+        query = query.where(MetricCell.team == ALL)
+    else:
+        query = query.where(MetricCell.team != ALL)
+    if process is not None:
+        query = query.where(MetricCell.process == process)
+    elif not by_process:
+        query = query.where(MetricCell.process == ALL)
+    else:
+        query = query.where(MetricCell.process != ALL)
+    query = query.order_by(col(MetricCell.period), col(MetricCell.team), col(MetricCell.process))
+    return list((await session.exec(query)).all())
+
+
+async def record_facts(
+    session: AsyncSession, stored: list[tuple[dict[str, object], str]], key: bytes
+) -> None:
+    """Facts for newly stored statements ((body, actor key) pairs), in the same transaction."""
+    facts = [f for f in (derive(body, actor, key) for body, actor in stored) if f is not None]
+    if not facts:
+        return
+    people = {f.person for f in facts}
+    known = {
+        row.person: row.team
+        for row in (
+            await session.exec(select(PersonTeam).where(col(PersonTeam.person).in_(people)))
+        ).all()
+    }
+    for fact in facts:
+        if fact.team:
+            if known.get(fact.person) != fact.team:
+                known[fact.person] = fact.team
+                await session.merge(PersonTeam(person=fact.person, team=fact.team))
+        else:  # formal learning from an LMS names no team: use the person's last known one
+            fact.team = known.get(fact.person, "")
+        session.add(fact)
+    await mark_dirty(session, {f.month for f in facts})
+
+
+async def forget_facts(session: AsyncSession, statement_ids: list[object]) -> None:
+    """Voided or erased statements stop counting; their months are rebuilt on the next read."""
+    months = (
+        await session.exec(
+            select(LearningFact.month).where(col(LearningFact.statement_id).in_(statement_ids))
+        )
+    ).all()
+    if not months:
+        return
+    await session.exec(
+        delete(LearningFact).where(col(LearningFact.statement_id).in_(statement_ids))
+    )
+    await mark_dirty(session, set(months))

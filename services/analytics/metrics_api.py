@@ -1,0 +1,186 @@
+"""REST routes for learning metrics (analysts, admins, coaches for their own teams) and a
+worker's own learning history."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, date, datetime, timedelta
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request, Response
+from pydantic import BaseModel, Field
+
+from kit.auth import Principal, PrincipalDep, Role, require_roles
+from kit.db import Database, ReadSessionDep
+from kit.errors import Forbidden, Unprocessable
+from services.analytics.facts import month_of, weeks_of
+from services.analytics.metrics import (
+    METRICS,
+    closed_periods,
+    dirty_months,
+    read_cells,
+    rebuild_month,
+)
+from services.analytics.models import MetricCell, MetricMonth
+from services.analytics.privacy import ALL
+
+metrics = APIRouter(prefix="/v1", tags=["metrics"])
+READERS = require_roles(Role.analyst, Role.admin, Role.coach)
+MAX_WEEKS = 104
+GroupBy = Literal["none", "team", "process", "team,process"]
+
+
+class MetricRow(BaseModel):
+    period_start: date
+    period_end: date = Field(description="The last day of the period (a Sunday).")
+    team: str | None = Field(description='Null: all teams. "" is people with no known team.')
+    process: str | None = Field(description='Null: all processes. "" is "no process named".')
+    suppressed: bool = Field(description="Too few people: every number of the row is hidden.")
+    metrics: dict[str, float | int | None] = Field(
+        description="Null where the number rests on too few people or could be derived."
+    )
+
+
+class MetricTable(BaseModel):
+    period: Literal["week", "month"]
+    group_by: GroupBy
+    min_group_size: int
+    rows: list[MetricRow]
+
+
+async def _build(database: Database, months: list[str], k: int) -> None:
+    async with database.sessions() as session:
+        for month in await dirty_months(session, months):
+            # Locks the month's row on PostgreSQL, so two readers do not rebuild it at once.
+            row = await session.get(MetricMonth, month, with_for_update=True)
+            if row is not None and row.dirty:
+                await rebuild_month(session, month, k)
+        await session.commit()
+
+
+def _row(cell: MetricCell, by_team: bool, by_process: bool) -> MetricRow:
+    kind, start = cell.period[0], cell.period[1:]
+    if kind == "W":
+        first = date.fromisoformat(start)
+        last = first + timedelta(days=6)
+    else:
+        weeks = weeks_of(start)
+        first, last = weeks[0], weeks[-1] + timedelta(days=6)
+    return MetricRow(
+        period_start=first,
+        period_end=last,
+        team=cell.team if by_team or cell.team != ALL else None,
+        process=cell.process if by_process or cell.process != ALL else None,
+        suppressed=cell.suppressed,
+        metrics={m: cell.values.get(m) for m in METRICS},
+    )
+
+
+async def _table(
+    request: Request,
+    session: Any,
+    principal: Principal,
+    period: Literal["week", "month"],
+    group_by: GroupBy,
+    start: date | None,
+    end: date | None,
+    team: str | None,
+    process: str | None,
+) -> MetricTable:
+    today = datetime.now(UTC).date()
+    end = end or today
+    start = start or end - timedelta(weeks=12 if period == "week" else 26)
+    if start > end:
+        raise Unprocessable("`from` is after `to`", code="bad_range")
+    if (end - start).days > MAX_WEEKS * 7:
+        raise Unprocessable("at most two years at once", code="range_too_long")
+    by_team, by_process = "team" in group_by, "process" in group_by
+    coach = not principal.has_role(Role.analyst, Role.admin)  # coaches: own teams only
+    if coach and team is not None and team not in principal.teams:
+        raise Forbidden("coaches see their own teams' metrics", code="not_your_team")
+    k: int = request.app.state.settings.min_group_size
+    periods = closed_periods(period, start, end, today)
+    months = sorted({p[1:] if p[0] == "M" else _month(p) for p in periods})
+    await _build(request.app.state.database, months, k)
+    cells = await read_cells(session, periods, by_team, by_process, team, process)
+    if coach and by_team:
+        cells = [c for c in cells if c.team in principal.teams]
+    return MetricTable(
+        period=period,
+        group_by=group_by,
+        min_group_size=k,
+        rows=[_row(cell, by_team, by_process) for cell in cells],
+    )
+
+
+def _month(week_period: str) -> str:
+    return month_of(date.fromisoformat(week_period[1:]))
+
+
+Period = Annotated[Literal["week", "month"], Query()]
+From = Annotated[date | None, Query(alias="from")]
+To = Annotated[date | None, Query(alias="to")]
+Team = Annotated[str | None, Query(max_length=64)]
+Process = Annotated[str | None, Query(max_length=100)]
+
+
+@metrics.get(
+    "/metrics",
+    response_model=MetricTable,
+    dependencies=[READERS],
+    summary="Learning metrics per closed week or month, by team and/or process",
+)
+async def get_metrics(
+    request: Request,
+    session: ReadSessionDep,
+    principal: PrincipalDep,
+    period: Period = "week",
+    group_by: GroupBy = "none",
+    start: From = None,
+    end: To = None,
+    team: Team = None,
+    process: Process = None,
+) -> MetricTable:
+    return await _table(request, session, principal, period, group_by, start, end, team, process)
+
+
+@metrics.get(
+    "/metrics.csv",
+    dependencies=[READERS],
+    summary="The same table as CSV, for spreadsheets",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}}},
+)
+async def get_metrics_csv(
+    request: Request,
+    session: ReadSessionDep,
+    principal: PrincipalDep,
+    period: Period = "week",
+    group_by: GroupBy = "none",
+    start: From = None,
+    end: To = None,
+    team: Team = None,
+    process: Process = None,
+) -> Response:
+    table = await _table(request, session, principal, period, group_by, start, end, team, process)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["period_start", "period_end", "team", "process", "suppressed", *METRICS])
+    for row in table.rows:
+        writer.writerow(
+            [
+                row.period_start,
+                row.period_end,
+                "all" if row.team is None else row.team,
+                "all" if row.process is None else row.process,
+                str(row.suppressed).lower(),
+                *("" if row.metrics[m] is None else row.metrics[m] for m in METRICS),
+            ]
+        )
+    name = f"werkvloer-metrics-{period}-{table.rows[0].period_start if table.rows else 'empty'}.csv"
+    return Response(
+        out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
