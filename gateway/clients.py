@@ -96,5 +96,8 @@ async def call(
         raise UpstreamUnavailable(service) from exc
     if response.status_code >= 500:
         raise UpstreamUnavailable(service)
-    body = response.json() if response.content else None
+    body: Any = None
+    if response.content:
+        is_json = "json" in response.headers.get("content-type", "application/json")
+        body = response.json() if is_json else response.text
     return UpstreamReply(response.status_code, body, response.headers)

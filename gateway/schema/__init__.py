@@ -12,16 +12,19 @@ from gateway.schema.documents import DocumentsQuery
 from gateway.schema.health import HealthQuery
 from gateway.schema.ideas import IdeasMutation, IdeasQuery
 from gateway.schema.identity import IdentityQuery
+from gateway.schema.learning import LearningMutation, LearningQuery
 from gateway.schema.reflections import ReflectionsMutation, ReflectionsQuery
 
 
 @strawberry.type(description="Everything a front end, intranet widget or LMS plugin can read.")
-class Query(HealthQuery, IdentityQuery, IdeasQuery, DocumentsQuery, ReflectionsQuery):
+class Query(
+    HealthQuery, IdentityQuery, IdeasQuery, DocumentsQuery, ReflectionsQuery, LearningQuery
+):
     pass
 
 
 @strawberry.type(description="Everything a front end, intranet widget or LMS plugin can change.")
-class Mutation(IdeasMutation, ReflectionsMutation):
+class Mutation(IdeasMutation, ReflectionsMutation, LearningMutation):
     pass
 
 

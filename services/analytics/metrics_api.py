@@ -12,8 +12,9 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from kit.auth import Principal, PrincipalDep, Role, require_roles
-from kit.db import Database, ReadSessionDep
+from kit.db import Database, ReadSessionDep, SessionDep
 from kit.errors import Forbidden, Unprocessable
+from services.analytics import personal
 from services.analytics.facts import month_of, weeks_of
 from services.analytics.metrics import (
     METRICS,
@@ -184,3 +185,32 @@ async def get_metrics_csv(
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
+
+
+@metrics.get("/my-learning", summary="Your own learning history (formal and informal)")
+async def my_learning(
+    request: Request,
+    session: ReadSessionDep,
+    principal: PrincipalDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> dict[str, Any]:
+    state = request.app.state
+    public_url = state.settings.platform.public_url
+    return await personal.history(session, principal, public_url, state.pseudonym_key, limit)
+
+
+@metrics.get("/my-data", summary="Everything the analytics service holds about you (GDPR)")
+async def export_my_data(
+    request: Request, session: ReadSessionDep, principal: PrincipalDep
+) -> dict[str, Any]:
+    public_url = request.app.state.settings.platform.public_url
+    return await personal.export(session, public_url, principal.subject)
+
+
+@metrics.delete("/my-data", summary="Erase your data here (GDPR); safe to repeat")
+async def erase_my_data(
+    request: Request, session: SessionDep, principal: PrincipalDep
+) -> dict[str, int]:
+    state = request.app.state
+    public_url = state.settings.platform.public_url
+    return await personal.erase(session, public_url, principal.subject, state.pseudonym_key)

@@ -178,7 +178,7 @@ def _activities_in(statement: dict[str, Any]) -> set[str]:
     return found
 
 
-def _like(key: str) -> str:
+def like_key(key: str) -> str:
     escaped = key.replace("|", "").replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%|{escaped}|%"
 
@@ -250,14 +250,16 @@ async def find(
     if query.agent is not None:
         key = actor_key(query.agent)
         if query.related_agents:
-            statement = statement.where(col(Statement.related_agents).like(_like(key), escape="\\"))
+            statement = statement.where(
+                col(Statement.related_agents).like(like_key(key), escape="\\")
+            )
         else:
             statement = statement.where(Statement.actor_key == key)
     if query.verb:
         statement = statement.where(Statement.verb_id == query.verb)
     if query.activity:
         if query.related_activities:
-            pattern = _like(query.activity)
+            pattern = like_key(query.activity)
             statement = statement.where(
                 col(Statement.related_activities).like(pattern, escape="\\")
             )

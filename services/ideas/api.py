@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 
 from kit.auth import PrincipalDep, Role, require_roles
 from kit.db import ReadSessionDep, SessionDep
 from kit.errors import AppError, NotFound, PreconditionRequired
+from services.ideas import personal
 from services.ideas.models import (
     CommentCreate,
     CommentPublic,
@@ -314,3 +315,13 @@ async def list_deliveries(
         raise NotFound("no such webhook", code="webhook_not_found")
     rows = await service.repo.deliveries(hook_id, limit)
     return [DeliveryPublic.model_validate(row, from_attributes=True) for row in rows]
+
+
+@router.get("/my-data", summary="Everything the ideas service holds about you (GDPR export)")
+async def export_my_data(session: ReadSessionDep, principal: PrincipalDep) -> dict[str, Any]:
+    return await personal.export(session, principal.subject)
+
+
+@router.delete("/my-data", summary="Erase your data here (GDPR); safe to repeat")
+async def erase_my_data(session: SessionDep, principal: PrincipalDep) -> dict[str, int]:
+    return await personal.erase(session, principal.subject)

@@ -7,7 +7,7 @@ server-sent events when the client sends `Accept: text/event-stream` (see stream
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query, Request, Response
 from sqlmodel import select
@@ -15,6 +15,7 @@ from sqlmodel import select
 from kit.auth import PrincipalDep, Role
 from kit.db import ReadSessionDep, SessionDep
 from kit.errors import Forbidden
+from services.reflection import personal
 from services.reflection.gaps import GapList, top_gaps
 from services.reflection.journal import Journal
 from services.reflection.models import (
@@ -240,3 +241,17 @@ async def knowledge_gaps(
             raise Forbidden("you own no document of this process", code="not_document_owner")
         allowed = [process]
     return GapList(min_group_size=minimum, gaps=await top_gaps(session, allowed, minimum))
+
+
+@journal.get("/my-data", summary="Everything the reflection service holds about you (GDPR)")
+async def export_my_data(
+    request: Request, session: ReadSessionDep, principal: PrincipalDep
+) -> dict[str, Any]:
+    return await personal.export(session, principal, _journal(request).catalogue)
+
+
+@journal.delete("/my-data", summary="Erase your data here (GDPR); safe to repeat")
+async def erase_my_data(
+    request: Request, session: SessionDep, principal: PrincipalDep
+) -> dict[str, int]:
+    return await personal.erase(session, principal.subject, request.app.state.pseudonym_key)

@@ -242,3 +242,26 @@ async def test_bad_ranges_are_refused(analytics: httpx.AsyncClient) -> None:
     assert long.status_code == 422 and long.json()["error"]["code"] == "range_too_long"
     odd = await analytics.get("/v1/metrics", params={"group_by": "person"})
     assert odd.status_code == 422
+
+
+async def test_erasure_removes_a_persons_statements_and_recomputes_the_numbers(
+    analytics: httpx.AsyncClient, platform: PlatformSettings
+) -> None:
+    from tests.support.databases import columns_mentioning
+
+    before = (await table(analytics, period="month", group_by="team", team="big"))[0]["metrics"]
+    assert before["active_learners"] == 6
+    # Statements name people by the platform's own account: WERKVLOER_PUBLIC_URL + subject.
+    url = analytics._transport.app.state.settings.platform.public_url  # type: ignore[attr-defined]
+    lrs = {**bearer(platform, "lms-1", "lrs-client"), **V}
+    mine = reflection("b5", "big", "onboarding", WEEK_1)
+    mine["actor"]["account"]["homePage"] = url
+    await analytics.post("/xapi/statements", json=mine, headers=lrs)
+    b5 = bearer(platform, "b5", "worker", "big")
+    learning = (await analytics.get("/v1/my-learning", headers=b5)).json()
+    assert learning["totals"] == {"reflection": 1} and len(learning["statements"]) == 1
+    erased = (await analytics.delete("/v1/my-data", headers=b5)).json()
+    assert erased == {"statements_deleted": 1, "facts_deleted": 1}
+    assert (await analytics.get("/v1/my-learning", headers=b5)).json()["totals"] == {}
+    database_url = analytics._transport.app.state.database.url  # type: ignore[attr-defined]
+    assert await columns_mentioning(database_url, f"{url}|b5") == []

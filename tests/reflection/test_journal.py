@@ -307,3 +307,33 @@ async def test_reflection_models_are_listed_and_a_deleted_reflection_is_gone(
         await reflection.client.delete(f"/v1/reflections/{rid}", headers=ann)
     ).status_code == 204
     assert (await reflection.client.get(f"/v1/reflections/{rid}", headers=ann)).status_code == 404
+
+
+async def test_erasure_leaves_nothing_that_names_the_worker(reflection: ReflectionEnv) -> None:
+    from tests.support.databases import columns_mentioning
+
+    await ready(reflection)
+    zoe = reflection.as_("zoe-7q3", teams="packaging")
+    done = await complete(reflection, zoe)
+    await reflection.client.put(f"/v1/reflections/{done['id']}/share", json={}, headers=zoe)
+    for _ in range(2):
+        await reflection.client.post(
+            "/v1/search", json={"query": "recept voor appeltaart"}, headers=zoe
+        )
+    exported = (await reflection.client.get("/v1/my-data", headers=zoe)).json()
+    assert [r["id"] for r in exported["reflections"]] == [done["id"]]
+    assert await columns_mentioning(reflection.database_url, "zoe-7q3")
+
+    report = (await reflection.client.delete("/v1/my-data", headers=zoe)).json()
+    assert report["reflections_deleted"] == 1 and report["outbox_messages_deleted"] == 1
+    assert report["knowledge_gap_pseudonyms_removed"] == 1
+    assert await columns_mentioning(reflection.database_url, "zoe-7q3") == []
+    coach = reflection.as_("carla", roles="coach", teams="packaging")
+    gone = await reflection.client.get(f"/v1/reflections/{done['id']}", headers=coach)
+    assert gone.status_code == 404
+    again = (await reflection.client.delete("/v1/my-data", headers=zoe)).json()
+    assert again == {
+        "reflections_deleted": 0,
+        "knowledge_gap_pseudonyms_removed": 0,
+        "outbox_messages_deleted": 0,
+    }

@@ -54,3 +54,48 @@ async def postgres_database() -> AsyncIterator[str]:
             await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         finally:
             await admin.close()
+
+
+async def columns_mentioning(database_url: str, needle: str) -> list[str]:
+    """Every table.column of the database whose stored text contains `needle` (GDPR checks)."""
+    from sqlalchemy import text
+
+    from kit.db import create_engine
+
+    engine = create_engine(database_url)
+    found: list[str] = []
+    try:
+        async with engine.connect() as connection:
+            if engine.dialect.name == "sqlite":
+                tables = [
+                    r[0]
+                    for r in await connection.execute(
+                        text("SELECT name FROM sqlite_master WHERE type='table'")
+                    )
+                ]
+                columns = [
+                    (t, r[1])
+                    for t in tables
+                    for r in await connection.execute(text(f'PRAGMA table_info("{t}")'))
+                ]
+            else:
+                columns = [
+                    (r[0], r[1])
+                    for r in await connection.execute(
+                        text(
+                            "SELECT table_name, column_name FROM information_schema.columns "
+                            "WHERE table_schema = 'public'"
+                        )
+                    )
+                ]
+            for table, column in columns:
+                hits = await connection.execute(
+                    # Names come from the database's own catalogue, the needle is a parameter.
+                    text(f'SELECT count(*) FROM "{table}" WHERE CAST("{column}" AS TEXT) LIKE :n'),  # noqa: S608
+                    {"n": f"%{needle}%"},
+                )
+                if hits.scalar():
+                    found.append(f"{table}.{column}")
+    finally:
+        await engine.dispose()
+    return found

@@ -1,0 +1,257 @@
+"""Learning metrics, one's own learning history, and one's data across all services (GDPR).
+
+Export and erasure call every service; a service that does not answer is retried a few times
+and, if it still fails, named in the result — never skipped silently. Erasure is idempotent,
+so running it again finishes what a failed run left.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, date, datetime
+from enum import Enum
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+from gateway.clients import UpstreamReply, UpstreamUnavailable, call
+from gateway.schema.context import Context
+from gateway.schema.errors import raise_for_query, raise_unavailable
+from gateway.security import IsAuthenticated
+
+SERVICES = ("ideas", "reflection", "analytics")
+RETRY_DELAYS = (0.2, 0.6, 1.5)
+
+
+@strawberry.enum(description="Period of a metrics row: closed ISO weeks, or months of whole weeks.")
+class MetricPeriod(Enum):
+    WEEK = "week"
+    MONTH = "month"
+
+
+@strawberry.enum(description="Which breakdown to return.")
+class MetricGrouping(Enum):
+    NONE = "none"
+    TEAM = "team"
+    PROCESS = "process"
+    TEAM_AND_PROCESS = "team,process"
+
+
+@strawberry.input(description="Narrow the table to whole cells: a date range, a team, a process.")
+class MetricFilter:
+    from_date: date | None = strawberry.field(default=None, description="First day (inclusive).")
+    to_date: date | None = strawberry.field(default=None, description="Last day (inclusive).")
+    team: str | None = strawberry.field(default=None, description="One team.")
+    process: str | None = strawberry.field(default=None, description="One process.")
+
+
+@strawberry.type(description="One period, team and process. Null numbers: too few people.")
+class LearningMetricRow:
+    period_start: date = strawberry.field(description="Monday the period starts.")
+    period_end: date = strawberry.field(description="Sunday the period ends.")
+    team: str | None = strawberry.field(description='Null: all teams; "" no known team.')
+    process: str | None = strawberry.field(description='Null: all processes; "" none named.')
+    suppressed: bool = strawberry.field(description="Every number hidden (group too small).")
+    active_learners: int | None = strawberry.field(description="People with any learning event.")
+    reflections: int | None = strawberry.field(description="Reflections completed.")
+    ideas_submitted: int | None = strawberry.field(description="Ideas proposed.")
+    ideas_adopted: int | None = strawberry.field(description="Ideas adopted.")
+    ideas_rejected: int | None = strawberry.field(description="Ideas rejected.")
+    ideas_implemented: int | None = strawberry.field(description="Ideas implemented.")
+    ideas_supported: int | None = strawberry.field(description="Supports given.")
+    ideas_commented: int | None = strawberry.field(description="Comments written.")
+    documents_consulted: int | None = strawberry.field(description="Documents consulted.")
+    formal_completed: int | None = strawberry.field(description="LMS completions (formal).")
+    formal_passed: int | None = strawberry.field(description="LMS passes (formal).")
+    adoption_rate: float | None = strawberry.field(description="Adopted / decided.")
+    median_days_to_decision: float | None = strawberry.field(description="Submission → decision.")
+    hours_saved_per_week: float | None = strawberry.field(description="Realised, implemented.")
+    work_pressure_change: float | None = strawberry.field(description="Mean, from -2 to +2.")
+    wellbeing_change: float | None = strawberry.field(description="Mean, from -2 to +2.")
+    informal_share: float | None = strawberry.field(
+        description="Share of learning events that happened in the work (not formal)."
+    )
+
+
+@strawberry.type(description="A table of learning metrics, privacy-safe.")
+class LearningMetrics:
+    period: MetricPeriod = strawberry.field(description="Week or month.")
+    min_group_size: int = strawberry.field(description="No number rests on fewer people.")
+    rows: list[LearningMetricRow] = strawberry.field(description="In period order.")
+    csv: str = strawberry.field(description="The same table as CSV, for spreadsheets.")
+
+
+@strawberry.type(description="Your own learning history: only you can see it.")
+class MyLearning:
+    totals: JSON = strawberry.field(description="Events per kind, all time.")
+    informal_share: float | None = strawberry.field(description="Share learned in the work.")
+    statements: JSON = strawberry.field(description="Your xAPI statements, newest first.")
+
+
+@strawberry.type(description="What one service did with an erasure request.")
+class ServiceErasure:
+    service: str = strawberry.field(description="ideas, reflection or analytics.")
+    erased: bool = strawberry.field(description="False: it did not answer; run it again.")
+    details: JSON | None = strawberry.field(description="What was deleted or anonymised.")
+
+
+@strawberry.type(description="The result of erasing your data across the platform.")
+class ErasureReport:
+    complete: bool = strawberry.field(description="True when every service erased.")
+    services: list[ServiceErasure] = strawberry.field(description="Per service.")
+
+
+async def _with_retries(
+    info: Info[Context, None], service: str, method: str, path: str
+) -> UpstreamReply:
+    principal = info.context.principal
+    assert principal is not None  # IsAuthenticated
+    for delay in (*RETRY_DELAYS, None):
+        try:
+            return await call(info.context.upstreams, service, method, path, token=principal.token)
+        except UpstreamUnavailable:
+            if delay is None:
+                raise
+            await asyncio.sleep(delay)
+    raise AssertionError("unreachable")
+
+
+def _row(data: dict[str, Any]) -> LearningMetricRow:
+    m = data["metrics"]
+    return LearningMetricRow(
+        period_start=date.fromisoformat(data["period_start"]),
+        period_end=date.fromisoformat(data["period_end"]),
+        team=data.get("team"),
+        process=data.get("process"),
+        suppressed=data["suppressed"],
+        **{name: m.get(name) for name in LearningMetricRow.__annotations__ if name in m},
+    )
+
+
+@strawberry.type
+class LearningQuery:
+    @strawberry.field(
+        description="Learning metrics per team/process and period (analysts, admins; coaches "
+        "for their own teams). Numbers resting on fewer than the minimum group are null.",
+        permission_classes=[IsAuthenticated],
+    )
+    async def learning_metrics(
+        self,
+        info: Info[Context, None],
+        group_by: MetricGrouping = MetricGrouping.NONE,
+        period: MetricPeriod = MetricPeriod.WEEK,
+        filter: MetricFilter | None = None,
+    ) -> LearningMetrics:
+        params: dict[str, Any] = {"group_by": group_by.value, "period": period.value}
+        if filter is not None:
+            for name, value in (
+                ("from", filter.from_date),
+                ("to", filter.to_date),
+                ("team", filter.team),
+                ("process", filter.process),
+            ):
+                if value is not None:
+                    params[name] = str(value)
+        principal = info.context.principal
+        assert principal is not None
+        upstreams = info.context.upstreams
+        try:
+            reply, csv_reply = await asyncio.gather(
+                call(
+                    upstreams,
+                    "analytics",
+                    "GET",
+                    "/v1/metrics",
+                    token=principal.token,
+                    params=params,
+                ),
+                call(
+                    upstreams,
+                    "analytics",
+                    "GET",
+                    "/v1/metrics.csv",
+                    token=principal.token,
+                    params=params,
+                ),
+            )
+        except UpstreamUnavailable as exc:
+            raise_unavailable(exc)
+        raise_for_query(reply)
+        return LearningMetrics(
+            period=period,
+            min_group_size=reply.body["min_group_size"],
+            rows=[_row(r) for r in reply.body["rows"]],
+            csv=str(csv_reply.body),
+        )
+
+    @strawberry.field(
+        description="Your own learning history, formal and informal.",
+        permission_classes=[IsAuthenticated],
+    )
+    async def my_learning(self, info: Info[Context, None], first: int = 100) -> MyLearning:
+        if not 1 <= first <= 500:
+            raise GraphQLError(
+                "`first` must be between 1 and 500", extensions={"code": "BAD_USER_INPUT"}
+            )
+        principal = info.context.principal
+        assert principal is not None
+        try:
+            reply = await call(
+                info.context.upstreams,
+                "analytics",
+                "GET",
+                "/v1/my-learning",
+                token=principal.token,
+                params={"limit": first},
+            )
+        except UpstreamUnavailable as exc:
+            raise_unavailable(exc)
+        raise_for_query(reply)
+        return MyLearning(
+            totals=reply.body["totals"],
+            informal_share=reply.body["informal_share"],
+            statements=reply.body["statements"],
+        )
+
+    @strawberry.field(
+        description="Everything the platform holds about you, as one JSON document.",
+        permission_classes=[IsAuthenticated],
+    )
+    async def export_my_data(self, info: Info[Context, None]) -> JSON:
+        principal = info.context.principal
+        assert principal is not None
+        document: dict[str, Any] = {
+            "subject": principal.subject,
+            "exported_at": datetime.now(UTC).isoformat(),
+        }
+        try:
+            replies = await asyncio.gather(
+                *(_with_retries(info, service, "GET", "/v1/my-data") for service in SERVICES)
+            )
+        except UpstreamUnavailable as exc:
+            raise_unavailable(exc)
+        for service, reply in zip(SERVICES, replies, strict=True):
+            raise_for_query(reply)
+            document[service] = reply.body
+        return document  # type: ignore[return-value]  # JSON is any JSON value
+
+
+@strawberry.type
+class LearningMutation:
+    @strawberry.mutation(
+        description="Erase your data in every service (idempotent; run again if incomplete).",
+        permission_classes=[IsAuthenticated],
+    )
+    async def erase_my_data(self, info: Info[Context, None]) -> ErasureReport:
+        async def one(service: str) -> ServiceErasure:
+            try:
+                reply = await _with_retries(info, service, "DELETE", "/v1/my-data")
+            except UpstreamUnavailable:
+                return ServiceErasure(service=service, erased=False, details=None)
+            return ServiceErasure(service=service, erased=reply.ok, details=reply.body)
+
+        results = await asyncio.gather(*(one(service) for service in SERVICES))
+        return ErasureReport(complete=all(r.erased for r in results), services=list(results))

@@ -1,0 +1,111 @@
+"""A person's own learning record: their history (`myLearning`), export and erasure.
+
+The person is the platform account `{WERKVLOER_PUBLIC_URL}|{subject}` — the actor every
+Werkvloer service writes. Erasure deletes every statement by them or naming them (as
+instructor, team member, ...), their learning facts (found by pseudonym, so also those of
+statements already voided) and marks the affected months for recomputation; LRS clients they
+made keep working, marked as made by an erased person. Idempotent.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import update
+from sqlmodel import col, delete, or_, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from kit.auth import Principal
+from kit.personal import ERASED
+from kit.pseudonyms import pseudonym
+from services.analytics.facts import derive
+from services.analytics.metrics import mark_dirty
+from services.analytics.models import LearningFact, LrsClient, PersonTeam, Statement
+from services.analytics.statements import like_key
+
+
+def account_key(public_url: str, subject: str) -> str:
+    return f"account:{public_url.rstrip('/')}|{subject}"
+
+
+def _naming(key: str) -> Any:
+    return or_(
+        col(Statement.actor_key) == key,
+        col(Statement.related_agents).like(like_key(key), escape="\\"),
+    )
+
+
+async def history(
+    session: AsyncSession, principal: Principal, public_url: str, key: bytes, limit: int
+) -> dict[str, Any]:
+    """Your own statements, newest first, each with what it counts as; and totals."""
+    me = account_key(public_url, principal.subject)
+    rows = (
+        await session.exec(
+            select(Statement)
+            .where(Statement.actor_key == me, col(Statement.voided).is_(False))
+            .order_by(col(Statement.stored).desc())
+            .limit(limit)
+        )
+    ).all()
+    facts = (
+        await session.exec(select(LearningFact).where(LearningFact.person == pseudonym(key, me)))
+    ).all()
+    totals: dict[str, int] = {}
+    for fact in facts:
+        totals[fact.kind] = totals.get(fact.kind, 0) + 1
+    items = []
+    for row in rows:
+        meaning = derive(row.body, me, key)
+        target = row.body.get("object") or {}
+        items.append(
+            {
+                "id": str(row.id),
+                "verb": row.body["verb"],
+                "object": target.get("id"),
+                "object_type": (target.get("definition") or {}).get("type"),
+                "timestamp": row.body.get("timestamp"),
+                "kind": meaning.kind if meaning else None,
+                "informal": meaning.informal if meaning else None,
+            }
+        )
+    informal = sum(1 for f in facts if f.informal)
+    return {
+        "totals": totals,
+        "informal_share": round(informal / len(facts), 4) if facts else None,
+        "statements": items,
+    }
+
+
+async def export(session: AsyncSession, public_url: str, subject: str) -> dict[str, Any]:
+    me = account_key(public_url, subject)
+    rows = (await session.exec(select(Statement).where(_naming(me)))).all()
+    return {"statements": [row.body for row in rows]}
+
+
+async def erase(session: AsyncSession, public_url: str, subject: str, key: bytes) -> dict[str, int]:
+    me = account_key(public_url, subject)
+    person = pseudonym(key, me)
+    ids = list((await session.exec(select(Statement.id).where(_naming(me)))).all())
+    months = set(
+        (
+            await session.exec(
+                select(LearningFact.month).where(
+                    or_(col(LearningFact.person) == person, col(LearningFact.statement_id).in_(ids))
+                )
+            )
+        ).all()
+    )
+    facts = await session.exec(
+        delete(LearningFact).where(
+            or_(col(LearningFact.person) == person, col(LearningFact.statement_id).in_(ids))
+        )
+    )
+    await session.exec(delete(Statement).where(col(Statement.id).in_(ids)))
+    await session.exec(delete(PersonTeam).where(col(PersonTeam.person) == person))
+    await session.exec(
+        update(LrsClient).where(col(LrsClient.created_by) == subject).values(created_by=ERASED)
+    )
+    await mark_dirty(session, months)
+    await session.flush()
+    return {"statements_deleted": len(ids), "facts_deleted": facts.rowcount}
