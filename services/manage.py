@@ -14,6 +14,7 @@ from pathlib import Path
 from kit.auth import Role, dev_secret, issue_dev_token
 from kit.migrations import autogenerate, upgrade
 from kit.settings import DatabaseServiceSettings, PlatformSettings
+from services.analytics import demo as analytics_demo
 from services.analytics.settings import AnalyticsSettings
 from services.ideas import demo as ideas_demo
 from services.ideas.settings import IdeasSettings
@@ -58,6 +59,7 @@ def demo() -> None:
     loaders: list[tuple[str, DemoLoader]] = [
         ("ideas", ideas_demo.load),
         ("reflection", reflection_demo.load),
+        ("analytics", analytics_demo.load),
     ]
     for name, load in loaders:
         load()

@@ -8,6 +8,7 @@ from fastapi.exceptions import RequestValidationError
 from kit.app import create_service_app
 from kit.pseudonyms import pseudonym_key
 from services.analytics import clients, lrs
+from services.analytics.metrics import refresher_running
 from services.analytics.metrics_api import metrics
 from services.analytics.settings import SERVICE, AnalyticsSettings
 
@@ -24,6 +25,7 @@ def create_app(settings: AnalyticsSettings | None = None) -> FastAPI:
         migrations=MIGRATIONS,
         routers=[lrs.router, clients.admin, metrics],
         description=DESCRIPTION,
+        extra_lifespan=refresher_running,
     )
     app.state.pseudonym_key = pseudonym_key(settings.pseudonym_key, settings.platform, SERVICE)
     app.add_exception_handler(RequestValidationError, lrs.validation_as_400)

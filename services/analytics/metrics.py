@@ -7,20 +7,26 @@ privacy.py applied per metric. Reading is then a plain indexed select.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import statistics
 from collections import defaultdict
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from fastapi import FastAPI
 from sqlalchemy import update
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from kit.db import insert_ignoring_duplicates
+from kit.db import Database, insert_ignoring_duplicates
 from services.analytics.facts import derive, month_of, weeks_of
 from services.analytics.models import LearningFact, MetricCell, MetricMonth, PersonTeam
 from services.analytics.privacy import ALL, Key, lines, suppressed
 
+log = logging.getLogger(__name__)
 COUNTED = {
     "reflections": "reflection",
     "ideas_submitted": "idea_submitted",
@@ -152,15 +158,6 @@ async def mark_dirty(session: AsyncSession, months: set[str]) -> None:
             )
 
 
-async def dirty_months(session: AsyncSession, months: list[str]) -> list[str]:
-    rows = await session.exec(
-        select(MetricMonth.month).where(
-            col(MetricMonth.month).in_(months), col(MetricMonth.dirty).is_(True)
-        )
-    )
-    return list(rows.all())
-
-
 def closed_periods(kind: str, start: date, end: date, today: date) -> list[str]:
     """The whole, finished weeks or months from `start` to `end` (the current one is never
     shown: it would change, and show who acted, while people watch)."""
@@ -238,3 +235,49 @@ async def forget_facts(session: AsyncSession, statement_ids: list[object]) -> No
         delete(LearningFact).where(col(LearningFact.statement_id).in_(statement_ids))
     )
     await mark_dirty(session, set(months))
+
+
+async def rebuild_dirty(database: Database, k: int, months: list[str] | None = None) -> int:
+    """Rebuild the dirty months (all, or those given); returns how many were rebuilt."""
+    async with database.sessions() as session:
+        query = select(MetricMonth.month).where(col(MetricMonth.dirty).is_(True))
+        if months is not None:
+            query = query.where(col(MetricMonth.month).in_(months))
+        found = list((await session.exec(query)).all())
+        await session.commit()
+    for month in found:
+        async with database.sessions() as session:
+            # Locks the month's row on PostgreSQL (SQLite serialises writers anyway), so two
+            # processes never rebuild one month at once; a month cleaned meanwhile is skipped.
+            row = await session.get(MetricMonth, month, with_for_update=True)
+            if row is not None and row.dirty:
+                await rebuild_month(session, month, k)
+            await session.commit()
+    return len(found)
+
+
+@asynccontextmanager
+async def refresher_running(app: FastAPI) -> AsyncIterator[None]:
+    """Rebuilds changed months in the background, so reads rarely wait for a rebuild."""
+    settings = app.state.settings
+
+    async def loop() -> None:
+        while True:
+            try:
+                await rebuild_dirty(app.state.database, settings.min_group_size)
+            except Exception:
+                log.exception("metrics refresh failed")
+            await asyncio.sleep(settings.metrics_refresh_seconds)
+
+    task = (
+        asyncio.create_task(loop(), name="metrics-refresher")
+        if settings.metrics_refresh_seconds > 0
+        else None
+    )
+    try:
+        yield
+    finally:
+        if task is not None:
+            task.cancel()
+            with suppress(asyncio.CancelledError):
+                await task

@@ -12,18 +12,17 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from kit.auth import Principal, PrincipalDep, Role, require_roles
-from kit.db import Database, ReadSessionDep, SessionDep
+from kit.db import ReadSessionDep, SessionDep
 from kit.errors import Forbidden, Unprocessable
 from services.analytics import personal
 from services.analytics.facts import month_of, weeks_of
 from services.analytics.metrics import (
     METRICS,
     closed_periods,
-    dirty_months,
     read_cells,
-    rebuild_month,
+    rebuild_dirty,
 )
-from services.analytics.models import MetricCell, MetricMonth
+from services.analytics.models import MetricCell
 from services.analytics.privacy import ALL
 
 metrics = APIRouter(prefix="/v1", tags=["metrics"])
@@ -48,16 +47,6 @@ class MetricTable(BaseModel):
     group_by: GroupBy
     min_group_size: int
     rows: list[MetricRow]
-
-
-async def _build(database: Database, months: list[str], k: int) -> None:
-    async with database.sessions() as session:
-        for month in await dirty_months(session, months):
-            # Locks the month's row on PostgreSQL, so two readers do not rebuild it at once.
-            row = await session.get(MetricMonth, month, with_for_update=True)
-            if row is not None and row.dirty:
-                await rebuild_month(session, month, k)
-        await session.commit()
 
 
 def _row(cell: MetricCell, by_team: bool, by_process: bool) -> MetricRow:
@@ -103,7 +92,7 @@ async def _table(
     k: int = request.app.state.settings.min_group_size
     periods = closed_periods(period, start, end, today)
     months = sorted({p[1:] if p[0] == "M" else _month(p) for p in periods})
-    await _build(request.app.state.database, months, k)
+    await rebuild_dirty(request.app.state.database, k, months)
     cells = await read_cells(session, periods, by_team, by_process, team, process)
     if coach and by_team:
         cells = [c for c in cells if c.team in principal.teams]

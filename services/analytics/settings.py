@@ -24,6 +24,8 @@ class AnalyticsSettings(DatabaseServiceSettings):
     # Keys the pseudonyms metrics use instead of people (at least 32 characters; required in
     # production).
     pseudonym_key: str | None = None
+    # How often changed months of the metrics are rebuilt in the background (0: only on read).
+    metrics_refresh_seconds: float = 5.0
 
     @model_validator(mode="after")
     def _refuse_small_groups(self) -> AnalyticsSettings:
