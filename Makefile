@@ -56,5 +56,5 @@ schema: install ## write the published GraphQL schema to gateway/schema.graphql
 
 bench: install ## run the benchmarks and rewrite bench/RESULTS.md (installs wrk and Ralph if missing)
 	@command -v wrk >/dev/null || apt-get install -y -q wrk || (apt-get update -q && apt-get install -y -q wrk)
-	@test -x .bench/ralph/bin/ralph || ($(UV) venv -q .bench/ralph && VIRTUAL_ENV=.bench/ralph $(UV) pip install -q "ralph-malph[cli,lrs,backend-fs]==5.*")
+	@test -x .bench/ralph/bin/ralph || ($(UV) venv -q .bench/ralph && VIRTUAL_ENV=.bench/ralph $(UV) pip install -q "ralph-malph[cli,lrs,backend-fs]==5.*" requests)
 	@$(BIN)/python -m bench

@@ -154,3 +154,12 @@ def insert_ignoring_duplicates(session: AsyncSession, table: Any) -> Insert:
     dialect = session.get_bind().dialect.name
     module = postgresql if dialect == "postgresql" else sqlite
     return module.insert(table).on_conflict_do_nothing()
+
+
+def upsert(session: AsyncSession, table: Any, keys: list[str], values: dict[str, Any]) -> Insert:
+    """`INSERT ... ON CONFLICT (keys) DO UPDATE`: safe when two transactions write one row."""
+    dialect = session.get_bind().dialect.name
+    module = postgresql if dialect == "postgresql" else sqlite
+    statement = module.insert(table).values(**values)
+    changes = {name: value for name, value in values.items() if name not in keys}
+    return statement.on_conflict_do_update(index_elements=keys, set_=changes)

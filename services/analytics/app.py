@@ -1,5 +1,7 @@
 """The analytics service's FastAPI application."""
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -8,12 +10,20 @@ from fastapi.exceptions import RequestValidationError
 from kit.app import create_service_app
 from kit.pseudonyms import pseudonym_key
 from services.analytics import clients, lrs
+from services.analytics.forwarding import forwarder_running
 from services.analytics.metrics import refresher_running
 from services.analytics.metrics_api import metrics
 from services.analytics.settings import SERVICE, AnalyticsSettings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 DESCRIPTION = "The xAPI learning record store and privacy-safe learning metrics."
+
+
+@asynccontextmanager
+async def background_work(app: FastAPI) -> AsyncIterator[None]:
+    """Metric months rebuilt as they change; statements forwarded when configured."""
+    async with refresher_running(app), forwarder_running(app):
+        yield
 
 
 def create_app(settings: AnalyticsSettings | None = None) -> FastAPI:
@@ -25,7 +35,7 @@ def create_app(settings: AnalyticsSettings | None = None) -> FastAPI:
         migrations=MIGRATIONS,
         routers=[lrs.router, clients.admin, metrics],
         description=DESCRIPTION,
-        extra_lifespan=refresher_running,
+        extra_lifespan=background_work,
     )
     app.state.pseudonym_key = pseudonym_key(settings.pseudonym_key, settings.platform, SERVICE)
     app.add_exception_handler(RequestValidationError, lrs.validation_as_400)

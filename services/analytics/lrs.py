@@ -46,6 +46,10 @@ def _version(header: str | None) -> None:
         )
 
 
+def _forwarding(request: Request) -> bool:
+    return bool(request.app.state.settings.forward_url)
+
+
 VersionHeader = Annotated[str | None, Header(alias="X-Experience-API-Version")]
 
 
@@ -61,8 +65,8 @@ async def post_statements(
     raw = payload if isinstance(payload, list) else [payload]
     if not raw or len(raw) > MAX_BATCH:
         raise StatementRejected(f"send between 1 and {MAX_BATCH} statements")
-    key = request.app.state.pseudonym_key
-    return await store(session, [check(s) for s in raw], principal, key)
+    key, forward = request.app.state.pseudonym_key, _forwarding(request)
+    return await store(session, [check(s) for s in raw], principal, key, forward)
 
 
 @router.put("/statements", status_code=204, summary="Store one statement under statementId")
@@ -79,7 +83,9 @@ async def put_statement(
     if isinstance(payload, dict) and payload.get("id") not in (None, str(statement_id)):
         raise StatementRejected("the statement id differs from statementId")
     statement["id"] = str(statement_id)
-    await store(session, [statement], principal, request.app.state.pseudonym_key)
+    await store(
+        session, [statement], principal, request.app.state.pseudonym_key, _forwarding(request)
+    )
     return Response(status_code=204)
 
 

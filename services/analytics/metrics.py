@@ -21,7 +21,7 @@ from sqlalchemy import update
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from kit.db import Database, insert_ignoring_duplicates
+from kit.db import Database, insert_ignoring_duplicates, upsert
 from services.analytics.facts import derive, month_of, weeks_of
 from services.analytics.models import LearningFact, MetricCell, MetricMonth, PersonTeam
 from services.analytics.privacy import ALL, Key, lines, suppressed
@@ -215,7 +215,11 @@ async def record_facts(
         if fact.team:
             if known.get(fact.person) != fact.team:
                 known[fact.person] = fact.team
-                await session.merge(PersonTeam(person=fact.person, team=fact.team))
+                await session.exec(
+                    upsert(
+                        session, PersonTeam, ["person"], {"person": fact.person, "team": fact.team}
+                    )
+                )
         else:  # formal learning from an LMS names no team: use the person's last known one
             fact.team = known.get(fact.person, "")
         session.add(fact)

@@ -24,6 +24,16 @@ class AnalyticsSettings(DatabaseServiceSettings):
     # Keys the pseudonyms metrics use instead of people (at least 32 characters; required in
     # production).
     pseudonym_key: str | None = None
+    # Optional forwarding of every new statement to another LRS (the organisation's central
+    # one): its xAPI base URL, and an LRS key/secret (HTTP Basic) or a bearer token.
+    forward_url: str | None = None
+    forward_key: str | None = None
+    forward_secret: str | None = None
+    forward_token: str | None = None
+    forward_enabled: bool = True  # tests switch the background sender off and drive it by hand
+    forward_batch_size: int = 100
+    forward_max_attempts: int = 10
+    forward_poll_seconds: float = 1.0
     # How often changed months of the metrics are rebuilt in the background (0: only on read).
     metrics_refresh_seconds: float = 5.0
 

@@ -22,12 +22,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from kit.auth import Principal
 from kit.db import utcnow
 from kit.errors import AppError, Conflict
+from kit.outbox import enqueue
 from services.analytics.metrics import forget_facts, record_facts
 from services.analytics.models import Statement
 from services.analytics.validation import Invalid, validate
 
 VERSION = "1.0.3"
 VOIDED = "http://adlnet.gov/expapi/verbs/voided"
+FORWARD_TOPIC = "xapi.forward"
 
 
 class StatementRejected(AppError):
@@ -73,9 +75,14 @@ def check(raw: Any) -> dict[str, Any]:
 
 
 async def store(
-    session: AsyncSession, statements: list[dict[str, Any]], principal: Principal, key: bytes
+    session: AsyncSession,
+    statements: list[dict[str, Any]],
+    principal: Principal,
+    key: bytes,
+    forward: bool = False,
 ) -> list[str]:
-    """Store new statements and their learning facts; `key` keys the facts' pseudonyms."""
+    """Store new statements and their learning facts; `key` keys the facts' pseudonyms. With
+    `forward`, new statements also go to the outbox for the external LRS (same transaction)."""
     now = utcnow()
     ids = [uuid.UUID(s["id"]) for s in statements]
     if len(set(ids)) != len(ids):
@@ -108,6 +115,9 @@ async def store(
         target = statement.get("object", {})
         context = statement.get("context") or {}
         new.append((body, actor_key(statement["actor"])))
+        if forward:  # as received (with id and timestamp): the other LRS stamps its own
+            outgoing = {**statement, "timestamp": body["timestamp"]}
+            enqueue(session, FORWARD_TOPIC, statement_id, outgoing)
         session.add(
             Statement(
                 id=statement_id,

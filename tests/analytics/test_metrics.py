@@ -265,3 +265,18 @@ async def test_erasure_removes_a_persons_statements_and_recomputes_the_numbers(
     assert (await analytics.get("/v1/my-learning", headers=b5)).json()["totals"] == {}
     database_url = analytics._transport.app.state.database.url  # type: ignore[attr-defined]
     assert await columns_mentioning(database_url, f"{url}|b5") == []
+
+
+async def test_concurrent_batches_about_the_same_new_people_all_land(
+    analytics: httpx.AsyncClient, platform: PlatformSettings
+) -> None:
+    lrs = {**bearer(platform, "lms-1", "lrs-client"), **V}
+    batches = [
+        [reflection(f"new-{i}", "big", "storingen", WEEK_2) for i in range(10)] for _ in range(4)
+    ]
+    replies = await asyncio.gather(
+        *(analytics.post("/xapi/statements", json=batch, headers=lrs) for batch in batches)
+    )
+    assert [r.status_code for r in replies] == [200] * 4
+    total = (await table(analytics, period="month"))[0]["metrics"]["reflections"]
+    assert total == 17 + 40

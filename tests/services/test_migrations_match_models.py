@@ -24,7 +24,7 @@ SERVICES = Path(__file__).resolve().parents[2] / "services"
 OWNED: dict[str, tuple[ModuleType, ...]] = {
     "ideas": (ideas_models, outbox),
     "reflection": (reflection_models, outbox),
-    "analytics": (analytics_models,),
+    "analytics": (analytics_models, outbox),
 }
 
 

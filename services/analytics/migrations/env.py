@@ -2,7 +2,8 @@
 
 from sqlmodel import SQLModel
 
+from kit import outbox
 from kit.migrations import run_env
 from services.analytics import models
 
-run_env(SQLModel.metadata, models)
+run_env(SQLModel.metadata, models, outbox)

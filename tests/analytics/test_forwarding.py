@@ -1,0 +1,100 @@
+"""Forwarding to an external LRS over real HTTP: the other LRS is a second analytics service on
+a database of its own, reached with an LRS client key and secret it issued."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from kit.migrations import upgrade
+from kit.settings import PlatformSettings
+from services.analytics.app import MIGRATIONS, create_app
+from services.analytics.settings import AnalyticsSettings
+from tests.analytics.test_lrs_statements import V, statement
+from tests.support.apps import app_client, bearer
+from tests.support.servers import free_port, serve_in_thread
+
+
+@pytest.fixture
+async def central(platform: PlatformSettings, tmp_path: Path) -> AsyncIterator[dict[str, Any]]:
+    """The organisation's central LRS, over HTTP, with a client made for our forwarder."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'central.db'}"
+    await asyncio.to_thread(upgrade, MIGRATIONS, url)
+    app = create_app(AnalyticsSettings(database_url=url, platform=platform))
+    port = free_port()
+    with serve_in_thread(app, port) as base:
+        async with httpx.AsyncClient(base_url=base) as client:
+            made = await client.post(
+                "/v1/lrs-clients",
+                json={"name": "werkvloer"},
+                headers=bearer(platform, "root", "admin"),
+            )
+            assert made.status_code == 201, made.text
+            yield {"url": base, "port": port, "app": app, "client": client, **made.json()}
+
+
+async def _stored(central: dict[str, Any], platform: PlatformSettings) -> set[str]:
+    response = await central["client"].get(
+        "/xapi/statements",
+        params={"limit": 100},
+        headers={**bearer(platform, "root", "admin"), **V},
+    )
+    return {s["id"] for s in response.json()["statements"]}
+
+
+async def test_new_statements_reach_the_external_lrs_once(
+    platform: PlatformSettings, database_url: str, central: dict[str, Any]
+) -> None:
+    await asyncio.to_thread(upgrade, MIGRATIONS, database_url)
+    settings = AnalyticsSettings(
+        database_url=database_url,
+        platform=platform,
+        forward_url=f"{central['url']}/xapi",
+        forward_key=central["key"],
+        forward_secret=central["secret"],
+        forward_enabled=False,
+        metrics_refresh_seconds=0,
+    )
+    app = create_app(settings)
+    async with app_client(app) as local:
+        lrs = {**bearer(platform, "lms-1", "lrs-client"), **V}
+        sent = [statement() for _ in range(3)]
+        assert (await local.post("/xapi/statements", json=sent, headers=lrs)).status_code == 200
+        # The same batch again is a no-op here, so nothing new is queued either.
+        assert (await local.post("/xapi/statements", json=sent, headers=lrs)).status_code == 200
+        forwarder = app.state.forwarder
+        assert await forwarder.status() == {"pending": 3, "dead_letters": 0}
+        assert await forwarder.run_once() == 3
+        assert await _stored(central, platform) == {s["id"] for s in sent}
+        assert await forwarder.status() == {"pending": 0, "dead_letters": 0}
+        ready = (await local.get("/readyz")).json()
+        assert ready["checks"]["forwarding"]["details"] == {"pending": 0, "dead_letters": 0}
+
+
+async def test_forwarding_waits_while_the_external_lrs_is_down(
+    platform: PlatformSettings, database_url: str, tmp_path: Path
+) -> None:
+    await asyncio.to_thread(upgrade, MIGRATIONS, database_url)
+    settings = AnalyticsSettings(
+        database_url=database_url,
+        platform=platform,
+        forward_url=f"http://127.0.0.1:{free_port()}/xapi",
+        forward_token="t",
+        forward_enabled=False,
+        metrics_refresh_seconds=0,
+    )
+    app = create_app(settings)
+    async with app_client(app) as local:
+        lrs = {**bearer(platform, "lms-1", "lrs-client"), **V}
+        posted = await local.post(
+            "/xapi/statements", json=statement(id=str(uuid.uuid4())), headers=lrs
+        )
+        assert posted.status_code == 200, "storing never waits for the other LRS"
+        assert await app.state.forwarder.run_once() == 0
+        assert await app.state.forwarder.status() == {"pending": 1, "dead_letters": 0}
