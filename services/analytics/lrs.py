@@ -10,10 +10,11 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Header, Query, Request, Response
+from fastapi import APIRouter, Header, Query, Request, Response
 
 from kit.db import SessionDep, utcnow
-from kit.errors import NotFound
+from kit.errors import NotFound, PayloadTooLarge
+from services.analytics import attachments
 from services.analytics.clients import LrsPrincipal
 from services.analytics.models import Statement
 from services.analytics.statements import (
@@ -53,39 +54,78 @@ def _forwarding(request: Request) -> bool:
 VersionHeader = Annotated[str | None, Header(alias="X-Experience-API-Version")]
 
 
-@router.post("/statements", summary="Store one statement or a batch (all or nothing)")
+BODY = {
+    "requestBody": {
+        "content": {
+            "application/json": {"schema": {}},
+            "multipart/mixed": {"schema": {"type": "string", "format": "binary"}},
+        }
+    }
+}
+
+
+async def _read(request: Request) -> tuple[Any, attachments.Parts]:
+    """JSON, or multipart/mixed with attachment parts; 413 past the size limit."""
+    limit = int(request.app.state.settings.max_request_mb * 1024 * 1024)
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise PayloadTooLarge(
+                f"requests are limited to {limit} bytes", details={"limit": limit}
+            )
+    return attachments.parse(request.headers.get("content-type", ""), bytes(body))
+
+
+async def _store(
+    request: Request, session: Any, principal: Any, statements: list[dict[str, Any]], parts: Any
+) -> list[str]:
+    references = await attachments.check(session, statements, parts)
+    state = request.app.state
+    ids = await store(session, statements, principal, state.pseudonym_key, _forwarding(request))
+    await attachments.save(session, parts, references)
+    return ids
+
+
+@router.post(
+    "/statements",
+    summary="Store one statement or a batch (all or nothing), with attachments as multipart",
+    openapi_extra=BODY,
+)
 async def post_statements(
     request: Request,
     session: SessionDep,
     principal: LrsPrincipal,
     version: VersionHeader = None,
-    payload: Annotated[Any, Body()] = None,
 ) -> list[str]:
     _version(version)
+    payload, parts = await _read(request)
     raw = payload if isinstance(payload, list) else [payload]
     if not raw or len(raw) > MAX_BATCH:
         raise StatementRejected(f"send between 1 and {MAX_BATCH} statements")
-    key, forward = request.app.state.pseudonym_key, _forwarding(request)
-    return await store(session, [check(s) for s in raw], principal, key, forward)
+    return await _store(request, session, principal, [check(s) for s in raw], parts)
 
 
-@router.put("/statements", status_code=204, summary="Store one statement under statementId")
+@router.put(
+    "/statements",
+    status_code=204,
+    summary="Store one statement under statementId",
+    openapi_extra=BODY,
+)
 async def put_statement(
     request: Request,
     session: SessionDep,
     principal: LrsPrincipal,
     statement_id: Annotated[uuid.UUID, Query(alias="statementId")],
     version: VersionHeader = None,
-    payload: Annotated[Any, Body()] = None,
 ) -> Response:
     _version(version)
+    payload, parts = await _read(request)
     statement = check(payload)
     if isinstance(payload, dict) and payload.get("id") not in (None, str(statement_id)):
         raise StatementRejected("the statement id differs from statementId")
     statement["id"] = str(statement_id)
-    await store(
-        session, [statement], principal, request.app.state.pseudonym_key, _forwarding(request)
-    )
+    await _store(request, session, principal, [statement], parts)
     return Response(status_code=204)
 
 
@@ -109,7 +149,8 @@ async def get_statements(
     related_activities: bool = False,
     format: Annotated[str, Query(pattern="^(ids|exact|canonical)$")] = "exact",
     more: Annotated[str | None, Query(max_length=4000)] = None,
-) -> dict[str, Any]:
+    with_attachments: Annotated[bool, Query(alias="attachments")] = False,
+) -> Any:
     _version(version)
     response.headers["X-Experience-API-Consistent-Through"] = utcnow().isoformat()
     if statement_id is not None or voided_statement_id is not None:
@@ -117,6 +158,8 @@ async def get_statements(
         row = await session.get(Statement, wanted)
         if row is None or row.voided != (voided_statement_id is not None):
             raise NotFound("no such statement", code="statement_not_found")
+        if with_attachments:
+            return await attachments.multipart(session, row.body, [row.body], response)
         return row.body
     if more:
         query, after = decode_more(more)
@@ -134,7 +177,10 @@ async def get_statements(
     rows, has_more = await find(session, query, after)
     link = f"/xapi/statements?more={encode_more(query, rows[-1])}" if has_more and rows else ""
     bodies = [ids_only(row.body) if format == "ids" else row.body for row in rows]
-    return {"statements": bodies, "more": link}
+    result = {"statements": bodies, "more": link}
+    if with_attachments:
+        return await attachments.multipart(session, result, bodies, response)
+    return result
 
 
 @router.get("/about", summary="Versions this LRS speaks")

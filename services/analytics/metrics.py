@@ -211,18 +211,20 @@ async def record_facts(
             await session.exec(select(PersonTeam).where(col(PersonTeam.person).in_(people)))
         ).all()
     }
+    changed: dict[str, str] = {}
     for fact in facts:
         if fact.team:
             if known.get(fact.person) != fact.team:
-                known[fact.person] = fact.team
-                await session.exec(
-                    upsert(
-                        session, PersonTeam, ["person"], {"person": fact.person, "team": fact.team}
-                    )
-                )
+                known[fact.person] = changed[fact.person] = fact.team
         else:  # formal learning from an LMS names no team: use the person's last known one
             fact.team = known.get(fact.person, "")
         session.add(fact)
+    # Rows are locked in one order (people by key, then months): concurrent batches on
+    # PostgreSQL wait for each other instead of deadlocking.
+    for person in sorted(changed):
+        await session.exec(
+            upsert(session, PersonTeam, ["person"], {"person": person, "team": changed[person]})
+        )
     await mark_dirty(session, {f.month for f in facts})
 
 

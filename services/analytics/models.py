@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Text
+from sqlalchemy import JSON, Column, Index, LargeBinary, Text
 from sqlmodel import Field, SQLModel
 
 from kit.db import UTCDateTime, utcnow
@@ -103,3 +103,23 @@ class MetricCell(SQLModel, table=True):
     people: int
     suppressed: bool
     values: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+
+
+class Attachment(SQLModel, table=True):
+    """Attachment content sent with statements (multipart/mixed), stored once per hash."""
+
+    __tablename__ = "attachments"
+
+    sha2: str = Field(primary_key=True, max_length=128)
+    content_type: str = Field(max_length=255)
+    length: int
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class StatementAttachment(SQLModel, table=True):
+    """Which stored statement refers to which attachment content."""
+
+    __tablename__ = "statement_attachments"
+
+    statement_id: uuid.UUID = Field(primary_key=True)
+    sha2: str = Field(primary_key=True, max_length=128, index=True)

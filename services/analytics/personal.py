@@ -18,6 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from kit.auth import Principal
 from kit.personal import ERASED
 from kit.pseudonyms import pseudonym
+from services.analytics import attachments
 from services.analytics.facts import derive
 from services.analytics.metrics import mark_dirty
 from services.analytics.models import LearningFact, LrsClient, PersonTeam, Statement
@@ -102,6 +103,7 @@ async def erase(session: AsyncSession, public_url: str, subject: str, key: bytes
         )
     )
     await session.exec(delete(Statement).where(col(Statement.id).in_(ids)))
+    await attachments.forget(session, ids)
     await session.exec(delete(PersonTeam).where(col(PersonTeam.person) == person))
     await session.exec(
         update(LrsClient).where(col(LrsClient.created_by) == subject).values(created_by=ERASED)

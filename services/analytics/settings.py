@@ -24,6 +24,8 @@ class AnalyticsSettings(DatabaseServiceSettings):
     # Keys the pseudonyms metrics use instead of people (at least 32 characters; required in
     # production).
     pseudonym_key: str | None = None
+    # Statement requests (with attachments) above this size are refused with 413.
+    max_request_mb: float = 20
     # Optional forwarding of every new statement to another LRS (the organisation's central
     # one): its xAPI base URL, and an LRS key/secret (HTTP Basic) or a bearer token.
     forward_url: str | None = None

@@ -3,20 +3,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
 
-from kit.migrations import upgrade
 from kit.settings import PlatformSettings
-from services.analytics.app import MIGRATIONS, create_app
-from services.analytics.settings import AnalyticsSettings
-from tests.support.apps import app_client, bearer
+from tests.support.apps import bearer
 
 V = {"X-Experience-API-Version": "1.0.3"}
 
@@ -37,15 +32,6 @@ def statement(**overrides: Any) -> dict[str, Any]:
     }
     body.update(overrides)
     return body
-
-
-@pytest.fixture
-async def lrs(platform: PlatformSettings, database_url: str) -> AsyncIterator[httpx.AsyncClient]:
-    await asyncio.to_thread(upgrade, MIGRATIONS, database_url)
-    app = create_app(AnalyticsSettings(database_url=database_url, platform=platform))
-    async with app_client(app) as client:
-        client.headers.update({**bearer(platform, "lms-1", "lrs-client"), **V})
-        yield client
 
 
 async def test_store_and_read_back_with_stamps(lrs: httpx.AsyncClient) -> None:

@@ -1,0 +1,175 @@
+"""xAPI attachments (1.0.3, Communication 1.5.2): statements with attachment content arrive as
+`multipart/mixed` — the statements as the first part, then one part per attachment carrying
+`X-Experience-API-Hash` — and go out the same way with `attachments=true`.
+
+Every attachment a statement declares without a `fileUrl` must arrive (or be stored already)
+with content whose SHA-256 is the declared `sha2` and whose size is the declared `length`; a
+part no statement declares is refused. Content is stored once per hash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi import Response
+from sqlmodel import col, delete, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from kit.db import insert_ignoring_duplicates
+from services.analytics.models import Attachment, StatementAttachment
+from services.analytics.statements import StatementRejected
+
+HASH_HEADER = "x-experience-api-hash"
+Parts = dict[str, tuple[str, bytes]]  # sha2 → (content type, content)
+
+
+def _headers(block: bytes) -> dict[str, str]:
+    headers = {}
+    for line in block.decode("latin-1").split("\r\n"):
+        if ":" in line:
+            name, value = line.split(":", 1)
+            headers[name.strip().lower()] = value.strip()
+    return headers
+
+
+def parse(content_type: str, body: bytes) -> tuple[Any, Parts]:
+    """The JSON payload and the attachment parts of a request body."""
+    if not content_type.lower().startswith("multipart/mixed"):
+        try:
+            return json.loads(body), {}
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise StatementRejected("the body is not valid JSON") from exc
+    found = re.search(r'boundary="?([^";]+)"?', content_type)
+    if found is None:
+        raise StatementRejected("multipart/mixed needs a boundary")
+    delimiter = b"--" + found.group(1).encode("latin-1")
+    sections = body.split(delimiter)
+    parts = []
+    for section in sections[1:]:
+        if section.startswith(b"--"):
+            break  # the closing delimiter
+        head, separator, content = section.removeprefix(b"\r\n").partition(b"\r\n\r\n")
+        if not separator:
+            raise StatementRejected("a multipart part has no header block")
+        parts.append((_headers(head), content.removesuffix(b"\r\n")))
+    if not parts or not parts[0][0].get("content-type", "").startswith("application/json"):
+        raise StatementRejected("the first part must hold the statements as application/json")
+    try:
+        payload = json.loads(parts[0][1])
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise StatementRejected("the first part is not valid JSON") from exc
+    attachments: Parts = {}
+    for headers, content in parts[1:]:
+        declared = headers.get(HASH_HEADER)
+        if not declared:
+            raise StatementRejected("every attachment part needs X-Experience-API-Hash")
+        if hashlib.sha256(content).hexdigest() != declared.lower():
+            raise StatementRejected(f"attachment {declared}: the content does not match its hash")
+        attachments[declared.lower()] = (headers.get("content-type", ""), content)
+    return payload, attachments
+
+
+async def check(
+    session: AsyncSession, statements: Sequence[dict[str, Any]], parts: Parts
+) -> list[tuple[uuid.UUID, str]]:
+    """The (statement, sha2) references to record; 400 when content is missing or unclaimed."""
+    declared: dict[str, dict[str, Any]] = {}
+    references = []
+    for statement in statements:
+        for attachment in statement.get("attachments") or []:
+            if attachment.get("fileUrl"):
+                continue
+            sha2 = str(attachment["sha2"]).lower()
+            declared[sha2] = attachment
+            references.append((uuid.UUID(statement["id"]), sha2))
+    unclaimed = set(parts) - set(declared)
+    if unclaimed:
+        raise StatementRejected(f"attachment part {sorted(unclaimed)[0]} belongs to no statement")
+    missing = [sha2 for sha2 in declared if sha2 not in parts]
+    if missing:
+        stored = set(
+            (
+                await session.exec(select(Attachment.sha2).where(col(Attachment.sha2).in_(missing)))
+            ).all()
+        )
+        absent = [sha2 for sha2 in missing if sha2 not in stored]
+        if absent:
+            raise StatementRejected(
+                f"attachment {absent[0]} has no fileUrl and its content was not sent"
+            )
+    for sha2, (_, content) in parts.items():
+        if int(declared[sha2]["length"]) != len(content):
+            raise StatementRejected(f"attachment {sha2}: length differs from the content")
+    return references
+
+
+async def save(
+    session: AsyncSession, parts: Parts, references: list[tuple[uuid.UUID, str]]
+) -> None:
+    for sha2, (content_type, content) in parts.items():
+        await session.exec(
+            insert_ignoring_duplicates(session, Attachment).values(
+                sha2=sha2, content_type=content_type or "application/octet-stream",
+                length=len(content), content=content,
+            )
+        )  # fmt: skip
+    for statement_id, sha2 in references:
+        await session.exec(
+            insert_ignoring_duplicates(session, StatementAttachment).values(
+                statement_id=statement_id, sha2=sha2
+            )
+        )
+
+
+async def forget(session: AsyncSession, statement_ids: list[Any]) -> None:
+    """Drop the references of erased statements, and content nobody refers to any more."""
+    await session.exec(
+        delete(StatementAttachment).where(col(StatementAttachment.statement_id).in_(statement_ids))
+    )
+    still = select(StatementAttachment.sha2)
+    await session.exec(delete(Attachment).where(col(Attachment.sha2).not_in(still)))
+
+
+async def multipart(
+    session: AsyncSession,
+    payload: Any,
+    statements: Sequence[dict[str, Any]],
+    base: Response | None = None,
+) -> Response:
+    """The statements followed by the content of every attachment they declare and we hold."""
+    wanted = {
+        str(a["sha2"]).lower()
+        for s in statements
+        for a in s.get("attachments") or []
+        if a.get("sha2")
+    }
+    held = (
+        (await session.exec(select(Attachment).where(col(Attachment.sha2).in_(wanted)))).all()
+        if wanted
+        else []
+    )
+    boundary = uuid.uuid4().hex
+    chunks = [
+        f"--{boundary}\r\nContent-Type: application/json\r\n\r\n".encode(),
+        json.dumps(payload).encode(),
+        b"\r\n",
+    ]
+    for attachment in held:
+        chunks += [
+            f"--{boundary}\r\nContent-Type: {attachment.content_type}\r\n"
+            f"Content-Transfer-Encoding: binary\r\nX-Experience-API-Hash: {attachment.sha2}"
+            "\r\n\r\n".encode(),
+            attachment.content,
+            b"\r\n",
+        ]
+    chunks.append(f"--{boundary}--\r\n".encode())
+    headers = dict(base.headers) if base is not None else {}
+    headers.pop("content-length", None)
+    return Response(
+        b"".join(chunks), media_type=f"multipart/mixed; boundary={boundary}", headers=headers
+    )
