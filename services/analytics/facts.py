@@ -10,11 +10,11 @@ weeks can only ever give whole weeks, which are suppressed by the same rules.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from kit.pseudonyms import pseudonym
-from services.analytics.models import LearningFact
 
 PROFILE = "https://werkvloer.org/xapi"
 ACTIVITY_REFLECTION = f"{PROFILE}/activities/reflection"
@@ -69,6 +69,25 @@ def weeks_of(month: str) -> list[date]:
     return weeks
 
 
+@dataclass
+class Fact:
+    """A row of `learning_facts` (services/analytics/models.py), kept as a plain dataclass:
+    building ORM objects cost more than the rest of storing a statement."""
+
+    statement_id: uuid.UUID
+    person: str
+    team: str
+    process: str
+    week: str
+    month: str
+    kind: str
+    informal: bool
+    decision_days: float | None = None
+    hours_saved: float | None = None
+    work_pressure: float | None = None
+    wellbeing: float | None = None
+
+
 def _kind(statement: dict[str, Any]) -> tuple[str, bool] | None:
     verb = statement["verb"]["id"]
     target = statement.get("object") or {}
@@ -90,7 +109,7 @@ def _number(value: Any) -> float | None:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
-def derive(statement: dict[str, Any], actor: str, key: bytes) -> LearningFact | None:
+def derive(statement: dict[str, Any], actor: str, key: bytes) -> Fact | None:
     """`actor` is the LRS's actor key; statements by the shared anonymous account count for
     no one (an anonymous idea's author must not become a countable person)."""
     found = _kind(statement)
@@ -102,7 +121,7 @@ def derive(statement: dict[str, Any], actor: str, key: bytes) -> LearningFact | 
     process = extensions.get(EXT_PROCESS) or (tags[0] if isinstance(tags, list) and tags else "")
     at = datetime.fromisoformat(str(statement["timestamp"]).replace("Z", "+00:00"))
     week = week_of(at)
-    fact = LearningFact(
+    fact = Fact(
         statement_id=uuid.UUID(statement["id"]),
         person=pseudonym(key, actor),
         team=str(extensions.get(EXT_TEAM) or "")[:64],

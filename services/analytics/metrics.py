@@ -13,16 +13,16 @@ import statistics
 from collections import defaultdict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 
 from fastapi import FastAPI
-from sqlalchemy import update
+from sqlalchemy import insert, update
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kit.db import Database, insert_ignoring_duplicates, upsert
-from services.analytics.facts import derive, month_of, weeks_of
+from services.analytics.facts import Fact, derive, month_of, weeks_of
 from services.analytics.models import LearningFact, MetricCell, MetricMonth, PersonTeam
 from services.analytics.privacy import ALL, Key, lines, suppressed
 
@@ -64,7 +64,7 @@ class Tally:
     impact_by: set[str] = field(default_factory=set)
     informal: int = 0
 
-    def add(self, fact: LearningFact) -> None:
+    def add(self, fact: LearningFact | Fact) -> None:
         self.people.add(fact.person)
         self.kinds[fact.kind].add(fact.person)
         self.counts[fact.kind] += 1
@@ -218,7 +218,8 @@ async def record_facts(
                 known[fact.person] = changed[fact.person] = fact.team
         else:  # formal learning from an LMS names no team: use the person's last known one
             fact.team = known.get(fact.person, "")
-        session.add(fact)
+    connection = await session.connection()
+    await connection.execute(insert(LearningFact), [asdict(fact) for fact in facts])
     # Rows are locked in one order (people by key, then months): concurrent batches on
     # PostgreSQL wait for each other instead of deadlocking.
     for person in sorted(changed):

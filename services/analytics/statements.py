@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
-from sqlalchemy import and_, or_
+from sqlalchemy import and_, insert, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -93,6 +93,7 @@ async def store(
     }
     targets = await _void_targets(session, statements, existing)
     new: list[tuple[dict[str, Any], str]] = []
+    rows: list[dict[str, Any]] = []
     for statement, statement_id in zip(statements, ids, strict=True):
         fingerprint = fingerprint_of(statement)
         known = existing.get(statement_id)
@@ -118,25 +119,29 @@ async def store(
         if forward:  # as received (with id and timestamp): the other LRS stamps its own
             outgoing = {**statement, "timestamp": body["timestamp"]}
             enqueue(session, FORWARD_TOPIC, statement_id, outgoing)
-        session.add(
-            Statement(
-                id=statement_id,
-                body=body,
-                fingerprint=fingerprint,
-                actor_key=actor_key(statement["actor"]),
-                verb_id=statement["verb"]["id"],
-                activity_id=target.get("id")
+        rows.append(
+            {
+                "id": statement_id,
+                "body": body,
+                "fingerprint": fingerprint,
+                "actor_key": actor_key(statement["actor"]),
+                "verb_id": statement["verb"]["id"],
+                "activity_id": target.get("id")
                 if target.get("objectType", "Activity") == "Activity"
                 else None,
-                authority=principal.subject,
-                registration=str(context.get("registration"))
+                "authority": principal.subject,
+                "registration": str(context.get("registration"))
                 if context.get("registration")
                 else None,
-                related_agents=_joined(_agents_in(statement)),
-                related_activities=_joined(_activities_in(statement)),
-                stored=now,
-            )
+                "related_agents": _joined(_agents_in(statement)),
+                "related_activities": _joined(_activities_in(statement)),
+                "voided": False,
+                "stored": now,
+            }
         )
+    if rows:  # one multi-row INSERT: building ORM objects cost more than the rest
+        connection = await session.connection()
+        await connection.execute(insert(Statement), rows)
     for target in targets:
         target.voided = True
     await session.flush()
