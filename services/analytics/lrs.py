@@ -153,10 +153,13 @@ async def get_statements(
 ) -> Any:
     _version(version)
     response.headers["X-Experience-API-Consistent-Through"] = utcnow().isoformat()
+    # Admins read the whole store; an LRS client (an LMS, a service) what it wrote itself.
+    reader = None if principal.is_admin else principal.subject
     if statement_id is not None or voided_statement_id is not None:
         wanted = statement_id or voided_statement_id
         row = await session.get(Statement, wanted)
-        if row is None or row.voided != (voided_statement_id is not None):
+        theirs = row is not None and (reader is None or row.authority == reader)
+        if row is None or not theirs or row.voided != (voided_statement_id is not None):
             raise NotFound("no such statement", code="statement_not_found")
         if with_attachments:
             return await attachments.multipart(session, row.body, [row.body], response)
@@ -174,6 +177,7 @@ async def get_statements(
             related_agents=related_agents, related_activities=related_activities,
         )  # fmt: skip
         after = None
+    query.authority = reader  # also over a `more` token, which the caller could have edited
     rows, has_more = await find(session, query, after)
     link = f"/xapi/statements?more={encode_more(query, rows[-1])}" if has_more and rows else ""
     bodies = [ids_only(row.body) if format == "ids" else row.body for row in rows]

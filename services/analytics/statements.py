@@ -235,13 +235,18 @@ class Query(BaseModel):
     ascending: bool = False
     related_agents: bool = False
     related_activities: bool = False
+    # Set by the route, never by the caller: an LRS client reads only what it wrote.
+    authority: str | None = None
 
 
 MAX_PAGE = 100
 
 
 def encode_more(query: Query, last: Statement) -> str:
-    state = {"q": query.model_dump(mode="json"), "after": [last.stored.isoformat(), str(last.id)]}
+    state = {
+        "q": query.model_dump(mode="json", exclude={"authority"}),
+        "after": [last.stored.isoformat(), str(last.id)],
+    }
     return base64.urlsafe_b64encode(json.dumps(state).encode()).decode().rstrip("=")
 
 
@@ -262,6 +267,8 @@ async def find(
 ) -> tuple[list[Statement], bool]:
     limit = MAX_PAGE if query.limit == 0 else min(query.limit, MAX_PAGE)
     statement = select(Statement).where(col(Statement.voided).is_(False))
+    if query.authority is not None:
+        statement = statement.where(Statement.authority == query.authority)
     if query.agent is not None:
         key = actor_key(query.agent)
         if query.related_agents:

@@ -258,3 +258,21 @@ async def test_related_agents_and_activities_and_ids_format(lrs: httpx.AsyncClie
     only = ids.json()["statements"][0]
     assert "definition" not in only["object"] and "display" not in only["verb"]
     assert (await lrs.get("/xapi/statements", params={"format": "pretty"})).status_code == 400
+
+
+async def test_an_lrs_client_reads_only_what_it_wrote(
+    lrs: httpx.AsyncClient, platform: PlatformSettings
+) -> None:
+    mine = statement()
+    assert (await lrs.post("/xapi/statements", json=mine)).status_code == 200
+    other = {**bearer(platform, "hr-system", "lrs-client"), **V}
+    theirs = statement()
+    assert (await lrs.post("/xapi/statements", json=theirs, headers=other)).status_code == 200
+
+    listed = await lrs.get("/xapi/statements", headers=other)
+    assert [s["id"] for s in listed.json()["statements"]] == [theirs["id"]]
+    by_id = await lrs.get("/xapi/statements", params={"statementId": mine["id"]}, headers=other)
+    assert by_id.status_code == 404
+    admin = {**bearer(platform, "root", "admin"), **V}
+    everything = await lrs.get("/xapi/statements", headers=admin)
+    assert {s["id"] for s in everything.json()["statements"]} == {mine["id"], theirs["id"]}
