@@ -7,9 +7,11 @@ from contextlib import asynccontextmanager
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
 from strawberry.fastapi import GraphQLRouter
 
 from gateway.clients import Upstreams
+from gateway.guards import GraphQLGuard, load_trusted
 from gateway.schema import build_schema
 from gateway.schema.context import Context
 from gateway.security import optional_principal
@@ -30,7 +32,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     settings = settings or GatewaySettings()
     production = settings.platform.is_production
     graphql = GraphQLRouter(
-        build_schema(production=production),
+        build_schema(production=production, settings=settings),
         path="/graphql",
         context_getter=_context,
         graphql_ide=None if production else "graphiql",
@@ -48,7 +50,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         )
         yield
 
-    return create_service_app(
+    app = create_service_app(
         service="gateway",
         settings=settings,
         database_url=None,
@@ -56,3 +58,18 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         description=DESCRIPTION,
         extra_lifespan=upstreams,
     )
+    app.add_middleware(
+        GraphQLGuard,
+        max_body_bytes=settings.max_body_kb * 1024,
+        per_minute=settings.rate_limit_per_minute,
+        trusted=load_trusted(settings.trusted_documents),
+    )
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "OPTIONS"],
+            allow_headers=["Authorization", "Content-Type", "X-Request-ID", "traceparent"],
+            max_age=600,
+        )
+    return app

@@ -1,5 +1,8 @@
 """Gateway settings, read from `GATEWAY_*` environment variables and `.env`."""
 
+from pathlib import Path
+
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from kit.settings import ServiceSettings
@@ -18,6 +21,25 @@ class GatewaySettings(ServiceSettings):
     # built-in guide answers): give them longer than ordinary reads.
     guide_timeout_seconds: float = 45.0
     health_timeout_seconds: float = 2.0
+    # Reads (GET) are retried this often when a service does not answer; writes never are.
+    read_retries: int = 1
+    # Circuit breaker: after this many failures in a row a service is not called for a while.
+    breaker_failures: int = 5
+    breaker_open_seconds: float = 10.0
+
+    # What one request may ask for (docs/graphql.md); refused before any service is called.
+    max_depth: int = 10
+    max_aliases: int = 15
+    max_tokens: int = 2000
+    max_cost: int = 5000
+    max_body_kb: int = 64
+    # Per caller (token subject, else address) and per gateway replica.
+    rate_limit_per_minute: int = 600
+    # Browser origins (intranet pages) allowed to call the API; empty: none.
+    cors_origins: list[str] = Field(default_factory=list)
+    # Trusted documents: a JSON file {"<sha256 of the query>": "<query>"}; when set, only those
+    # operations run, named by `extensions.persistedQuery.sha256Hash` or `documentId`.
+    trusted_documents: Path | None = None
 
     def upstream_urls(self) -> dict[str, str]:
         return {

@@ -8,12 +8,14 @@ import strawberry
 from graphql import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import AddValidationRules, SchemaExtension
 
+from gateway.limits import limit_extensions
 from gateway.schema.documents import DocumentsQuery
 from gateway.schema.health import HealthQuery
 from gateway.schema.ideas import IdeasMutation, IdeasQuery
 from gateway.schema.identity import IdentityQuery
 from gateway.schema.learning import LearningMutation, LearningQuery
 from gateway.schema.reflections import ReflectionsMutation, ReflectionsQuery
+from gateway.settings import GatewaySettings
 
 
 @strawberry.type(description="Everything a front end, intranet widget or LMS plugin can read.")
@@ -28,8 +30,14 @@ class Mutation(IdeasMutation, ReflectionsMutation, LearningMutation):
     pass
 
 
-def build_schema(*, production: bool) -> strawberry.Schema:
-    extensions: list[Callable[[], SchemaExtension]] = []
+def build_schema(*, production: bool, settings: GatewaySettings | None = None) -> strawberry.Schema:
+    settings = settings or GatewaySettings()
+    extensions: list[Callable[[], SchemaExtension]] = limit_extensions(
+        max_depth=settings.max_depth,
+        max_aliases=settings.max_aliases,
+        max_tokens=settings.max_tokens,
+        max_cost=settings.max_cost,
+    )
     if production:
         extensions.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
     return strawberry.Schema(query=Query, mutation=Mutation, extensions=extensions)

@@ -156,10 +156,16 @@ async def rebuild_month(session: AsyncSession, month: str, k: int) -> None:
     groups = lines(keys, month_of)
     values = {key: tally.values() for key, tally in tallies.items()}
     small = {key for key in keys if len(tallies[key].people) < k}
-    hidden_by_metric = {
-        metric: suppressed({key: values[key][metric][1] for key in keys}, k, groups, small)
-        for metric in METRICS
-    }
+    # Metrics resting on the same people (often: all zero) share one suppression pattern.
+    patterns: dict[tuple[int, ...], set[Key]] = {}
+    hidden_by_metric = {}
+    for metric in METRICS:
+        contributors = tuple(values[key][metric][1] for key in keys)
+        if contributors not in patterns:
+            patterns[contributors] = suppressed(
+                dict(zip(keys, contributors, strict=True)), k, groups, small
+            )
+        hidden_by_metric[metric] = patterns[contributors]
     await session.exec(delete(MetricCell).where(col(MetricCell.month) == month))
     cells = []
     for key in keys:

@@ -1,0 +1,114 @@
+"""What one GraphQL request may ask for, checked while the document is validated — before any
+resolver runs, so a refused request never reaches a service.
+
+Depth, aliases and tokens use Strawberry's own extensions; the cost estimate is ours: every field
+costs 1, and a list field's selection costs as often as the page it asks for (`first`, or the
+largest page when a variable decides), so `ideas(first: 100) { edges { node { comments(first:
+100) { … } } } }` costs ten thousand times its innermost selection.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from graphql import (
+    FieldNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    InlineFragmentNode,
+    IntValueNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    ValidationRule,
+)
+from strawberry.extensions import (
+    AddValidationRules,
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+    SchemaExtension,
+)
+
+from kit.logging import current_request_id
+
+PAGE_ARGUMENTS = ("first", "last", "limit")
+LARGEST_PAGE = 100
+
+
+def cost_rule(max_cost: int) -> type[ValidationRule]:
+    class CostLimit(ValidationRule):
+        def _cost(self, selections: SelectionSetNode | None, seen: frozenset[str]) -> int:
+            if selections is None:
+                return 0
+            total = 0
+            for selection in selections.selections:
+                if isinstance(selection, FieldNode):
+                    pages = 1
+                    for argument in selection.arguments or ():
+                        if argument.name.value in PAGE_ARGUMENTS:
+                            value = argument.value
+                            pages = (
+                                int(value.value)
+                                if isinstance(value, IntValueNode)
+                                else LARGEST_PAGE
+                            )
+                    total += 1 + pages * self._cost(selection.selection_set, seen)
+                elif isinstance(selection, InlineFragmentNode):
+                    total += self._cost(selection.selection_set, seen)
+                elif isinstance(selection, FragmentSpreadNode):
+                    name = selection.name.value
+                    fragment = self.context.get_fragment(name)
+                    if fragment is not None and name not in seen:
+                        total += self._cost(fragment.selection_set, seen | {name})
+            return total
+
+        def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
+            cost = self._cost(node.selection_set, frozenset())
+            if cost > max_cost:
+                self.report_error(
+                    GraphQLError(
+                        f"the query would cost {cost}, the limit is {max_cost}: ask for smaller "
+                        "pages or fewer nested lists",
+                        node,
+                        extensions={"code": "QUERY_TOO_COSTLY", "cost": cost, "limit": max_cost},
+                    )
+                )
+
+    return CostLimit
+
+
+class MaskUnexpectedErrors(MaskErrors):
+    """Bugs become "internal error" with the request id; expected errors keep their message."""
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        return GraphQLError(
+            message="an unexpected error occurred",
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
+            extensions={"code": "INTERNAL_ERROR", "request_id": current_request_id()},
+        )
+
+
+def _is_bug(error: GraphQLError) -> bool:
+    original = error.original_error
+    # Errors we raise ourselves are GraphQLErrors; permission refusals are PermissionError-like
+    # exceptions Strawberry raises with their own message. Anything else is a bug.
+    return original is not None and not isinstance(original, GraphQLError | PermissionError)
+
+
+def limit_extensions(
+    *, max_depth: int, max_aliases: int, max_tokens: int, max_cost: int
+) -> list[Callable[[], SchemaExtension]]:
+    """Factories: Strawberry makes fresh extension objects for every operation."""
+    cost = cost_rule(max_cost)
+    return [
+        lambda: QueryDepthLimiter(max_depth=max_depth),
+        lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
+        lambda: MaxTokensLimiter(max_token_count=max_tokens),
+        lambda: AddValidationRules([cost]),
+        lambda: MaskUnexpectedErrors(should_mask_error=_is_bug),
+    ]
