@@ -47,6 +47,9 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             settings.health_timeout_seconds,
             settings.upstream_timeout_seconds,
             settings.guide_timeout_seconds,
+            settings.read_retries,
+            settings.breaker_failures,
+            settings.breaker_open_seconds,
         )
         yield
 

@@ -79,8 +79,27 @@ def cost_rule(max_cost: int) -> type[ValidationRule]:
     return CostLimit
 
 
+# Strawberry's own limit errors carry no code; clients should not have to parse messages.
+LIMIT_CODES = (
+    ("maximum operation depth", "QUERY_TOO_DEEP"),
+    ("aliases found", "TOO_MANY_ALIASES"),
+    ("tokens", "TOO_MANY_TOKENS"),
+)
+
+
 class MaskUnexpectedErrors(MaskErrors):
-    """Bugs become "internal error" with the request id; expected errors keep their message."""
+    """Bugs become "internal error" with the request id; expected errors keep their message,
+    and the limit errors get a code."""
+
+    def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
+        processed = super()._process_errors(errors)
+        for error in processed:
+            if error.extensions is None or "code" not in error.extensions:
+                for fragment, code in LIMIT_CODES:
+                    if fragment in error.message:
+                        error.extensions = {**(error.extensions or {}), "code": code}
+                        break
+        return processed
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         return GraphQLError(

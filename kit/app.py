@@ -22,6 +22,7 @@ from kit.health import ReadinessCheck, health_router
 from kit.http import make_client
 from kit.logging import RequestContextMiddleware, configure_logging
 from kit.migrations import schema_check
+from kit.observability import metrics_router, setup_tracing
 from kit.settings import ServiceSettings
 
 ExtraLifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
@@ -95,8 +96,10 @@ def create_service_app(
         redoc_url=None,
     )
     install_error_handlers(app)  # adds the crash middleware first: it must sit innermost
-    app.add_middleware(RequestContextMiddleware)
+    setup_tracing(service)
+    app.add_middleware(RequestContextMiddleware, service=service)
     app.include_router(health_router(service))
+    app.include_router(metrics_router)
     app.include_router(me_router)
     for router in routers:
         app.include_router(router)

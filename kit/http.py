@@ -5,12 +5,14 @@ from __future__ import annotations
 import httpx
 
 from kit.logging import REQUEST_ID_HEADER, current_request_id
+from kit.observability import inject_trace
 
 
 async def _add_request_id(request: httpx.Request) -> None:
     request_id = current_request_id()
     if request_id and REQUEST_ID_HEADER not in request.headers:
         request.headers[REQUEST_ID_HEADER] = request_id
+    inject_trace(request.headers)
 
 
 def make_client(

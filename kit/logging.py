@@ -19,6 +19,8 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from kit.observability import current_trace_id, record_request, server_span
+
 REQUEST_ID_HEADER = "X-Request-ID"
 _request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 # A caller-chosen id ends up in log lines: accept only a short, harmless token.
@@ -46,6 +48,9 @@ class JsonFormatter(logging.Formatter):
         request_id = current_request_id()
         if request_id:
             entry["request_id"] = request_id
+        trace_id = current_trace_id()
+        if trace_id:
+            entry["trace_id"] = trace_id
         for key, value in vars(record).items():
             if key not in _STANDARD_ATTRS and not key.startswith("_"):
                 entry[key] = value
@@ -73,10 +78,12 @@ def configure_logging(service: str, level: str = "INFO") -> None:
 
 
 class RequestContextMiddleware:
-    """Pure ASGI middleware: binds the request id and logs one access line per request."""
+    """Pure ASGI middleware: binds the request id and the trace, logs one access line per
+    request and counts it for Prometheus."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, service: str = "werkvloer") -> None:
         self.app = app
+        self.service = service
         self.log = logging.getLogger("werkvloer.access")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -98,9 +105,14 @@ class RequestContextMiddleware:
                 message["headers"] = headers
             await send(message)
 
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope.get("headers") or []}
+        method, path = str(scope.get("method")), str(scope.get("path"))
         try:
-            await self.app(scope, receive, send_with_id)
+            with server_span(self.service, method, path, headers):
+                await self.app(scope, receive, send_with_id)
         finally:
+            route = getattr(scope.get("route"), "path", None) or "unmatched"
+            record_request(self.service, method, route, status, time.perf_counter() - started)
             self.log.info(
                 "request",
                 extra={

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from strawberry.fastapi import BaseContext
 
 from gateway.clients import Upstreams
+from gateway.loaders import Loaders, make_loaders
 from kit.auth import Principal
 
 
@@ -14,6 +15,16 @@ from kit.auth import Principal
 class Context(BaseContext):
     principal: Principal | None
     upstreams: Upstreams
+
+    @property
+    def loaders(self) -> Loaders:
+        """Made on first use, once per request (so never shared between callers)."""
+        made: Loaders | None = getattr(self, "_loaders", None)
+        if made is None:
+            assert self.principal is not None  # cross-service fields require a caller
+            made = make_loaders(self.upstreams, self.principal.token)
+            self._loaders = made
+        return made
 
     def __post_init__(self) -> None:
         super().__init__()

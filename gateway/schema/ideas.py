@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from graphql import GraphQLError
@@ -25,6 +25,10 @@ from gateway.schema.errors import (
     unavailable,
 )
 from gateway.security import IsAuthenticated
+
+if TYPE_CHECKING:
+    from gateway.schema.documents import Document
+    from gateway.schema.reflections import Reflection
 
 MAX_PAGE = 100
 
@@ -122,6 +126,32 @@ class Idea:
     realized_impact: Impact | None = strawberry.field(description="Measured effect.")
     reflection_ids: list[strawberry.ID] = strawberry.field(description="Linked reflections.")
     document_ids: list[strawberry.ID] = strawberry.field(description="Linked process documents.")
+
+    @strawberry.field(
+        description="The linked process documents you may read. Null (with an error naming "
+        "the service) when the reflection service is unavailable; one call per page of ideas."
+    )
+    async def linked_documents(
+        self, info: Info[Context, None]
+    ) -> list[Annotated[Document, strawberry.lazy("gateway.schema.documents")]] | None:
+        from gateway.schema.documents import document_from
+
+        found = await info.context.loaders.documents.load_many([str(i) for i in self.document_ids])
+        return [document_from(d) for d in found if d is not None]
+
+    @strawberry.field(
+        description="The reflection this idea came from, when you may read it (yours, or "
+        "shared with your team)."
+    )
+    async def source_reflection(
+        self, info: Info[Context, None]
+    ) -> Annotated[Reflection, strawberry.lazy("gateway.schema.reflections")] | None:
+        from gateway.schema.reflections import reflection_from
+
+        if not self.reflection_ids:
+            return None
+        found = await info.context.loaders.reflections.load(str(self.reflection_ids[0]))
+        return reflection_from(found) if found is not None else None
 
 
 def idea_from(data: dict[str, Any]) -> Idea:

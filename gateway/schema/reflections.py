@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from graphql import GraphQLError
@@ -29,6 +29,10 @@ from gateway.schema.errors import (
 )
 from gateway.schema.ideas import PageInfo
 from gateway.security import IsAuthenticated
+
+if TYPE_CHECKING:
+    from gateway.schema.documents import Document
+    from gateway.schema.ideas import Idea
 
 MAX_PAGE = 100
 
@@ -76,6 +80,15 @@ class Citation:
     section: list[str] = strawberry.field(description="Heading path.")
     text: str = strawberry.field(description="The passage.")
 
+    @strawberry.field(description="The document, when you may still read it.")
+    async def document(
+        self, info: Info[Context, None]
+    ) -> Annotated[Document, strawberry.lazy("gateway.schema.documents")] | None:
+        from gateway.schema.documents import document_from
+
+        found = await info.context.loaders.documents.load(str(self.document_id))
+        return document_from(found) if found is not None else None
+
 
 @strawberry.type(description="One stage asked: question, sources and the worker's answer.")
 class ReflectionStage:
@@ -115,6 +128,15 @@ class ReflectionSummary:
 class ReflectionIdeaLink:
     action: int = strawberry.field(description="Index of the action in the summary.")
     idea_id: strawberry.ID = strawberry.field(description="The idea.")
+
+    @strawberry.field(description="The idea itself, when you may read it.")
+    async def idea(
+        self, info: Info[Context, None]
+    ) -> Annotated[Idea, strawberry.lazy("gateway.schema.ideas")] | None:
+        from gateway.schema.ideas import idea_from
+
+        found = await info.context.loaders.ideas.load(str(self.idea_id))
+        return idea_from(found) if found is not None else None
 
 
 @strawberry.type(description="A reflection: private to its author unless shared with a team.")

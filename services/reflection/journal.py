@@ -106,16 +106,27 @@ class Journal:
         return views.public(loaded.reflection, loaded.turns, loaded.model, teams, principal)
 
     async def page(
-        self, principal: Principal, scope: str, limit: int, cursor: str | None
+        self,
+        principal: Principal,
+        scope: str,
+        limit: int,
+        cursor: str | None,
+        ids: list[uuid.UUID] | None = None,
     ) -> ReflectionPage:
-        """Newest first. `mine`: your own; `shared`: others' shared with one of your teams."""
+        """Newest first. `mine`: your own; `shared`: others' shared with one of your teams;
+        with `ids`: those of them you may read, yours or shared (one call for a page of links)."""
         query = select(Reflection)
-        if scope == "mine":
+        shared = select(ReflectionShare.reflection_id).where(
+            col(ReflectionShare.team).in_(sorted(principal.teams))
+        )
+        if ids:
+            query = query.where(
+                col(Reflection.id).in_(ids),
+                or_(col(Reflection.author_id) == principal.subject, col(Reflection.id).in_(shared)),
+            )
+        elif scope == "mine":
             query = query.where(Reflection.author_id == principal.subject)
         else:
-            shared = select(ReflectionShare.reflection_id).where(
-                col(ReflectionShare.team).in_(sorted(principal.teams))
-            )
             query = query.where(
                 col(Reflection.id).in_(shared), Reflection.author_id != principal.subject
             )

@@ -98,8 +98,9 @@ async def list_reflections(
     scope: Literal["mine", "shared"] = "mine",
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
+    id: Annotated[list[uuid.UUID], Query(max_length=100)] = [],  # noqa: B006 - FastAPI copies it
 ) -> ReflectionPage:
-    return await _journal(request).page(principal, scope, limit, cursor)
+    return await _journal(request).page(principal, scope, limit, cursor, id or None)
 
 
 @journal.get(
