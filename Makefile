@@ -38,10 +38,11 @@ run: demo ## start gateway :8000, ideas :8001, reflection :8002, analytics :8003
 test: install ## run the whole suite on SQLite and on PostgreSQL
 	@$(BIN)/pytest
 
-lint: install ## ruff check, ruff format --check, mypy
+lint: install ## ruff check, ruff format --check, mypy, the published GraphQL schema is current
 	@$(BIN)/ruff check .
 	@$(BIN)/ruff format --check .
 	@$(BIN)/mypy
+	@$(BIN)/python -m gateway.sdl --check
 
 format: install ## apply ruff's fixes and formatting
 	@$(BIN)/ruff check --fix .
