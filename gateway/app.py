@@ -6,9 +6,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.requests import HTTPConnection
 from strawberry.fastapi import GraphQLRouter
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from gateway.clients import Upstreams
 from gateway.guards import GraphQLGuard, load_trusted
@@ -23,7 +25,7 @@ DESCRIPTION = "One GraphQL API over ideas, reflection and analytics."
 
 
 async def _context(
-    request: Request, principal: Annotated[Principal | None, Depends(optional_principal)]
+    request: HTTPConnection, principal: Annotated[Principal | None, Depends(optional_principal)]
 ) -> Context:
     return Context(principal=principal, upstreams=request.app.state.upstreams)
 
@@ -37,6 +39,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         context_getter=_context,
         graphql_ide=None if production else "graphiql",
         multipart_uploads_enabled=False,
+        subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],
     )
 
     @asynccontextmanager
@@ -50,6 +53,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             settings.read_retries,
             settings.breaker_failures,
             settings.breaker_open_seconds,
+            settings.subscription_poll_seconds,
         )
         yield
 

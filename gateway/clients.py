@@ -33,6 +33,7 @@ class Upstreams:
         read_retries: int = 1,
         breaker_failures: int = 5,
         breaker_open_seconds: float = 10.0,
+        subscription_poll_seconds: float = 2.0,
     ) -> None:
         self.http = http
         self.urls = {name: url.rstrip("/") for name, url in urls.items()}
@@ -40,6 +41,7 @@ class Upstreams:
         self.timeout_seconds = timeout_seconds
         self.guide_timeout_seconds = guide_timeout_seconds
         self.read_retries = read_retries
+        self.subscription_poll_seconds = subscription_poll_seconds
         self.breakers = {name: Breaker(breaker_failures, breaker_open_seconds) for name in urls}
         self.calls: Counter_[str] = Counter_()  # per service, for tests and benchmarks
 

@@ -9,7 +9,9 @@ largest page when a variable decides), so `ideas(first: 100) { edges { node { co
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from graphql import (
@@ -22,6 +24,7 @@ from graphql import (
     SelectionSetNode,
     ValidationRule,
 )
+from prometheus_client import Counter, Histogram
 from strawberry.extensions import (
     AddValidationRules,
     MaskErrors,
@@ -130,4 +133,45 @@ def limit_extensions(
         lambda: MaxTokensLimiter(max_token_count=max_tokens),
         lambda: AddValidationRules([cost]),
         lambda: MaskUnexpectedErrors(should_mask_error=_is_bug),
+        OperationMetrics,
     ]
+
+
+OPERATIONS = Counter(
+    "werkvloer_graphql_operations_total",
+    "GraphQL operations, by name and outcome.",
+    ["operation", "type", "outcome"],
+)
+OPERATION_LATENCY = Histogram(
+    "werkvloer_graphql_operation_duration_seconds",
+    "Time to answer a GraphQL operation.",
+    ["operation", "type"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+_seen_names: set[str] = set()
+MAX_NAMES = 200  # clients choose names: cap the time series they can create
+
+
+def _label(name: str | None) -> str:
+    if not name or not _NAME.match(name):
+        return "anonymous"
+    if name not in _seen_names and len(_seen_names) >= MAX_NAMES:
+        return "other"
+    _seen_names.add(name)
+    return name
+
+
+class OperationMetrics(SchemaExtension):
+    """Counts and times each operation by its name (requests per operation for /metrics)."""
+
+    def on_operation(self) -> Iterator[None]:
+        started = time.perf_counter()
+        yield
+        context = self.execution_context
+        name = _label(context.operation_name)
+        kind = context.operation_type.value if context.operation_type else "unknown"
+        result = context.result
+        failed = bool(getattr(result, "errors", None)) or bool(context.pre_execution_errors)
+        OPERATIONS.labels(name, kind, "error" if failed else "ok").inc()
+        OPERATION_LATENCY.labels(name, kind).observe(time.perf_counter() - started)

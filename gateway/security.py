@@ -8,17 +8,44 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import Request
+from fastapi.requests import HTTPConnection
+from graphql import GraphQLError
 from strawberry.permission import BasePermission
 from strawberry.types import Info
 
-from kit.auth import Principal, authenticate
+from kit.auth import Principal, authenticate, bearer_token, principal_from_claims
+from kit.errors import Unauthorized
 
 
-async def optional_principal(request: Request) -> Principal | None:
-    if "authorization" not in request.headers:
+async def optional_principal(connection: HTTPConnection) -> Principal | None:
+    """HTTP requests and WebSocket handshakes alike (both are HTTP connections)."""
+    if "authorization" not in connection.headers:
         return None
-    return await authenticate(request)
+    return await authenticate(connection)  # type: ignore[arg-type]
+
+
+async def subscriber(info: Info) -> Principal:
+    """Who subscribes: the handshake's Authorization header, or — since browsers cannot set
+    headers on a WebSocket — the `Authorization` of the graphql-transport-ws
+    `connection_init` payload. Checked like any token."""
+    context = info.context
+    if context.principal is not None:
+        principal: Principal = context.principal
+        return principal
+    params = getattr(context, "connection_params", None) or {}
+    header = params.get("Authorization") or params.get("authorization")
+    if not header:
+        raise GraphQLError(
+            "authentication required: send a bearer token", extensions={"code": "UNAUTHENTICATED"}
+        )
+    state = context.request.app.state
+    try:
+        claims = await state.verifier.verify(bearer_token(str(header)))
+    except Unauthorized as exc:
+        raise GraphQLError(exc.message, extensions={"code": "UNAUTHENTICATED"}) from exc
+    principal = principal_from_claims(claims, state.platform, bearer_token(str(header)))
+    context.principal = principal
+    return principal
 
 
 class IsAuthenticated(BasePermission):

@@ -27,6 +27,9 @@ class GatewaySettings(ServiceSettings):
     breaker_failures: int = 5
     breaker_open_seconds: float = 10.0
 
+    # How often an `ideaChanged` subscription asks the ideas service for news.
+    subscription_poll_seconds: float = 2.0
+
     # What one request may ask for (docs/graphql.md); refused before any service is called.
     max_depth: int = 10
     max_aliases: int = 15

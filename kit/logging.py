@@ -109,17 +109,20 @@ class RequestContextMiddleware:
         method, path = str(scope.get("method")), str(scope.get("path"))
         try:
             with server_span(self.service, method, path, headers):
-                await self.app(scope, receive, send_with_id)
+                try:
+                    await self.app(scope, receive, send_with_id)
+                finally:  # inside the span: the access line carries the trace id too
+                    seconds = time.perf_counter() - started
+                    route = getattr(scope.get("route"), "path", None) or "unmatched"
+                    record_request(self.service, method, route, status, seconds)
+                    self.log.info(
+                        "request",
+                        extra={
+                            "method": method,
+                            "path": path,
+                            "status": status,
+                            "duration_ms": round(seconds * 1000, 2),
+                        },
+                    )
         finally:
-            route = getattr(scope.get("route"), "path", None) or "unmatched"
-            record_request(self.service, method, route, status, time.perf_counter() - started)
-            self.log.info(
-                "request",
-                extra={
-                    "method": scope.get("method"),
-                    "path": scope.get("path"),
-                    "status": status,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                },
-            )
             _request_id.reset(token)

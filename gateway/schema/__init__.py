@@ -15,6 +15,7 @@ from gateway.schema.ideas import IdeasMutation, IdeasQuery
 from gateway.schema.identity import IdentityQuery
 from gateway.schema.learning import LearningMutation, LearningQuery
 from gateway.schema.reflections import ReflectionsMutation, ReflectionsQuery
+from gateway.schema.subscriptions import Subscription
 from gateway.settings import GatewaySettings
 
 
@@ -40,4 +41,6 @@ def build_schema(*, production: bool, settings: GatewaySettings | None = None) -
     )
     if production:
         extensions.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
-    return strawberry.Schema(query=Query, mutation=Mutation, extensions=extensions)
+    return strawberry.Schema(
+        query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions
+    )

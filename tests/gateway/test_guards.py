@@ -143,3 +143,14 @@ async def test_a_bug_reaches_the_client_as_an_internal_error_with_a_request_id(
     assert error["extensions"]["request_id"] == response.headers["x-request-id"]
     assert "KeyError" not in response.text and "Traceback" not in response.text
     assert url.split("//")[1] not in response.text, "no internal address"
+
+
+async def test_operations_are_counted_by_name(gateway: httpx.AsyncClient) -> None:
+    await gateway.post("/graphql", json={"query": "query WhoAmI { me { subject } }"})
+    await gateway.post("/graphql", json={"query": "query Broken { nope }"})
+    metrics = (await gateway.get("/metrics")).text
+    assert (
+        'werkvloer_graphql_operations_total{operation="WhoAmI",outcome="ok",type="query"}'
+        in metrics
+    )
+    assert 'operation="Broken",outcome="error"' in metrics

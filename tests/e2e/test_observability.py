@@ -1,0 +1,49 @@
+"""Every process serves Prometheus metrics, and a W3C trace started by a client follows a
+GraphQL operation from the gateway into the service that answers it (visible in its logs)."""
+
+from __future__ import annotations
+
+import secrets
+import time
+
+import httpx
+import pytest
+
+from tests.e2e.conftest import mint
+from tests.support.platform import Platform
+
+pytestmark = pytest.mark.e2e
+
+
+def test_every_process_serves_prometheus_metrics(platform_processes: Platform) -> None:
+    for name, url in platform_processes.urls.items():
+        httpx.get(f"{url}/healthz")
+        response = httpx.get(f"{url}/metrics")
+        assert response.status_code == 200, name
+        assert response.headers["content-type"].startswith("text/plain")
+        assert (
+            f'werkvloer_http_requests_total{{method="GET",route="/healthz",service="{name}",status="200"}}'
+            in response.text
+        )
+
+
+def test_a_trace_follows_an_operation_into_the_services(platform_processes: Platform) -> None:
+    platform = platform_processes
+    trace_id = secrets.token_hex(16)
+    headers = {
+        "Authorization": f"Bearer {mint(platform, 'tracy', 'worker', 'packaging')}",
+        "traceparent": f"00-{trace_id}-{secrets.token_hex(8)}-01",
+    }
+    response = httpx.post(
+        f"{platform.urls['gateway']}/graphql",
+        json={"query": "{ ideas(first: 1) { edges { node { id } } } }"},
+        headers=headers,
+    )
+    assert response.status_code == 200 and "errors" not in response.json()
+    deadline = time.monotonic() + 5
+    while f'"trace_id": "{trace_id}"' not in platform.log("ideas") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert f'"trace_id": "{trace_id}"' in platform.log("gateway")
+    assert f'"trace_id": "{trace_id}"' in platform.log("ideas")
+    metrics = httpx.get(f"{platform.urls['gateway']}/metrics").text
+    assert 'werkvloer_gateway_upstream_requests_total{outcome="ok",service="ideas"}' in metrics
