@@ -10,6 +10,7 @@ from strawberry.extensions import AddValidationRules, SchemaExtension
 
 from gateway.limits import limit_extensions
 from gateway.schema.documents import DocumentsQuery
+from gateway.schema.glossary import describe
 from gateway.schema.health import HealthQuery
 from gateway.schema.ideas import IdeasMutation, IdeasQuery
 from gateway.schema.identity import IdentityQuery
@@ -41,6 +42,8 @@ def build_schema(*, production: bool, settings: GatewaySettings | None = None) -
     )
     if production:
         extensions.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
-    return strawberry.Schema(
+    schema = strawberry.Schema(
         query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions
     )
+    describe(schema._schema)  # the graphql-core schema that introspection and the SDL read
+    return schema
