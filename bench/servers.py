@@ -73,7 +73,11 @@ class Server:
 
 @contextmanager
 def service(
-    module: str, prefix: str, database_url: str, extra: dict[str, str] | None = None
+    module: str,
+    prefix: str,
+    database_url: str,
+    extra: dict[str, str] | None = None,
+    migrate: bool = True,
 ) -> Iterator[Server]:
     with tempfile.TemporaryDirectory() as folder:
         port = free_port()
@@ -85,12 +89,13 @@ def service(
             f"{prefix}_DATABASE_URL": database_url,
             **(extra or {}),
         }
-        subprocess.run(
-            [sys.executable, "-m", "services.manage", "migrate", module.rsplit(".", 1)[-1]],
-            env=env,
-            check=True,
-            capture_output=True,
-        )
+        if migrate:
+            subprocess.run(
+                [sys.executable, "-m", "services.manage", "migrate", module.rsplit(".", 1)[-1]],
+                env=env,
+                check=True,
+                capture_output=True,
+            )
         process = subprocess.Popen(
             [sys.executable, "-m", module],
             env=env,

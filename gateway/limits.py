@@ -30,8 +30,10 @@ from strawberry.extensions import (
     MaskErrors,
     MaxAliasesLimiter,
     MaxTokensLimiter,
+    ParserCache,
     QueryDepthLimiter,
     SchemaExtension,
+    ValidationCache,
 )
 
 from kit.logging import current_request_id
@@ -127,7 +129,10 @@ def limit_extensions(
 ) -> list[Callable[[], SchemaExtension]]:
     """Factories: Strawberry makes fresh extension objects for every operation."""
     cost = cost_rule(max_cost)
+    # Clients send the same few documents over and over: parse and validate each once.
     return [
+        lambda: ParserCache(maxsize=1000),
+        lambda: ValidationCache(maxsize=1000),
         lambda: QueryDepthLimiter(max_depth=max_depth),
         lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
         lambda: MaxTokensLimiter(max_token_count=max_tokens),
