@@ -6,19 +6,16 @@ The Makefile calls these; they are also what a Kubernetes migration Job runs.
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
 
 from kit.auth import Role, dev_secret, issue_dev_token
 from kit.migrations import autogenerate, upgrade
 from kit.settings import DatabaseServiceSettings, PlatformSettings
-from services.analytics import demo as analytics_demo
 from services.analytics.settings import AnalyticsSettings
-from services.ideas import demo as ideas_demo
 from services.ideas.settings import IdeasSettings
-from services.reflection import demo as reflection_demo
 from services.reflection.settings import ReflectionSettings
 
 SERVICES: dict[str, type[DatabaseServiceSettings]] = {
@@ -27,7 +24,6 @@ SERVICES: dict[str, type[DatabaseServiceSettings]] = {
     "analytics": AnalyticsSettings,
 }
 SERVICES_DIR = Path(__file__).parent
-DemoLoader = Callable[[], None]
 
 
 def migrate(names: list[str]) -> None:
@@ -56,13 +52,10 @@ def demo() -> None:
     if marker.exists():
         print("demo content: already loaded")
         return
-    loaders: list[tuple[str, DemoLoader]] = [
-        ("ideas", ideas_demo.load),
-        ("reflection", reflection_demo.load),
-        ("analytics", analytics_demo.load),
-    ]
-    for name, load in loaders:
-        load()
+    # Imported here: each service's image holds only its own extra, and a migration Job in the
+    # ideas image must not need the reflection service's embedding model.
+    for name in ("ideas", "reflection", "analytics"):
+        importlib.import_module(f"services.{name}.demo").load()
         print(f"{name}: demo content loaded")
     marker.parent.mkdir(parents=True, exist_ok=True)
     marker.write_text("loaded\n")

@@ -1,0 +1,37 @@
+# syntax=docker/dockerfile:1.7
+# Werkvloer analytics: build from the repository root,
+#   docker build -f deploy/docker/analytics.Dockerfile -t werkvloer/analytics .
+# Only the "analytics" extra is installed; the process runs as a non-root user and writes only to
+# the declared volumes, so the root filesystem can be read-only.
+# Migrations: the same image runs `python -m services.manage migrate analytics` as a Job.
+
+FROM python:3.11-slim AS build
+ENV UV_PYTHON_DOWNLOADS=never UV_COMPILE_BYTECODE=1 UV_LINK_MODE=copy
+RUN pip install --no-cache-dir "uv>=0.5,<1"
+WORKDIR /app
+COPY pyproject.toml uv.lock README.md ./
+RUN uv sync --frozen --no-dev --no-install-project --extra analytics
+COPY kit ./kit
+# All of services/ (small): `services.manage` reads every service's settings class.
+COPY services ./services
+RUN uv sync --frozen --no-dev --extra analytics
+
+FROM python:3.11-slim
+RUN groupadd --gid 10001 werkvloer \
+ && useradd --uid 10001 --gid 10001 --no-create-home --shell /usr/sbin/nologin werkvloer \
+ && mkdir -p /var/lib/werkvloer && chown 10001:10001 /var/lib/werkvloer
+WORKDIR /app
+COPY --from=build /app /app
+ENV PATH=/app/.venv/bin:$PATH \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    WERKVLOER_VAR_DIR=/var/lib/werkvloer \
+    ANALYTICS_HOST=0.0.0.0 \
+    ANALYTICS_PORT=8003
+# Writable paths: var/ (SQLite, embedded index, development secret) and /tmp.
+VOLUME ["/var/lib/werkvloer", "/tmp"]
+USER 10001:10001
+EXPOSE 8003
+HEALTHCHECK --interval=30s --timeout=3s --start-period=30s --retries=3 \
+  CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8003/healthz', timeout=2)"]
+CMD ["python", "-m", "services.analytics"]
