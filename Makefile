@@ -15,7 +15,7 @@ SUB ?= alice
 ROLES ?= worker
 TEAMS ?= packaging
 
-.PHONY: help uv install migrate demo run test lint format token schema bench
+.PHONY: help uv install tools migrate demo run test lint format token schema bench
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}'
@@ -35,8 +35,11 @@ demo: migrate ## load the demo content (once; later runs skip it)
 run: demo ## start gateway :8000, ideas :8001, reflection :8002, analytics :8003 (Ctrl-C stops all)
 	@$(BIN)/honcho start -f Procfile
 
-test: install ## run the whole suite on SQLite and on PostgreSQL
+test: install tools ## run the whole suite on SQLite and on PostgreSQL
 	@$(BIN)/pytest
+
+tools: ## the machine tools the tests use: kubectl (renders the manifests), PostgreSQL's initdb
+	@command -v kubectl >/dev/null || apt-get install -y -q kubectl || (apt-get update -q && apt-get install -y -q kubectl)
 
 lint: install ## ruff check, ruff format --check, mypy, the published GraphQL schema is current
 	@$(BIN)/ruff check .

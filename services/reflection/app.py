@@ -60,7 +60,13 @@ def make_guide(settings: ReflectionSettings, embedder: Embedder) -> ReflectionGu
 async def open_index(settings: ReflectionSettings, dimensions: int) -> VectorIndex:
     if settings.qdrant_url:
         client = AsyncQdrantClient(url=settings.qdrant_url, api_key=settings.qdrant_api_key)
-        return await ServerIndex.open(client, settings.qdrant_collection, dimensions)
+        return await ServerIndex.open(
+            client,
+            settings.qdrant_collection,
+            dimensions,
+            settings.qdrant_shards,
+            settings.qdrant_replicas,
+        )
     path = settings.platform.var_dir / "reflection-index"
     return await asyncio.to_thread(EdgeIndex, path, dimensions)
 

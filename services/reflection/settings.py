@@ -26,6 +26,9 @@ class ReflectionSettings(OutboxRelaySettings):
     qdrant_url: str | None = None
     qdrant_api_key: str | None = None
     qdrant_collection: str = "werkvloer_chunks"
+    # For a new collection on a Qdrant cluster: shards, and copies of each shard.
+    qdrant_shards: int = 1
+    qdrant_replicas: int = 1
     # Any OpenAI-compatible embeddings endpoint (TEI, vLLM, Ollama, Azure) instead of the
     # bundled model; the index must then be rebuilt, since vectors of two models don't mix.
     embeddings_url: str | None = None

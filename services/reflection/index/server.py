@@ -48,11 +48,23 @@ class ServerIndex:
         self._dimensions = dimensions
 
     @classmethod
-    async def open(cls, client: AsyncQdrantClient, collection: str, dimensions: int) -> ServerIndex:
+    async def open(
+        cls,
+        client: AsyncQdrantClient,
+        collection: str,
+        dimensions: int,
+        shards: int = 1,
+        replicas: int = 1,
+    ) -> ServerIndex:
+        """Creates the collection on first use; on a cluster, spread over `shards` with
+        `replicas` copies of each (a node can fail without losing or hiding chunks)."""
         index = cls(client, collection, dimensions)
         if not await client.collection_exists(collection):
             await client.create_collection(
                 collection,
+                shard_number=shards,
+                replication_factor=replicas,
+                write_consistency_factor=1,
                 vectors_config={
                     DENSE: models.VectorParams(size=dimensions, distance=models.Distance.COSINE)
                 },
