@@ -18,6 +18,7 @@ from gateway.schema import build_schema
 from gateway.schema.context import Context
 from gateway.security import optional_principal
 from gateway.settings import GatewaySettings
+from gateway.xapi import xapi
 from kit.app import create_service_app
 from kit.auth import Principal
 
@@ -61,7 +62,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         service="gateway",
         settings=settings,
         database_url=None,
-        routers=[graphql],
+        routers=[graphql, xapi],
         description=DESCRIPTION,
         extra_lifespan=upstreams,
     )

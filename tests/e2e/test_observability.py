@@ -47,3 +47,33 @@ def test_a_trace_follows_an_operation_into_the_services(platform_processes: Plat
     assert f'"trace_id": "{trace_id}"' in platform.log("ideas")
     metrics = httpx.get(f"{platform.urls['gateway']}/metrics").text
     assert 'werkvloer_gateway_upstream_requests_total{outcome="ok",service="ideas"}' in metrics
+
+
+def test_lms_plugins_reach_the_lrs_through_the_gateway(platform_processes: Platform) -> None:
+    """The Ingress exposes only the gateway: xAPI must work through it, credentials unchanged."""
+    platform = platform_processes
+    lms = {
+        "Authorization": f"Bearer {mint(platform, 'moodle', 'lrs-client')}",
+        "X-Experience-API-Version": "1.0.3",
+    }
+    statement = {
+        "actor": {
+            "objectType": "Agent",
+            "account": {"homePage": "https://lms.example", "name": "s1"},
+        },
+        "verb": {"id": "http://adlnet.gov/expapi/verbs/completed"},
+        "object": {"objectType": "Activity", "id": "https://lms.example/courses/vca"},
+    }
+    gateway = platform.urls["gateway"]
+    stored = httpx.post(f"{gateway}/xapi/statements", json=statement, headers=lms)
+    assert stored.status_code == 200, stored.text
+    (statement_id,) = stored.json()
+    read = httpx.get(
+        f"{gateway}/xapi/statements", params={"statementId": statement_id}, headers=lms
+    )
+    assert read.status_code == 200 and read.json()["id"] == statement_id
+    assert read.headers["X-Experience-API-Version"] == "1.0.3"
+    anonymous = httpx.get(
+        f"{gateway}/xapi/statements", headers={"X-Experience-API-Version": "1.0.3"}
+    )
+    assert anonymous.status_code == 401
