@@ -56,20 +56,24 @@ class OutboxRelay:
         self.timeout_seconds = timeout_seconds
 
     async def _lease(self) -> list[OutboxMessage]:
+        """Claim a batch for LEASE. On PostgreSQL, rows another replica is claiming right now are
+        skipped (`FOR UPDATE SKIP LOCKED`), so replicas take different batches without waiting;
+        the conditional update below makes a claim exclusive on SQLite too."""
         async with self.database.sessions() as session:
             now = utcnow()
-            due = (
-                await session.exec(
-                    select(OutboxMessage)
-                    .where(
-                        col(OutboxMessage.delivered_at).is_(None),
-                        col(OutboxMessage.dead_at).is_(None),
-                        col(OutboxMessage.next_attempt_at) <= now,
-                    )
-                    .order_by(col(OutboxMessage.created_at))
-                    .limit(self.batch_size)
+            query = (
+                select(OutboxMessage)
+                .where(
+                    col(OutboxMessage.delivered_at).is_(None),
+                    col(OutboxMessage.dead_at).is_(None),
+                    col(OutboxMessage.next_attempt_at) <= now,
                 )
-            ).all()
+                .order_by(col(OutboxMessage.created_at))
+                .limit(self.batch_size)
+            )
+            if session.get_bind().dialect.name == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            due = (await session.exec(query)).all()
             leased = []
             for message in due:
                 claimed = await session.exec(
