@@ -15,7 +15,7 @@ SUB ?= alice
 ROLES ?= worker
 TEAMS ?= packaging
 
-.PHONY: help uv install tools migrate demo run test lint format token schema bench
+.PHONY: help uv install tools e2e-topology migrate demo run test lint format token schema bench
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}'
@@ -37,6 +37,9 @@ run: demo ## start gateway :8000, ideas :8001, reflection :8002, analytics :8003
 
 test: install tools ## run the whole suite on SQLite and on PostgreSQL
 	@$(BIN)/pytest
+
+e2e-topology: install ## the production shape: four processes, a private PostgreSQL restarted mid-run
+	@$(BIN)/pytest -q tests/topology
 
 tools: ## the machine tools the tests use: kubectl (renders the manifests), PostgreSQL's initdb
 	@command -v kubectl >/dev/null || apt-get install -y -q kubectl || (apt-get update -q && apt-get install -y -q kubectl)

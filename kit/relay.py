@@ -45,6 +45,7 @@ class OutboxRelay:
         max_attempts: int = 10,
         poll_seconds: float = 1.0,
         timeout_seconds: float = 10.0,
+        lease_seconds: float = LEASE.total_seconds(),
     ) -> None:
         self.database = database
         self.http = http
@@ -54,6 +55,9 @@ class OutboxRelay:
         self.max_attempts = max_attempts
         self.poll_seconds = poll_seconds
         self.timeout_seconds = timeout_seconds
+        # A batch whose outcome was not recorded (a crash, the database gone between sending
+        # and recording) is sent again when its lease runs out.
+        self.lease = timedelta(seconds=lease_seconds)
 
     async def _lease(self) -> list[OutboxMessage]:
         """Claim a batch for LEASE. On PostgreSQL, rows another replica is claiming right now are
@@ -82,7 +86,7 @@ class OutboxRelay:
                         col(OutboxMessage.id) == message.id,
                         col(OutboxMessage.next_attempt_at) == message.next_attempt_at,
                     )
-                    .values(next_attempt_at=now + LEASE)
+                    .values(next_attempt_at=now + self.lease)
                 )
                 if claimed.rowcount:
                     leased.append(message)

@@ -70,6 +70,7 @@ def make_relay(app: FastAPI, service: str) -> OutboxRelay | None:
         batch_size=settings.relay_batch_size,
         max_attempts=settings.relay_max_attempts,
         poll_seconds=settings.relay_poll_seconds,
+        lease_seconds=settings.relay_lease_seconds,
     )
 
 

@@ -103,6 +103,7 @@ class OutboxRelaySettings(DatabaseServiceSettings):
     relay_batch_size: int = 50
     relay_max_attempts: int = 10
     relay_poll_seconds: float = 1.0
+    relay_lease_seconds: float = 60.0
     # Production: an LRS client key and secret (made by an admin in analytics), or a bearer
     # token with the lrs-client role. Development: left empty, a development token is minted.
     lrs_key: str | None = None

@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -100,11 +100,17 @@ def platform_env(workdir: Path, database_urls: dict[str, str] | None = None) -> 
 
 @contextmanager
 def running_platform(
-    workdir: Path, database_urls: dict[str, str] | None = None
+    workdir: Path,
+    database_urls: dict[str, str] | None = None,
+    configure: Callable[[dict[str, str]], dict[str, str]] | None = None,
 ) -> Iterator[Platform]:
+    """`configure(urls)` may add variables (e.g. those of the Kubernetes ConfigMaps)."""
+    workdir.mkdir(parents=True, exist_ok=True)
     env = platform_env(workdir, database_urls)
     ports = dict(item.split("=") for item in env.pop("_PORTS").split(","))
     urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
+    if configure is not None:
+        env.update(configure(urls))
     subprocess.run(
         [sys.executable, "-m", "services.manage", "migrate"], env=env, cwd=workdir, check=True
     )
