@@ -15,7 +15,7 @@ SUB ?= alice
 ROLES ?= worker
 TEAMS ?= packaging
 
-.PHONY: help uv install tools e2e-topology migrate demo run test lint format token schema bench
+.PHONY: help uv install tools e2e-topology config-docs migrate demo run test lint format token schema bench
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z0-9_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-13s\033[0m %s\n", $$1, $$2}'
@@ -56,6 +56,10 @@ format: install ## apply ruff's fixes and formatting
 
 token: install ## print a dev token: make token SUB=alice ROLES=worker TEAMS=packaging
 	@$(BIN)/python -m services.manage token --sub "$(SUB)" --roles "$(ROLES)" --teams "$(TEAMS)"
+
+config-docs: install ## write docs/configuration.md from the settings classes
+	@$(BIN)/python -m services.config_reference > docs/configuration.md
+	@echo "wrote docs/configuration.md"
 
 schema: install ## write the published GraphQL schema to gateway/schema.graphql
 	@$(BIN)/python -m gateway.sdl > gateway/schema.graphql

@@ -30,13 +30,18 @@ class PlatformSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="WERKVLOER_", env_file=".env", extra="ignore")
 
+    # `production` refuses development auth and small privacy groups, and turns off GraphiQL,
+    # introspection and /docs.
     environment: Environment = Environment.development
+    # SQLite files, the embedded index, the development token secret.
     var_dir: Path = PROJECT_ROOT / "var"
+    # JSON logs on stdout; drivers stay at WARNING whatever this says.
     log_level: str = "INFO"
     # The address people and LMSs know the platform by; xAPI activity and account IRIs use it.
     public_url: str = "http://localhost:8000"
 
-    # Production: an OIDC provider's tokens, checked against its JWKS.
+    # Production: an OIDC provider's tokens (issuer, audience, JWKS address), checked against its
+    # keys; asymmetric algorithms only; leeway for clock skew; how long keys are cached.
     auth_issuer: str | None = None
     auth_audience: str | None = None
     auth_jwks_url: str | None = None
@@ -99,6 +104,9 @@ class OutboxRelaySettings(DatabaseServiceSettings):
     """A service whose outbox is relayed to the analytics service's learning record store."""
 
     analytics_url: str = "http://127.0.0.1:8003"
+    # The outbox relay: on or off (tests drive it by hand), statements per batch, attempts before
+    # a message is dead-lettered, idle wait between rounds, and how long a sent batch is leased
+    # before it is sent again when its outcome could not be recorded.
     relay_enabled: bool = True
     relay_batch_size: int = 50
     relay_max_attempts: int = 10

@@ -24,3 +24,11 @@ def test_every_test_named_in_the_security_page_exists() -> None:
     every_file = list((ROOT / "tests").rglob("test_*.py"))
     for test in re.findall(r"`::(\w+)`", page):
         assert _defined(test, every_file), f"{test} is gone"
+
+
+def test_the_configuration_reference_is_what_the_code_says() -> None:
+    from services.config_reference import reference
+
+    committed = (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
+    assert committed == reference(), "run `make config-docs` and commit docs/configuration.md"
+    assert "`ANALYTICS_MIN_GROUP_SIZE`" in committed and "`GATEWAY_MAX_COST`" in committed

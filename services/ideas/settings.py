@@ -18,10 +18,14 @@ class IdeasSettings(OutboxRelaySettings):
 
     # Webhooks may not target loopback, private or link-local addresses (SSRF) unless allowed.
     webhooks_allow_private_targets: bool = False
+    # Webhook deliveries: attempts before giving up, idle wait between rounds, time per call.
     webhook_max_attempts: int = 8
     webhook_poll_seconds: float = 1.0
     webhook_timeout_seconds: float = 5.0
+
+    # How long after writing a comment its author may still edit it.
     comment_edit_window_minutes: int = 15
+
     # Semantic duplicate search borrows the reflection service's embeddings when it answers.
     reflection_url: str = "http://127.0.0.1:8002"
     embedding_timeout_seconds: float = 2.0

@@ -21,6 +21,7 @@ class ReflectionSettings(OutboxRelaySettings):
     def database(self) -> str:
         return self.resolved_database_url(SERVICE)
 
+    # Uploads above this size are refused with 413.
     max_upload_mb: float = 20
     # Unset: Qdrant Edge in-process under var/. Set: a Qdrant server or cluster.
     qdrant_url: str | None = None
@@ -42,6 +43,8 @@ class ReflectionSettings(OutboxRelaySettings):
     retired_grace_seconds: float = 60
     ingest_poll_seconds: float = 2.0
     ingest_worker_enabled: bool = True
+    # A job running longer than this is taken to be orphaned (its process died) and re-queued.
+    ingest_stale_minutes: float = 30
 
     # Guided reflection. `guided` is the built-in offline engine; `llm` uses a LangChain chat
     # model and falls back to `guided` (with a notice) when the provider fails or is too slow.

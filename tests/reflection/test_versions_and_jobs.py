@@ -95,3 +95,18 @@ async def test_a_job_that_keeps_dying_fails_clearly(reflection: ReflectionEnv) -
     job = await reflection.job(job_id)
     assert job["status"] == "failed" and "gave up after 3 attempts" in job["error"]
     assert await reflection.chunks() == 0
+
+
+async def test_a_job_another_replica_is_working_on_is_left_alone(
+    reflection: ReflectionEnv,
+) -> None:
+    """On PostgreSQL several replicas ingest: a restarting one must not take over a job another
+    started a minute ago. On SQLite one process owns the index, so every running job is its own."""
+    from kit.db import utcnow
+
+    accepted = await reflection.upload(FAULT_PROCEDURE)
+    job_id = accepted["job"]["id"]
+    await _set_job(reflection, job_id, status="running", attempts=1, started_at=utcnow())
+    await reflection.app.state.ingestor.recover()
+    expected = "queued" if "sqlite" in reflection.database_url else "running"
+    assert (await reflection.job(job_id))["status"] == expected

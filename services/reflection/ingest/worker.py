@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 from fastapi import FastAPI
-from sqlalchemy import update
+from sqlalchemy import or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -68,10 +68,18 @@ class Ingestor:
 
     # -- lifecycle --
     async def recover(self) -> None:
+        """Jobs left running by a process that died are queued again. On PostgreSQL, where
+        several replicas may work, a job is only taken over once it has run longer than any job
+        should (another replica may still be working on a younger one)."""
+        stale = utcnow() - timedelta(minutes=self.settings.ingest_stale_minutes)
         async with self.database.sessions() as session:
-            running = (
-                await session.exec(select(IngestJob).where(IngestJob.status == JobStatus.running))
-            ).all()
+            query = select(IngestJob).where(IngestJob.status == JobStatus.running)
+            if session.get_bind().dialect.name == "postgresql":
+                # On SQLite one process owns the index (Edge): every running job is its own.
+                query = query.where(
+                    or_(col(IngestJob.started_at).is_(None), col(IngestJob.started_at) < stale)
+                )
+            running = (await session.exec(query)).all()
             for job in running:
                 job.status = JobStatus.queued.value
                 log.warning("ingestion job resumed after a restart", extra={"job": str(job.id)})
@@ -103,15 +111,18 @@ class Ingestor:
         return True
 
     async def _claim(self) -> uuid.UUID | None:
+        """The oldest queued job, for this replica alone: on PostgreSQL a job another replica is
+        claiming is skipped (`FOR UPDATE SKIP LOCKED`); SQLite serialises writers anyway."""
         async with self.database.sessions() as session:
-            job = (
-                await session.exec(
-                    select(IngestJob)
-                    .where(IngestJob.status == JobStatus.queued)
-                    .order_by(col(IngestJob.created_at))
-                    .limit(1)
-                )
-            ).first()
+            query = (
+                select(IngestJob)
+                .where(IngestJob.status == JobStatus.queued)
+                .order_by(col(IngestJob.created_at))
+                .limit(1)
+            )
+            if session.get_bind().dialect.name == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            job = (await session.exec(query)).first()
             if job is None:
                 return None
             if job.attempts >= MAX_ATTEMPTS:
