@@ -31,7 +31,9 @@ QUOTE_CHARS = 220
 MAX_POINTS = 3
 MAX_ACTIONS = 3
 MMR_LAMBDA = 0.7
-_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\n+\s*(?:[-*•]\s*)?")
+# Sentences end at . ! ? …, a blank line or a list item; a single line break inside a
+# paragraph (hard-wrapped Markdown) is not an end.
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\n\s*\n\s*|\n\s*[-*•]\s+")
 _WORD = re.compile(r"\w+", re.UNICODE)
 # Intent to act, in the worker's words. Dutch and English, first person or the team.
 ACTION = re.compile(
@@ -44,7 +46,7 @@ ACTION = re.compile(
 
 
 def sentences(text: str) -> list[str]:
-    parts = (part.strip(" \t-*•") for part in _SENTENCE_END.split(text))
+    parts = (" ".join(part.split()).strip(" -*•") for part in _SENTENCE_END.split(text))
     return [part for part in parts if len(_WORD.findall(part)) >= 3]
 
 
