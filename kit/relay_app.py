@@ -23,16 +23,23 @@ log = logging.getLogger(__name__)
 XAPI_VERSION = "1.0.3"
 
 
+def credential_headers(
+    key: str | None, secret: str | None, token: str | None
+) -> dict[str, str] | None:
+    """xAPI request headers for an LRS: HTTP Basic with a client key and secret, else a
+    bearer token; None when neither is configured."""
+    if key and secret:
+        pair = base64.b64encode(f"{key}:{secret}".encode()).decode()
+        return {"Authorization": f"Basic {pair}", "X-Experience-API-Version": XAPI_VERSION}
+    if token:
+        return {"Authorization": f"Bearer {token}", "X-Experience-API-Version": XAPI_VERSION}
+    return None
+
+
 def lrs_headers(settings: OutboxRelaySettings, service: str) -> Callable[[], dict[str, str]] | None:
-    if settings.lrs_key and settings.lrs_secret:
-        pair = base64.b64encode(f"{settings.lrs_key}:{settings.lrs_secret}".encode()).decode()
-        return lambda: {"Authorization": f"Basic {pair}", "X-Experience-API-Version": XAPI_VERSION}
-    if settings.lrs_token:
-        token = settings.lrs_token
-        return lambda: {
-            "Authorization": f"Bearer {token}",
-            "X-Experience-API-Version": XAPI_VERSION,
-        }
+    configured = credential_headers(settings.lrs_key, settings.lrs_secret, settings.lrs_token)
+    if configured is not None:
+        return lambda: dict(configured)
     if settings.platform.is_production:
         return None
     cached: dict[str, float | str] = {"token": "", "until": 0.0}

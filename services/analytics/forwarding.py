@@ -6,7 +6,6 @@ be idempotent on statement id, as the xAPI specification requires."""
 from __future__ import annotations
 
 import asyncio
-import base64
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
@@ -14,6 +13,7 @@ from contextlib import asynccontextmanager, suppress
 from fastapi import FastAPI
 
 from kit.relay import OutboxRelay
+from kit.relay_app import credential_headers
 from services.analytics.settings import AnalyticsSettings
 from services.analytics.statements import VERSION
 
@@ -21,13 +21,10 @@ log = logging.getLogger(__name__)
 
 
 def forward_headers(settings: AnalyticsSettings) -> Callable[[], dict[str, str]]:
-    headers = {"X-Experience-API-Version": VERSION}
-    if settings.forward_key and settings.forward_secret:
-        pair = f"{settings.forward_key}:{settings.forward_secret}".encode()
-        headers["Authorization"] = f"Basic {base64.b64encode(pair).decode()}"
-    elif settings.forward_token:
-        headers["Authorization"] = f"Bearer {settings.forward_token}"
-    return lambda: dict(headers)
+    configured = credential_headers(
+        settings.forward_key, settings.forward_secret, settings.forward_token
+    ) or {"X-Experience-API-Version": VERSION}
+    return lambda: dict(configured)
 
 
 @asynccontextmanager
