@@ -14,10 +14,10 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.types import Info
 
-from gateway.clients import UpstreamUnavailable, call
 from gateway.schema.context import Context
-from gateway.schema.errors import raise_for_query, raise_unavailable
+from gateway.schema.errors import raise_for_query
 from gateway.schema.ideas import PageInfo
+from gateway.schema.upstream import ask_for_query
 from gateway.security import IsAuthenticated
 
 MAX_PAGE = 100
@@ -89,21 +89,6 @@ class SearchHit:
     score: float = strawberry.field(description="Fused relevance.")
 
 
-def _token(info: Info[Context, None]) -> str:
-    assert info.context.principal is not None  # IsAuthenticated
-    return info.context.principal.token
-
-
-async def _get(info: Info[Context, None], method: str, path: str, **kwargs: Any) -> Any:
-    try:
-        reply = await call(
-            info.context.upstreams, "reflection", method, path, token=_token(info), **kwargs
-        )
-    except UpstreamUnavailable as exc:
-        raise_unavailable(exc)
-    return reply
-
-
 @strawberry.type
 class DocumentsQuery:
     @strawberry.field(
@@ -125,7 +110,7 @@ class DocumentsQuery:
             params["process"] = process
         if after:
             params["cursor"] = after
-        reply = await _get(info, "GET", "/v1/documents", params=params)
+        reply = await ask_for_query(info, "reflection", "GET", "/v1/documents", params=params)
         raise_for_query(reply)
         edges = [DocumentEdge(cursor=d["id"], node=document_from(d)) for d in reply.body["items"]]
         return DocumentConnection(
@@ -141,7 +126,7 @@ class DocumentsQuery:
         permission_classes=[IsAuthenticated],
     )
     async def document(self, info: Info[Context, None], id: strawberry.ID) -> Document | None:
-        reply = await _get(info, "GET", f"/v1/documents/{id}")
+        reply = await ask_for_query(info, "reflection", "GET", f"/v1/documents/{id}")
         if reply.status in (404, 422):
             return None
         raise_for_query(reply)
@@ -162,8 +147,12 @@ class DocumentsQuery:
                 filters["document_ids"] = [str(i) for i in filter.document_ids]
             if filter.language:
                 filters["language"] = filter.language
-        reply = await _get(
-            info, "POST", "/v1/search", json={"query": query, "filters": filters, "k": k}
+        reply = await ask_for_query(
+            info,
+            "reflection",
+            "POST",
+            "/v1/search",
+            json={"query": query, "filters": filters, "k": k},
         )
         raise_for_query(reply)
         return [

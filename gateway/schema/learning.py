@@ -17,9 +17,10 @@ from graphql import GraphQLError
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from gateway.clients import UpstreamReply, UpstreamUnavailable, call
+from gateway.clients import UpstreamReply, UpstreamUnavailable
 from gateway.schema.context import Context
 from gateway.schema.errors import raise_for_query, raise_unavailable
+from gateway.schema.upstream import ask, ask_for_query
 from gateway.security import IsAuthenticated
 
 SERVICES = ("ideas", "reflection", "analytics")
@@ -81,7 +82,14 @@ class LearningMetrics:
     period: MetricPeriod = strawberry.field(description="Week or month.")
     min_group_size: int = strawberry.field(description="No number rests on fewer people.")
     rows: list[LearningMetricRow] = strawberry.field(description="In period order.")
-    csv: str = strawberry.field(description="The same table as CSV, for spreadsheets.")
+    params: strawberry.Private[dict[str, Any]]
+
+    @strawberry.field(description="The same table as CSV, for spreadsheets.")
+    async def csv(self, info: Info[Context, None]) -> str:
+        # Fetched only when asked for: most readers want the rows alone.
+        reply = await ask_for_query(info, "analytics", "GET", "/v1/metrics.csv", params=self.params)
+        raise_for_query(reply)
+        return str(reply.body)
 
 
 @strawberry.type(description="Your own learning history: only you can see it.")
@@ -107,11 +115,10 @@ class ErasureReport:
 async def _with_retries(
     info: Info[Context, None], service: str, method: str, path: str
 ) -> UpstreamReply:
-    principal = info.context.principal
-    assert principal is not None  # IsAuthenticated
+    # Erasure is idempotent, so even its DELETE may be sent again (call() retries reads only).
     for delay in (*RETRY_DELAYS, None):
         try:
-            return await call(info.context.upstreams, service, method, path, token=principal.token)
+            return await ask(info, service, method, path)
         except UpstreamUnavailable:
             if delay is None:
                 raise
@@ -155,36 +162,13 @@ class LearningQuery:
             ):
                 if value is not None:
                     params[name] = str(value)
-        principal = info.context.principal
-        assert principal is not None
-        upstreams = info.context.upstreams
-        try:
-            reply, csv_reply = await asyncio.gather(
-                call(
-                    upstreams,
-                    "analytics",
-                    "GET",
-                    "/v1/metrics",
-                    token=principal.token,
-                    params=params,
-                ),
-                call(
-                    upstreams,
-                    "analytics",
-                    "GET",
-                    "/v1/metrics.csv",
-                    token=principal.token,
-                    params=params,
-                ),
-            )
-        except UpstreamUnavailable as exc:
-            raise_unavailable(exc)
+        reply = await ask_for_query(info, "analytics", "GET", "/v1/metrics", params=params)
         raise_for_query(reply)
         return LearningMetrics(
             period=period,
             min_group_size=reply.body["min_group_size"],
             rows=[_row(r) for r in reply.body["rows"]],
-            csv=str(csv_reply.body),
+            params=params,
         )
 
     @strawberry.field(
@@ -196,19 +180,9 @@ class LearningQuery:
             raise GraphQLError(
                 "`first` must be between 1 and 500", extensions={"code": "BAD_USER_INPUT"}
             )
-        principal = info.context.principal
-        assert principal is not None
-        try:
-            reply = await call(
-                info.context.upstreams,
-                "analytics",
-                "GET",
-                "/v1/my-learning",
-                token=principal.token,
-                params={"limit": first},
-            )
-        except UpstreamUnavailable as exc:
-            raise_unavailable(exc)
+        reply = await ask_for_query(
+            info, "analytics", "GET", "/v1/my-learning", params={"limit": first}
+        )
         raise_for_query(reply)
         return MyLearning(
             totals=reply.body["totals"],

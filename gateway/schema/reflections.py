@@ -14,7 +14,7 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.types import Info
 
-from gateway.clients import UpstreamUnavailable, call
+from gateway.clients import UpstreamUnavailable
 from gateway.schema.context import Context
 from gateway.schema.errors import (
     ConflictError,
@@ -24,10 +24,10 @@ from gateway.schema.errors import (
     ValidationError,
     from_reply,
     raise_for_query,
-    raise_unavailable,
     unavailable,
 )
 from gateway.schema.ideas import PageInfo
+from gateway.schema.upstream import ask, ask_for_query
 from gateway.security import IsAuthenticated
 
 if TYPE_CHECKING:
@@ -303,40 +303,14 @@ def reflection_from(data: dict[str, Any]) -> Reflection:
     )
 
 
-async def _call(
-    info: Info[Context, None], method: str, path: str, *, slow: bool = False, **kwargs: Any
-) -> Any:
-    principal = info.context.principal
-    assert principal is not None  # IsAuthenticated
-    upstreams = info.context.upstreams
-    timeout = upstreams.guide_timeout_seconds if slow else None
-    return await call(
-        upstreams,
-        "reflection",
-        method,
-        path,
-        token=principal.token,
-        timeout_seconds=timeout,
-        **kwargs,
-    )
-
-
 async def _reflection_call(
     info: Info[Context, None], method: str, path: str, *, slow: bool = False, **kwargs: Any
 ) -> Any:
     try:
-        reply = await _call(info, method, path, slow=slow, **kwargs)
+        reply = await ask(info, "reflection", method, path, slow=slow, **kwargs)
     except UpstreamUnavailable as exc:
         return unavailable(exc)
     return reflection_from(reply.body) if reply.ok else from_reply(reply)
-
-
-async def _query(info: Info[Context, None], method: str, path: str, **kwargs: Any) -> Any:
-    try:
-        reply = await _call(info, method, path, **kwargs)
-    except UpstreamUnavailable as exc:
-        raise_unavailable(exc)
-    return reply
 
 
 @strawberry.type
@@ -346,7 +320,7 @@ class ReflectionsQuery:
         permission_classes=[IsAuthenticated],
     )
     async def reflection(self, info: Info[Context, None], id: strawberry.ID) -> Reflection | None:
-        reply = await _query(info, "GET", f"/v1/reflections/{id}")
+        reply = await ask_for_query(info, "reflection", "GET", f"/v1/reflections/{id}")
         if reply.status in (404, 422):
             return None
         raise_for_query(reply)
@@ -370,7 +344,7 @@ class ReflectionsQuery:
         params: dict[str, Any] = {"limit": first, "scope": scope.value}
         if after:
             params["cursor"] = after
-        reply = await _query(info, "GET", "/v1/reflections", params=params)
+        reply = await ask_for_query(info, "reflection", "GET", "/v1/reflections", params=params)
         raise_for_query(reply)
         items, next_cursor = reply.body["items"], reply.body["next_cursor"]
         edges = [ReflectionEdge(cursor="", node=reflection_from(item)) for item in items]
@@ -385,7 +359,7 @@ class ReflectionsQuery:
     async def reflection_models(self, info: Info[Context, None]) -> list[ReflectionModel]:
         if info.context.principal is None:
             raise GraphQLError("sign in first", extensions={"code": "UNAUTHENTICATED"})
-        reply = await _query(info, "GET", "/v1/reflection-models")
+        reply = await ask_for_query(info, "reflection", "GET", "/v1/reflection-models")
         raise_for_query(reply)
         return [
             ReflectionModel(
@@ -413,7 +387,7 @@ class ReflectionsQuery:
         self, info: Info[Context, None], process: str | None = None
     ) -> KnowledgeGaps:
         params = {"process": process} if process else None
-        reply = await _query(info, "GET", "/v1/knowledge-gaps", params=params)
+        reply = await ask_for_query(info, "reflection", "GET", "/v1/knowledge-gaps", params=params)
         raise_for_query(reply)
         return KnowledgeGaps(
             min_group_size=reply.body["min_group_size"],
@@ -505,7 +479,7 @@ class ReflectionsMutation:
         if title is not None:
             body["title"] = title
         try:
-            reply = await _call(info, "POST", f"/v1/reflections/{id}/ideas", json=body)
+            reply = await ask(info, "reflection", "POST", f"/v1/reflections/{id}/ideas", json=body)
         except UpstreamUnavailable as exc:
             return unavailable(exc)
         if not reply.ok:
@@ -523,7 +497,7 @@ class ReflectionsMutation:
         self, info: Info[Context, None], id: strawberry.ID
     ) -> ReflectionDeletedResult:
         try:
-            reply = await _call(info, "DELETE", f"/v1/reflections/{id}")
+            reply = await ask(info, "reflection", "DELETE", f"/v1/reflections/{id}")
         except UpstreamUnavailable as exc:
             return unavailable(exc)
         return ReflectionDeleted(id=id) if reply.ok else from_reply(reply)

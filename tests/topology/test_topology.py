@@ -25,7 +25,7 @@ pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ("ideas", "reflection", "analytics")
 METRICS = """query($from: Date!) { learningMetrics(period: WEEK, filter: {fromDate: $from}) {
-  minGroupSize rows { periodStart suppressed activeLearners formalCompleted } } }"""
+  minGroupSize rows { periodStart suppressed activeLearners formalCompleted } csv } }"""
 
 
 CLUSTER_ADDRESSES = {
@@ -137,7 +137,9 @@ def _journey(platform: Any, postgres: Any) -> None:
     accepted = _data(coach(MOVE, id=idea["id"], to="ACCEPTED"), "transitionIdea")
     assert accepted["status"] == "ACCEPTED", "a write after the restart"
     since = (last_month - timedelta(days=7)).date().isoformat()
-    rows = _data(analyst(METRICS, **{"from": since}), "learningMetrics")["rows"]
+    table = _data(analyst(METRICS, **{"from": since}), "learningMetrics")
+    rows = table["rows"]
+    assert table["csv"].startswith("period_start,period_end,team,process,suppressed")
     assert sum(r["formalCompleted"] or 0 for r in rows) == 6, rows
     # The outboxes of ideas and reflection reach analytics after the restart too.
     for service in ("ideas", "reflection"):
