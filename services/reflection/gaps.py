@@ -17,10 +17,12 @@ from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from kit.auth import Principal, Role
 from kit.db import Database, insert_ignoring_duplicates, utcnow
+from kit.errors import Forbidden
 from kit.pseudonyms import pseudonym
 from services.reflection.language import FUNCTION_WORDS
-from services.reflection.models import KnowledgeGap, KnowledgeGapAsker
+from services.reflection.models import Document, KnowledgeGap, KnowledgeGapAsker
 
 MAX_WORDS = 12
 LISTED = 50
@@ -127,3 +129,27 @@ async def top_gaps(
         )
         for gap in (await session.exec(query)).all()
     ]
+
+
+async def readable_processes(
+    session: AsyncSession, principal: Principal, process: str | None
+) -> list[str] | None:
+    """Whose gaps the caller may list: every process (None) for admins and analysts, else the
+    processes of documents they own; narrowed to `process` when one is asked for."""
+    if principal.has_role(Role.admin, Role.analyst):
+        allowed: list[str] | None = None
+    else:
+        owned = await session.exec(
+            select(Document.process).where(Document.owner == principal.subject).distinct()
+        )
+        allowed = [p for p in owned.all() if p]
+        if not allowed:
+            raise Forbidden(
+                "knowledge gaps are for admins, analysts and document owners",
+                code="not_document_owner",
+            )
+    if process is None:
+        return allowed
+    if allowed is not None and process not in allowed:
+        raise Forbidden("you own no document of this process", code="not_document_owner")
+    return [process]

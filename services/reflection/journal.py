@@ -84,14 +84,8 @@ class Journal:
         reflection = await session.get(Reflection, reflection_id)
         if reflection is None:
             return None
-        turns = (
-            await session.exec(
-                select(ReflectionTurn)
-                .where(ReflectionTurn.reflection_id == reflection_id)
-                .order_by(col(ReflectionTurn.stage_index))
-            )
-        ).all()
-        return Loaded(reflection, list(turns), self.catalogue[reflection.model_key])
+        turns = (await views.turns_of(session, [reflection_id]))[reflection_id]
+        return Loaded(reflection, turns, self.catalogue[reflection.model_key])
 
     async def visible(self, principal: Principal, reflection_id: uuid.UUID) -> ReflectionPublic:
         """The author, or a member of a team it is shared with; anyone else learns nothing."""

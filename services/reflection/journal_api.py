@@ -10,17 +10,14 @@ import uuid
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query, Request, Response
-from sqlmodel import select
 
-from kit.auth import PrincipalDep, Role
+from kit.auth import PrincipalDep
 from kit.db import ReadSessionDep, SessionDep
-from kit.errors import Forbidden
 from services.reflection import personal
-from services.reflection.gaps import GapList, top_gaps
+from services.reflection.gaps import GapList, readable_processes, top_gaps
 from services.reflection.journal import Journal
 from services.reflection.models import (
     AnswerCreate,
-    Document,
     IdeaDrafted,
     IdeaFromAction,
     Preferences,
@@ -225,22 +222,7 @@ async def knowledge_gaps(
     process: Annotated[str | None, Query(max_length=100)] = None,
 ) -> GapList:
     minimum = request.app.state.settings.min_group_size
-    if principal.has_role(Role.admin, Role.analyst):
-        allowed: list[str] | None = None
-    else:
-        owned = await session.exec(
-            select(Document.process).where(Document.owner == principal.subject).distinct()
-        )
-        allowed = [p for p in owned.all() if p]
-        if not allowed:
-            raise Forbidden(
-                "knowledge gaps are for admins, analysts and document owners",
-                code="not_document_owner",
-            )
-    if process is not None:
-        if allowed is not None and process not in allowed:
-            raise Forbidden("you own no document of this process", code="not_document_owner")
-        allowed = [process]
+    allowed = await readable_processes(session, principal, process)
     return GapList(min_group_size=minimum, gaps=await top_gaps(session, allowed, minimum))
 
 
