@@ -15,7 +15,7 @@ SUB ?= alice
 ROLES ?= worker
 TEAMS ?= packaging
 
-.PHONY: help uv install tools e2e-topology config-docs migrate demo run test lint format token schema bench
+.PHONY: help uv install assets tools fuzz e2e-topology config-docs migrate demo run test lint format token schema bench
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z0-9_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-13s\033[0m %s\n", $$1, $$2}'
@@ -23,8 +23,11 @@ help: ## list the targets
 uv: ## install uv with pip when it is missing
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --disable-pip-version-check uv
 
-install: uv ## install every service, the gateway and the dev tools from uv.lock
+install: uv assets ## install every service, the gateway and the dev tools from uv.lock
 	@$(UV) sync --all-extras --frozen --quiet
+
+assets: ## GraphiQL's files from the npm registry (gateway/ide/package-lock.json), served locally
+	@test gateway/ide/node_modules/.package-lock.json -nt gateway/ide/package-lock.json || npm ci --prefix gateway/ide --no-audit --no-fund --ignore-scripts --silent
 
 migrate: install ## bring every service database to the newest schema
 	@$(BIN)/python -m services.manage migrate
@@ -41,8 +44,9 @@ test: install tools ## run the whole suite on SQLite and on PostgreSQL
 e2e-topology: install ## the production shape: four processes, a private PostgreSQL restarted mid-run
 	@$(BIN)/pytest -q tests/topology
 
-tools: ## the machine tools the tests use: kubectl (renders the manifests), PostgreSQL's initdb
+tools: ## the machine tools the tests use: kubectl (renders the manifests), PostgreSQL's initdb, Chromium (pages)
 	@command -v kubectl >/dev/null || apt-get install -y -q kubectl || (apt-get update -q && apt-get install -y -q kubectl)
+	@command -v chromium >/dev/null || apt-get install -y -q chromium || (apt-get update -q && apt-get install -y -q chromium)
 
 lint: install ## ruff check, ruff format --check, mypy, the published GraphQL schema is current
 	@$(BIN)/ruff check .

@@ -9,11 +9,11 @@ from typing import Annotated
 from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.requests import HTTPConnection
-from strawberry.fastapi import GraphQLRouter
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from gateway.clients import Upstreams
 from gateway.guards import GraphQLGuard, load_trusted
+from gateway.ide import GraphQLWithIDE, ide_router
 from gateway.schema import build_schema
 from gateway.schema.context import Context
 from gateway.security import optional_principal
@@ -34,7 +34,7 @@ async def _context(
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     settings = settings or GatewaySettings()
     production = settings.platform.is_production
-    graphql = GraphQLRouter(
+    graphql = GraphQLWithIDE(
         build_schema(production=production, settings=settings),
         path="/graphql",
         context_getter=_context,
@@ -62,7 +62,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         service="gateway",
         settings=settings,
         database_url=None,
-        routers=[graphql, xapi],
+        routers=[graphql, xapi] if production else [graphql, xapi, ide_router],
         description=DESCRIPTION,
         extra_lifespan=upstreams,
     )

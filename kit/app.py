@@ -7,7 +7,7 @@ clients are made in the lifespan and closed on shutdown.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 
@@ -17,12 +17,15 @@ from pydantic import BaseModel
 
 from kit.auth import PrincipalDep, make_verifier
 from kit.db import Database
+from kit.docs_ui import install_docs
 from kit.errors import install_error_handlers
+from kit.inbound import BodyRule, InboundMiddleware
 from kit.health import ReadinessCheck, health_router
 from kit.http import make_client
 from kit.logging import RequestContextMiddleware, configure_logging
 from kit.migrations import schema_check
 from kit.observability import metrics_router, setup_tracing
+from kit.responses import SafeJSONResponse
 from kit.settings import ServiceSettings
 
 ExtraLifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
@@ -57,7 +60,12 @@ def create_service_app(
     routers: list[APIRouter],
     description: str,
     extra_lifespan: ExtraLifespan | None = None,
+    body_rules: Sequence[BodyRule] = (),
 ) -> FastAPI:
+    """The FastAPI app of one process (see the module docstring).
+
+    Every request passes kit/inbound.py's entry rules: text, authentication before the body,
+    bodies bounded by `settings.max_body_kb` unless one of `body_rules` matches the path."""
     platform = settings.platform
 
     @asynccontextmanager
@@ -92,12 +100,19 @@ def create_service_app(
         description=description,
         version="0.1.0",
         lifespan=lifespan,
-        docs_url=None if production else "/docs",
+        docs_url=None,  # kit.docs_ui serves /docs from the installed Swagger UI
         redoc_url=None,
+        default_response_class=SafeJSONResponse,
+    )
+    # Innermost of the process's middleware, inside the crash handler added next.
+    app.add_middleware(
+        InboundMiddleware, default_max_bytes=settings.max_body_kb * 1024, rules=body_rules
     )
     install_error_handlers(app)  # adds the crash middleware first: it must sit innermost
     setup_tracing(service)
     app.add_middleware(RequestContextMiddleware, service=service)
+    if not production:
+        install_docs(app)
     app.include_router(health_router(service))
     app.include_router(metrics_router)
     app.include_router(me_router)
