@@ -36,6 +36,8 @@ class Role(StrEnum):
     analyst = "analyst"
     admin = "admin"
     lrs_client = "lrs-client"
+    # Another Werkvloer process calling an internal endpoint (kit/service_auth.py); never a person.
+    service = "service"
 
 
 @dataclass(frozen=True)

@@ -84,6 +84,10 @@ class ServiceSettings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     platform: PlatformSettings = Field(default_factory=PlatformSettings)
+    # This process's own credential for another service's internal endpoints (e.g. the
+    # reflection service's /v1/embeddings): a bearer token with the `service` role, issued by the
+    # identity provider to this process. Development: left empty, a development token is minted.
+    service_token: str | None = None
 
 
 def sqlite_url(platform: PlatformSettings, service: str) -> str:

@@ -18,6 +18,7 @@ import numpy as np
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import col, select
 
+from kit.service_auth import service_headers
 from services.ideas.models import Idea, IdeaEmbedding, SimilarIdea, SimilarRequest, SimilarResult
 from services.ideas.service import IdeasService
 from services.ideas.similar import CANDIDATE_CAP, fuse, lexical_rank, query_stems
@@ -26,7 +27,11 @@ from services.ideas.workflow import Status
 log = logging.getLogger(__name__)
 
 SEMANTIC_POOL = 2000
-EMBED_PER_REQUEST = 64
+# The reflection service's caps on /v1/embeddings (its defaults; docs/reflection.md): texts
+# are cut to EMBED_MAX_CHARS (the model reads ~512 tokens at a time anyway) and at most
+# EMBED_PER_REQUEST * EMBED_MAX_CHARS characters go in one request.
+EMBED_PER_REQUEST = 16
+EMBED_MAX_CHARS = 2000
 # multilingual-e5 cosine scores crowd between 0.75 and 0.95, so one fixed cut-off is weak.
 # Measured on Dutch/English idea pairs (docs/ideas.md): true duplicates, also across the two
 # languages, scored 0.83-0.91; unrelated ideas up to 0.825, and always at least 0.02 below the
@@ -47,13 +52,18 @@ def _hash(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-async def _embed(state: Any, token: str, texts: list[str], kind: str) -> tuple[str, np.ndarray]:
+async def _embed(state: Any, texts: list[str], kind: str) -> tuple[str, np.ndarray]:
+    """Vectors from the reflection service's internal endpoint, called with this service's own
+    credentials (kit/service_auth.py), never the worker's token."""
     settings = state.settings
+    headers = service_headers(settings, "ideas")
+    if headers is None:
+        raise EmbeddingsUnavailable("no service credentials (IDEAS_SERVICE_TOKEN)")
     try:
         response = await state.http.post(
             f"{settings.reflection_url.rstrip('/')}/v1/embeddings",
-            json={"texts": texts, "kind": kind},
-            headers={"Authorization": f"Bearer {token}"},
+            json={"texts": [text[:EMBED_MAX_CHARS] for text in texts], "kind": kind},
+            headers=headers,
             timeout=settings.embedding_timeout_seconds,
         )
     except httpx.HTTPError as exc:
@@ -85,7 +95,7 @@ async def _semantic_rank(
     pool = await service.repo.all_visible(service.me.subject, body.team, SEMANTIC_POOL)
     if not pool:
         return []
-    model, query = await _embed(state, service.me.token, [body.text], "query")
+    model, query = await _embed(state, [body.text], "query")
     cached = {
         row.idea_id: row
         for row in (
@@ -103,9 +113,7 @@ async def _semantic_rank(
         or row.model != model
     ][:EMBED_PER_REQUEST]
     if missing:
-        _, vectors = await _embed(
-            state, service.me.token, [texts[i.id] for i in missing], "passage"
-        )
+        _, vectors = await _embed(state, [texts[i.id] for i in missing], "passage")
         fresh = [
             IdeaEmbedding(
                 idea_id=idea.id, model=model, text_hash=_hash(texts[idea.id]), vector=v.tolist()

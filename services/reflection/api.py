@@ -11,7 +11,10 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from kit.auth import PrincipalDep, Role, require_roles
 from kit.db import ReadSessionDep, SessionDep
 from kit.errors import NotFound, PayloadTooLarge
+from kit.service_auth import require_service
+from kit.text import StorableText
 from services.reflection import documents as docs
+from services.reflection.cancel import embed_in_steps, ensure_connected
 from services.reflection.embeddings import Embedder
 from services.reflection.gaps import record_gap
 from services.reflection.models import (
@@ -24,6 +27,7 @@ from services.reflection.models import (
     UploadAccepted,
 )
 from services.reflection.search import retrieve
+from services.reflection.settings import ReflectionSettings
 
 router = APIRouter(prefix="/v1", tags=["embeddings"])
 documents = APIRouter(prefix="/v1", tags=["documents"])
@@ -193,6 +197,7 @@ async def search_documents(
     body: SearchRequest, request: Request, session: ReadSessionDep, principal: PrincipalDep
 ) -> SearchResultWithGap:
     state = request.app.state
+    await ensure_connected(request)  # a caller who gave up costs no embedding
     hits, relevance = await retrieve(session, state.index, state.embedder, principal, body)
     gap = relevance < state.settings.gap_threshold
     if gap:
@@ -208,13 +213,14 @@ async def search_documents(
     return SearchResultWithGap(hits=hits, relevance=round(relevance, 4), gap=gap)
 
 
-EmbeddingText = Annotated[str, StringConstraints(min_length=1, max_length=8000)]
+# Outer bounds of the request shape; the settings' caps (smaller) are checked in the route.
+EmbeddingText = Annotated[StorableText, StringConstraints(min_length=1, max_length=100_000)]
 
 
 class EmbeddingRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    texts: list[EmbeddingText] = Field(min_length=1, max_length=64)
+    texts: list[EmbeddingText] = Field(min_length=1, max_length=1000)
     kind: Literal["query", "passage"] = Field(
         description="`query` for what someone searches with, `passage` for what is searched."
     )
@@ -226,17 +232,45 @@ class EmbeddingResponse(BaseModel):
     vectors: list[list[float]]
 
 
+def _check_embedding_caps(texts: list[str], settings: ReflectionSettings) -> None:
+    """413 with a code when a request passes one of the settings' caps (docs/reflection.md)."""
+    if len(texts) > settings.embeddings_max_texts:
+        raise PayloadTooLarge(
+            f"at most {settings.embeddings_max_texts} texts per request",
+            code="too_many_texts",
+            details={"limit": settings.embeddings_max_texts},
+        )
+    long = [i for i, text in enumerate(texts) if len(text) > settings.embeddings_max_chars]
+    if long:
+        raise PayloadTooLarge(
+            f"at most {settings.embeddings_max_chars} characters per text",
+            code="text_too_long",
+            details={"limit": settings.embeddings_max_chars, "texts": long[:20]},
+        )
+    if sum(len(text) for text in texts) > settings.embeddings_max_total_chars:
+        raise PayloadTooLarge(
+            f"at most {settings.embeddings_max_total_chars} characters per request",
+            code="embedding_input_too_large",
+            details={"limit": settings.embeddings_max_total_chars},
+        )
+
+
 @router.post(
     "/embeddings",
     response_model=EmbeddingResponse,
-    summary="Dense vectors of texts, from the platform's embedding model",
+    dependencies=[require_service()],
+    summary="Dense vectors of texts, from the platform's embedding model (services only)",
+    responses={
+        403: {"description": "the token lacks the `service` role (`service_only`)"},
+        413: {"description": "too many or too long texts"},
+    },
 )
-async def embed(body: EmbeddingRequest, request: Request, _: PrincipalDep) -> EmbeddingResponse:
+async def embed(body: EmbeddingRequest, request: Request) -> EmbeddingResponse:
+    settings: ReflectionSettings = request.app.state.settings
+    _check_embedding_caps(body.texts, settings)
     embedder: Embedder = request.app.state.embedder
-    if body.kind == "query":
-        vectors = await embedder.embed_queries(body.texts)
-    else:
-        vectors = await embedder.embed_passages(body.texts)
+    method = embedder.embed_queries if body.kind == "query" else embedder.embed_passages
+    vectors = await embed_in_steps(request, method, body.texts)
     return EmbeddingResponse(
         model=embedder.model, dimensions=embedder.dimensions, vectors=vectors.round(6).tolist()
     )

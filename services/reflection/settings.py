@@ -37,6 +37,12 @@ class ReflectionSettings(OutboxRelaySettings):
     embeddings_query_model: str | None = None  # when queries use another model name
     embeddings_api_key: str | None = None
     embeddings_dimensions: int = 384
+    # `/v1/embeddings` is internal (the `service` role only; docs/authentication.md) and
+    # capped: texts per request, characters per text, characters per request. Above a cap: 413.
+    # The bundled model embeds about 4,500 characters a second on two cores.
+    embeddings_max_texts: int = 32
+    embeddings_max_chars: int = 2000
+    embeddings_max_total_chars: int = 32000
     chunk_size: int = 1200
     chunk_overlap: int = 150
     embed_batch_size: int = 16
