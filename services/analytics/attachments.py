@@ -5,6 +5,9 @@
 Every attachment a statement declares without a `fileUrl` must arrive (or be stored already)
 with content whose SHA-256 is the declared `sha2` and whose size is the declared `length`; a
 part no statement declares is refused. Content is stored once per hash.
+
+Content counts as "stored already", and is sent back, only through statements the caller may
+read (services/analytics/scope.py): a hash alone never reaches another client's attachment.
 """
 
 from __future__ import annotations
@@ -21,10 +24,13 @@ from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kit.db import insert_ignoring_duplicates
-from services.analytics.models import Attachment, StatementAttachment
+from kit.text import text_fault
+from services.analytics.models import Attachment, Statement, StatementAttachment
+from services.analytics.scope import Scope
 from services.analytics.statements import StatementRejected
 
 HASH_HEADER = "x-experience-api-hash"
+_CONTENT_TYPE = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+/[!#$%&'*+.^_`|~0-9A-Za-z-]+(\s*;.*)?$")
 Parts = dict[str, tuple[str, bytes]]  # sha2 → (content type, content)
 
 
@@ -37,8 +43,20 @@ def _headers(block: bytes) -> dict[str, str]:
     return headers
 
 
+def _content_type(headers: dict[str, str], sha2: str) -> str:
+    value = headers.get("content-type", "")
+    reason = text_fault(value)
+    if reason:
+        raise StatementRejected(f"attachment {sha2}: Content-Type {reason}", code="invalid_text")
+    if value and (len(value) > 255 or not _CONTENT_TYPE.match(value)):
+        raise StatementRejected(f"attachment {sha2}: Content-Type is not a media type")
+    return value
+
+
 def parse(content_type: str, body: bytes) -> tuple[Any, Parts]:
-    """The JSON payload and the attachment parts of a request body."""
+    """The JSON payload and the attachment parts of a request body; 400 when the body is not
+    JSON, the multipart framing is broken, a part's hash or Content-Type is wrong (the
+    statements themselves are checked, text included, by `statements.check`)."""
     if not content_type.lower().startswith("multipart/mixed"):
         try:
             return json.loads(body), {}
@@ -70,14 +88,17 @@ def parse(content_type: str, body: bytes) -> tuple[Any, Parts]:
             raise StatementRejected("every attachment part needs X-Experience-API-Hash")
         if hashlib.sha256(content).hexdigest() != declared.lower():
             raise StatementRejected(f"attachment {declared}: the content does not match its hash")
-        attachments[declared.lower()] = (headers.get("content-type", ""), content)
+        attachments[declared.lower()] = (_content_type(headers, declared), content)
     return payload, attachments
 
 
 async def check(
-    session: AsyncSession, statements: Sequence[dict[str, Any]], parts: Parts
+    session: AsyncSession, statements: Sequence[dict[str, Any]], parts: Parts, scope: Scope
 ) -> list[tuple[uuid.UUID, str]]:
-    """The (statement, sha2) references to record; 400 when content is missing or unclaimed."""
+    """The (statement, sha2) references to record; 400 when content is missing or unclaimed.
+
+    Content not sent counts as present only when a statement the caller may read refers to it;
+    otherwise the answer is the one for content nobody holds."""
     declared: dict[str, dict[str, Any]] = {}
     references = []
     for statement in statements:
@@ -92,11 +113,8 @@ async def check(
         raise StatementRejected(f"attachment part {sorted(unclaimed)[0]} belongs to no statement")
     missing = [sha2 for sha2 in declared if sha2 not in parts]
     if missing:
-        stored = set(
-            (
-                await session.exec(select(Attachment.sha2).where(col(Attachment.sha2).in_(missing)))
-            ).all()
-        )
+        held = scope.readable_attachments().where(col(StatementAttachment.sha2).in_(missing))
+        stored = set((await session.exec(held)).all())
         absent = [sha2 for sha2 in missing if sha2 not in stored]
         if absent:
             raise StatementRejected(
@@ -138,19 +156,27 @@ async def forget(session: AsyncSession, statement_ids: list[Any]) -> None:
 async def multipart(
     session: AsyncSession,
     payload: Any,
-    statements: Sequence[dict[str, Any]],
+    rows: Sequence[Statement],
     base: Response | None = None,
 ) -> Response:
-    """The statements followed by the content of every attachment they declare and we hold."""
-    wanted = {
-        str(a["sha2"]).lower()
-        for s in statements
-        for a in s.get("attachments") or []
-        if a.get("sha2")
-    }
+    """`payload` followed by the content stored with the given statements (`rows`, already
+    limited to what the caller may read): only content recorded for those very statements."""
+    ids = [row.id for row in rows]
     held = (
-        (await session.exec(select(Attachment).where(col(Attachment.sha2).in_(wanted)))).all()
-        if wanted
+        (
+            await session.exec(
+                select(Attachment)
+                .where(
+                    col(Attachment.sha2).in_(
+                        select(StatementAttachment.sha2).where(
+                            col(StatementAttachment.statement_id).in_(ids)
+                        )
+                    )
+                )
+                .order_by(col(Attachment.sha2))
+            )
+        ).all()
+        if ids
         else []
     )
     boundary = uuid.uuid4().hex

@@ -1,8 +1,9 @@
 """LRS clients: HTTP Basic key and secret per client, the way LMS plugins authenticate.
 
-Secrets are stored as scrypt hashes. Verifying scrypt on every statement would cost more than
-storing it, so a successful check is remembered in memory for a few minutes, keyed by a SHA-256
-of the presented secret (never the secret itself).
+Secrets are stored as scrypt hashes and checked off the event loop, with one answer for every
+failure and throttling per key and address (services/analytics/credentials.py). Verifying
+scrypt on every statement would cost more than storing it, so a successful check is remembered
+in memory for a few minutes, keyed by a SHA-256 of the presented secret (never the secret).
 """
 
 from __future__ import annotations
@@ -13,78 +14,114 @@ import hashlib
 import hmac
 import secrets
 import time
-from typing import Annotated
+from dataclasses import dataclass
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Path, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import col, select
 
 from kit.auth import Principal, Role, authenticate, require_roles
 from kit.db import SessionDep
-from kit.errors import Forbidden, NotFound, Unauthorized
+from kit.errors import Forbidden, NotFound
+from kit.text import VisibleText, safe_for_output, text_fault
+from services.analytics.credentials import (
+    FailureThrottle,
+    SecretChecker,
+    hash_secret,
+    invalid_credentials,
+)
 from services.analytics.models import LrsClient
+from services.analytics.scope import OWN, Scope
 
 REMEMBER_SECONDS = 300
+KEY_PATTERN = r"^lrs_[0-9a-f]{16}$"
 _verified: dict[str, tuple[str, float]] = {}
 
 
-def hash_secret(secret: str, salt: bytes | None = None) -> str:
-    salt = salt or secrets.token_bytes(16)
-    digest = hashlib.scrypt(secret.encode(), salt=salt, n=2**14, r=8, p=1, dklen=32)
-    return f"scrypt${salt.hex()}${digest.hex()}"
+@dataclass(frozen=True)
+class LrsCaller:
+    """Who calls the LRS and what it may see (services/analytics/scope.py)."""
+
+    principal: Principal
+    scope: Scope
 
 
-def secret_matches(secret: str, stored: str) -> bool:
+@dataclass
+class _Guard:
+    throttle: FailureThrottle
+    checker: SecretChecker
+
+
+def _guard(request: Request) -> _Guard:
+    state = request.app.state
+    guard: _Guard | None = getattr(state, "lrs_guard", None)
+    if guard is None:  # one per app, made from its settings on first use
+        settings = state.settings
+        guard = _Guard(
+            FailureThrottle(settings.lrs_auth_max_failures, settings.lrs_auth_window_seconds),
+            SecretChecker(settings.lrs_auth_concurrency),
+        )
+        state.lrs_guard = guard
+    return guard
+
+
+def _decode(header: str) -> tuple[str, str] | None:
     try:
-        _, salt, digest = stored.split("$")
-        expected = hash_secret(secret, bytes.fromhex(salt)).split("$")[2]
-    except ValueError:
-        return False
-    return hmac.compare_digest(expected, digest)
+        key, colon, secret = base64.b64decode(header, validate=True).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    return (key, secret) if colon else None
 
 
-def _basic_challenge(message: str) -> Unauthorized:
-    return Unauthorized(
-        message,
-        code="lrs_credentials_invalid",
-        headers={"WWW-Authenticate": 'Basic realm="werkvloer-lrs"'},
-    )
-
-
-async def _basic(request: Request, session: SessionDep, header: str) -> Principal:
-    try:
-        key, _, secret = base64.b64decode(header, validate=True).decode().partition(":")
-    except (binascii.Error, UnicodeDecodeError) as exc:
-        raise _basic_challenge("the Basic credentials cannot be read") from exc
-    client = (await session.exec(select(LrsClient).where(LrsClient.key == key))).first()
-    if client is None or not client.active:
-        raise _basic_challenge("unknown or revoked LRS client")
-    presented = hashlib.sha256(secret.encode()).hexdigest()
+async def _basic(request: Request, session: SessionDep, header: str) -> tuple[Principal, str]:
+    """The client's principal and granted scope; 401 `lrs_credentials_invalid` for every
+    failure (unreadable, unknown key, revoked, wrong secret), 429 once throttled."""
+    guard = _guard(request)
+    address = f"address:{request.client.host if request.client else '-'}"
+    decoded = _decode(header)
+    key, secret = decoded or ("", "")
+    key_bucket = "key:" + hashlib.sha256(key.encode("utf-8", "replace")).hexdigest()
+    stamp = guard.throttle.begin(address, key_bucket)
+    client = None
+    if decoded is not None and len(key) <= 64 and text_fault(key) is None:
+        client = (await session.exec(select(LrsClient).where(LrsClient.key == key))).first()
+    usable = client if client is not None and client.active else None
+    presented = hashlib.sha256(secret.encode("utf-8", "replace")).hexdigest()
     remembered = _verified.get(key)
     fresh = (
-        remembered is not None and remembered[0] == presented and remembered[1] > time.monotonic()
+        usable is not None
+        and remembered is not None
+        and hmac.compare_digest(remembered[0], presented)
+        and remembered[1] > time.monotonic()
     )
     if not fresh:
-        if not secret_matches(secret, client.secret_hash):
-            raise _basic_challenge("wrong LRS client secret")
+        stored = usable.secret_hash if usable is not None else None
+        if decoded is None or not await guard.checker.matches(secret, stored):
+            raise invalid_credentials()
         _verified[key] = (presented, time.monotonic() + REMEMBER_SECONDS)
-    return Principal(
-        f"lrs-client:{key}", client.name, frozenset(), frozenset({Role.lrs_client.value})
+    assert usable is not None
+    guard.throttle.succeeded(stamp, address, key_bucket)
+    principal = Principal(
+        f"lrs-client:{key}", usable.name, frozenset(), frozenset({Role.lrs_client.value})
     )
+    return principal, usable.scope
 
 
-async def lrs_principal(request: Request, session: SessionDep) -> Principal:
-    """HTTP Basic (an LRS client) or a bearer token with the lrs-client or admin role."""
+async def lrs_caller(request: Request, session: SessionDep) -> LrsCaller:
+    """HTTP Basic (an LRS client) or a bearer token with the lrs-client or admin role, with the
+    scope of what the caller may read and void."""
     scheme, _, value = (request.headers.get("authorization") or "").partition(" ")
     if scheme.lower() == "basic":
-        return await _basic(request, session, value.strip())
+        principal, granted = await _basic(request, session, value.strip())
+        return LrsCaller(principal, Scope.of(principal, granted))
     principal = await authenticate(request)
     if not (principal.is_admin or principal.has_role(Role.lrs_client)):
         raise Forbidden("this needs the lrs-client role", code="role_required")
-    return principal
+    return LrsCaller(principal, Scope.of(principal))
 
 
-LrsPrincipal = Annotated[Principal, Depends(lrs_principal)]
+LrsCallerDep = Annotated[LrsCaller, Depends(lrs_caller)]
 
 admin = APIRouter(
     prefix="/v1/lrs-clients", tags=["lrs clients"], dependencies=[require_roles(Role.admin)]
@@ -93,13 +130,19 @@ admin = APIRouter(
 
 class ClientCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    name: str = Field(min_length=1, max_length=200)
+    name: VisibleText = Field(min_length=1, max_length=200)
+    scope: Literal["own", "read_all"] = Field(
+        default="own",
+        description="own: the client reads only its own statements; read_all: every statement "
+        "(voiding stays limited to its own).",
+    )
 
 
 class ClientPublic(BaseModel):
     key: str
     name: str
     active: bool
+    scope: str = OWN
     secret: str | None = Field(default=None, description="Shown once, when the client is made.")
 
 
@@ -112,21 +155,31 @@ async def create_client(body: ClientCreate, session: SessionDep, request: Reques
     secret = secrets.token_urlsafe(32)
     session.add(
         LrsClient(
-            key=key, secret_hash=hash_secret(secret), name=body.name, created_by=principal.subject
+            key=key,
+            secret_hash=hash_secret(secret),
+            name=body.name,
+            scope=body.scope,
+            created_by=principal.subject,
         )
     )
     await session.flush()
-    return ClientPublic(key=key, name=body.name, active=True, secret=secret)
+    return ClientPublic(key=key, name=body.name, active=True, scope=body.scope, secret=secret)
 
 
 @admin.get("", response_model=list[ClientPublic], summary="LRS clients")
 async def list_clients(session: SessionDep) -> list[ClientPublic]:
     rows = (await session.exec(select(LrsClient).order_by(col(LrsClient.created_at)))).all()
-    return [ClientPublic(key=r.key, name=r.name, active=r.active) for r in rows]
+    return [
+        ClientPublic(key=r.key, name=safe_for_output(r.name), active=r.active, scope=r.scope)
+        for r in rows
+    ]
 
 
 @admin.delete("/{key}", status_code=204, summary="Revoke an LRS client")
-async def revoke_client(key: str, session: SessionDep) -> Response:
+async def revoke_client(
+    key: Annotated[str, Path(pattern=KEY_PATTERN, description="lrs_ and 16 hex digits")],
+    session: SessionDep,
+) -> Response:
     client = (await session.exec(select(LrsClient).where(LrsClient.key == key))).first()
     if client is None:
         raise NotFound("no such LRS client", code="lrs_client_not_found")

@@ -5,9 +5,7 @@ Every response carries `X-Experience-API-Version`; malformed requests are 400, n
 
 from __future__ import annotations
 
-import json
 import uuid
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response
@@ -15,20 +13,19 @@ from fastapi import APIRouter, Header, Query, Request, Response
 from kit.db import SessionDep, utcnow
 from kit.errors import NotFound, PayloadTooLarge
 from services.analytics import attachments
-from services.analytics.clients import LrsPrincipal
-from services.analytics.models import Statement
+from services.analytics.clients import LrsCaller, LrsCallerDep
+from services.analytics.params import InvalidParameter, decode_more, encode_more, parse_query
 from services.analytics.statements import (
     VERSION,
     StatementRejected,
     check,
-    decode_more,
-    encode_more,
     errors_of,
     find,
     ids_only,
+    read_one,
+    readable,
     store,
 )
-from services.analytics.statements import Query as StatementQuery
 
 SUPPORTED_VERSIONS = ("1.0.0", "1.0.1", "1.0.2", "1.0.3", "2.0.0")
 MAX_BATCH = 500
@@ -78,11 +75,17 @@ async def _read(request: Request) -> tuple[Any, attachments.Parts]:
 
 
 async def _store(
-    request: Request, session: Any, principal: Any, statements: list[dict[str, Any]], parts: Any
+    request: Request,
+    session: Any,
+    caller: LrsCaller,
+    statements: list[dict[str, Any]],
+    parts: Any,
 ) -> list[str]:
-    references = await attachments.check(session, statements, parts)
-    state = request.app.state
-    ids = await store(session, statements, principal, state.pseudonym_key, _forwarding(request))
+    references = await attachments.check(session, statements, parts, caller.scope)
+    key = request.app.state.pseudonym_key
+    ids = await store(
+        session, statements, caller.principal, key, _forwarding(request), caller.scope
+    )
     await attachments.save(session, parts, references)
     return ids
 
@@ -95,7 +98,7 @@ async def _store(
 async def post_statements(
     request: Request,
     session: SessionDep,
-    principal: LrsPrincipal,
+    caller: LrsCallerDep,
     version: VersionHeader = None,
 ) -> list[str]:
     _version(version)
@@ -103,7 +106,7 @@ async def post_statements(
     raw = payload if isinstance(payload, list) else [payload]
     if not raw or len(raw) > MAX_BATCH:
         raise StatementRejected(f"send between 1 and {MAX_BATCH} statements")
-    return await _store(request, session, principal, [check(s) for s in raw], parts)
+    return await _store(request, session, caller, [check(s) for s in raw], parts)
 
 
 @router.put(
@@ -115,7 +118,7 @@ async def post_statements(
 async def put_statement(
     request: Request,
     session: SessionDep,
-    principal: LrsPrincipal,
+    caller: LrsCallerDep,
     statement_id: Annotated[uuid.UUID, Query(alias="statementId")],
     version: VersionHeader = None,
 ) -> Response:
@@ -125,25 +128,29 @@ async def put_statement(
     if isinstance(payload, dict) and payload.get("id") not in (None, str(statement_id)):
         raise StatementRejected("the statement id differs from statementId")
     statement["id"] = str(statement_id)
-    await _store(request, session, principal, [statement], parts)
+    await _store(request, session, caller, [statement], parts)
     return Response(status_code=204)
+
+
+SINGLE_ONLY = {"statementId", "voidedStatementId", "attachments", "format"}
 
 
 @router.get("/statements", summary="One statement, or a page of them with a `more` link")
 async def get_statements(
+    request: Request,
     session: SessionDep,
-    principal: LrsPrincipal,
+    caller: LrsCallerDep,
     response: Response,
     version: VersionHeader = None,
     statement_id: Annotated[uuid.UUID | None, Query(alias="statementId")] = None,
     voided_statement_id: Annotated[uuid.UUID | None, Query(alias="voidedStatementId")] = None,
-    agent: str | None = None,
-    verb: str | None = None,
-    activity: str | None = None,
-    registration: uuid.UUID | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    limit: Annotated[int, Query(ge=0)] = 100,
+    agent: Annotated[str | None, Query(description="an Agent or Group as JSON")] = None,
+    verb: Annotated[str | None, Query(description="a verb IRI")] = None,
+    activity: Annotated[str | None, Query(description="an activity IRI")] = None,
+    registration: Annotated[str | None, Query(description="a UUID")] = None,
+    since: Annotated[str | None, Query(description="ISO 8601 with a time zone")] = None,
+    until: Annotated[str | None, Query(description="ISO 8601 with a time zone")] = None,
+    limit: Annotated[int, Query(ge=0, le=2**31 - 1)] = 100,
     ascending: bool = False,
     related_agents: bool = False,
     related_activities: bool = False,
@@ -151,39 +158,44 @@ async def get_statements(
     more: Annotated[str | None, Query(max_length=4000)] = None,
     with_attachments: Annotated[bool, Query(alias="attachments")] = False,
 ) -> Any:
+    """Every parameter is parsed before use (services/analytics/params.py); what the caller may
+    see is its scope's (services/analytics/scope.py); stored text is made encodable on the
+    way out."""
     _version(version)
     response.headers["X-Experience-API-Consistent-Through"] = utcnow().isoformat()
-    # Admins read the whole store; an LRS client (an LMS, a service) what it wrote itself.
-    reader = None if principal.is_admin else principal.subject
+    scope = caller.scope
     if statement_id is not None or voided_statement_id is not None:
+        others = sorted(set(request.query_params) - SINGLE_ONLY)
+        if others or (statement_id and voided_statement_id):
+            named = others or ["voidedStatementId"]
+            raise InvalidParameter(
+                f"{named[0]}: not allowed with statementId or voidedStatementId",
+                details=[{"location": ["query", n], "type": "not_allowed"} for n in named],
+            )
         wanted = statement_id or voided_statement_id
-        row = await session.get(Statement, wanted)
-        theirs = row is not None and (reader is None or row.authority == reader)
-        if row is None or not theirs or row.voided != (voided_statement_id is not None):
+        assert wanted is not None
+        row = await read_one(session, wanted, voided_statement_id is not None, scope)
+        if row is None:
             raise NotFound("no such statement", code="statement_not_found")
+        body = readable(row.body)
         if with_attachments:
-            return await attachments.multipart(session, row.body, [row.body], response)
-        return row.body
+            return await attachments.multipart(session, body, [row], response)
+        return body
     if more:
         query, after = decode_more(more)
     else:
-        try:
-            parsed_agent = json.loads(agent) if agent else None
-        except json.JSONDecodeError as exc:
-            raise StatementRejected("agent must be a JSON object") from exc
-        query = StatementQuery(
-            agent=parsed_agent, verb=verb, activity=activity, registration=registration,
-            since=since, until=until, limit=limit, ascending=ascending,
-            related_agents=related_agents, related_activities=related_activities,
-        )  # fmt: skip
-        after = None
-    query.authority = reader  # also over a `more` token, which the caller could have edited
-    rows, has_more = await find(session, query, after)
+        raw = {
+            "agent": agent, "verb": verb, "activity": activity, "registration": registration,
+            "since": since, "until": until, "limit": limit, "ascending": ascending,
+            "related_agents": related_agents, "related_activities": related_activities,
+        }  # fmt: skip
+        query, after = parse_query(raw), None
+    rows, has_more = await find(session, query, after, scope)
     link = f"/xapi/statements?more={encode_more(query, rows[-1])}" if has_more and rows else ""
-    bodies = [ids_only(row.body) if format == "ids" else row.body for row in rows]
+    bodies = [readable(ids_only(row.body) if format == "ids" else row.body) for row in rows]
     result = {"statements": bodies, "more": link}
     if with_attachments:
-        return await attachments.multipart(session, result, bodies, response)
+        return await attachments.multipart(session, result, rows, response)
     return result
 
 
@@ -222,8 +234,8 @@ async def validation_as_400(request: Any, exc: Exception) -> Any:
     from kit.errors import error_body, validation_error_response
 
     if request.url.path.startswith("/xapi") and isinstance(exc, RequestValidationError):
-        return JSONResponse(
-            error_body("invalid_request", "the request is not valid xAPI", errors_of(exc.errors())),
-            status_code=400,
-        )
+        details = errors_of(exc.errors())
+        named = sorted({d["location"][-1] for d in details if len(d["location"]) > 1})
+        message = "the request is not valid xAPI" + (f": {', '.join(named)}" if named else "")
+        return JSONResponse(error_body("invalid_request", message, details), status_code=400)
     return await validation_error_response(request, exc)

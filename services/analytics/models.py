@@ -46,6 +46,9 @@ class LrsClient(SQLModel, table=True):
     secret_hash: str = Field(max_length=200)
     name: str = Field(max_length=200)
     active: bool = True
+    # What it may read besides its own statements: "own" (nothing) or "read_all" (every
+    # statement), granted by an admin; see services/analytics/scope.py.
+    scope: str = Field(default="own", max_length=16, sa_column_kwargs={"server_default": "own"})
     created_by: str = Field(max_length=255)
     created_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
 

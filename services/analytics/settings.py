@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from kit.settings import ConfigurationError, DatabaseServiceSettings
@@ -26,6 +26,13 @@ class AnalyticsSettings(DatabaseServiceSettings):
     pseudonym_key: str | None = None
     # Statement requests (with attachments) above this size are refused with 413.
     max_request_mb: float = 20
+    # Failed LRS credential checks allowed per client key and per client address within the
+    # window below; past it, 429 with Retry-After until the oldest failure leaves the window.
+    lrs_auth_max_failures: int = Field(default=10, ge=1)
+    # The sliding window (seconds) over which failed LRS credential checks are counted.
+    lrs_auth_window_seconds: float = Field(default=900, gt=0)
+    # LRS secret checks (scrypt, 16 MB each) run in worker threads, at most this many at once.
+    lrs_auth_concurrency: int = Field(default=2, ge=1)
     # Optional forwarding of every new statement to another LRS (the organisation's central
     # one): its xAPI base URL, and an LRS key/secret (HTTP Basic) or a bearer token.
     forward_url: str | None = None

@@ -1,20 +1,21 @@
 """xAPI statements: the rules a statement must meet, how it is stored, voided and found.
 
-Statements are stored by id. The same id with the same content is a no-op (a sender may retry);
-the same id with other content is 409. A batch is all or nothing. A voiding statement hides its
-target from queries and from GET by `statementId`; `voidedStatementId` still finds it.
+Statements are stored by id. The same id with the same content, from the same client, is a
+no-op (a sender may retry); the same id with other content, or held by another client, is 409
+(one answer for both). A batch is all or nothing. A voiding statement hides its target from
+queries and from GET by `statementId`; `voidedStatementId` still finds it. Who may read and
+void what is decided by the caller's `Scope` (services/analytics/scope.py) in every function
+here that touches stored statements.
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import uuid
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import and_, insert, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -23,8 +24,11 @@ from kit.auth import Principal
 from kit.db import utcnow
 from kit.errors import AppError, Conflict
 from kit.outbox import enqueue
+from kit.text import safe_for_output
 from services.analytics.metrics import forget_facts, record_facts
 from services.analytics.models import Statement
+from services.analytics.params import MAX_PAGE, Query
+from services.analytics.scope import Scope
 from services.analytics.validation import Invalid, validate
 
 VERSION = "1.0.3"
@@ -64,11 +68,13 @@ def errors_of(errors: Any) -> list[dict[str, Any]]:
 
 
 def check(raw: Any) -> dict[str, Any]:
-    """The statement as stored, with an id; or 400 naming the broken rule."""
+    """The statement as stored, with an id; or 400 naming the broken rule (`invalid_statement`,
+    or `invalid_text` for NUL / an unpaired surrogate)."""
     try:
         validate(raw)
     except Invalid as exc:
-        raise StatementRejected(exc.message, details={"rule": exc.rule}) from exc
+        code = "invalid_text" if exc.rule == "invalid_text" else None
+        raise StatementRejected(exc.message, code=code, details={"rule": exc.rule}) from exc
     statement = dict(raw)
     statement["id"] = str(raw.get("id") or uuid.uuid4())
     return statement
@@ -80,9 +86,15 @@ async def store(
     principal: Principal,
     key: bytes,
     forward: bool = False,
+    scope: Scope | None = None,
 ) -> list[str]:
     """Store new statements and their learning facts; `key` keys the facts' pseudonyms. With
-    `forward`, new statements also go to the outbox for the external LRS (same transaction)."""
+    `forward`, new statements also go to the outbox for the external LRS (same transaction).
+
+    Raises 409 `statement_conflict` for an id stored with other content or by another client
+    (statement ids are global, xAPI 1.0.3 Data 2.4.1; the answer does not say which), 400 for a
+    voiding statement whose target the caller may not void or that does not exist."""
+    scope = scope or Scope.of(principal)
     now = utcnow()
     ids = [uuid.UUID(s["id"]) for s in statements]
     if len(set(ids)) != len(ids):
@@ -91,16 +103,18 @@ async def store(
         row.id: row
         for row in (await session.exec(select(Statement).where(col(Statement.id).in_(ids)))).all()
     }
-    targets = await _void_targets(session, statements, existing)
+    targets = await _void_targets(session, statements, existing, scope)
     new: list[tuple[dict[str, Any], str]] = []
     rows: list[dict[str, Any]] = []
     for statement, statement_id in zip(statements, ids, strict=True):
         fingerprint = fingerprint_of(statement)
         known = existing.get(statement_id)
         if known is not None:
-            if known.fingerprint != fingerprint:
+            if not scope.owns(known) or known.fingerprint != fingerprint:
                 raise Conflict(
-                    f"statement {statement_id} exists with other content", code="statement_conflict"
+                    f"statement id {statement_id} is already taken; store other content under "
+                    "another id",
+                    code="statement_conflict",
                 )
             continue
         body = {
@@ -199,9 +213,13 @@ def like_key(key: str) -> str:
 
 
 async def _void_targets(
-    session: AsyncSession, statements: list[dict[str, Any]], existing: dict[uuid.UUID, Statement]
+    session: AsyncSession,
+    statements: list[dict[str, Any]],
+    existing: dict[uuid.UUID, Statement],
+    scope: Scope,
 ) -> list[Statement]:
-    """Voiding statements must point at a stored statement that is not itself a voiding one."""
+    """Voiding statements must point at a stored statement the caller may void that is not
+    itself a voiding one; another client's statement gets the answer of a missing one."""
     targets = []
     for statement in statements:
         if statement["verb"]["id"] != VOIDED or uuid.UUID(statement["id"]) in existing:
@@ -214,61 +232,33 @@ async def _void_targets(
         except ValueError as exc:
             raise StatementRejected("object.id: a StatementRef id is a UUID") from exc
         target = await session.get(Statement, target_id)
-        if target is None:
-            raise StatementRejected("object: the statement to void is not stored here")
+        if target is None or not scope.may_void(target):
+            raise StatementRejected(
+                "object: no statement with this id that you may void", code="void_target_unknown"
+            )
         if target.verb_id == VOIDED:
             raise StatementRejected("object: a voiding statement cannot be voided")
         targets.append(target)
     return targets
 
 
-class Query(BaseModel):
-    """GET /xapi/statements filters (xAPI 1.0.3 section 2.1.3)."""
-
-    agent: dict[str, Any] | None = None
-    verb: str | None = None
-    activity: str | None = None
-    registration: uuid.UUID | None = None
-    since: datetime | None = None
-    until: datetime | None = None
-    limit: int = Field(default=100, ge=0)
-    ascending: bool = False
-    related_agents: bool = False
-    related_activities: bool = False
-    # Set by the route, never by the caller: an LRS client reads only what it wrote.
-    authority: str | None = None
-
-
-MAX_PAGE = 100
-
-
-def encode_more(query: Query, last: Statement) -> str:
-    state = {
-        "q": query.model_dump(mode="json", exclude={"authority"}),
-        "after": [last.stored.isoformat(), str(last.id)],
-    }
-    return base64.urlsafe_b64encode(json.dumps(state).encode()).decode().rstrip("=")
-
-
-def decode_more(token: str) -> tuple[Query, tuple[datetime, uuid.UUID]]:
-    try:
-        state = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-        stored, last_id = state["after"]
-        return Query.model_validate(state["q"]), (
-            datetime.fromisoformat(stored),
-            uuid.UUID(last_id),
-        )
-    except (ValueError, KeyError, TypeError, ValidationError) as exc:
-        raise StatementRejected("the more link is not one this LRS handed out") from exc
+async def read_one(
+    session: AsyncSession, statement_id: uuid.UUID, voided: bool, scope: Scope
+) -> Statement | None:
+    """The statement by id (a voided one with `voided`, else a live one) if the caller may read
+    it; None alike for missing, other clients' and wrongly (un)voided ones."""
+    query = scope.readable(select(Statement).where(col(Statement.id) == statement_id))
+    row = (await session.exec(query)).first()
+    return row if row is not None and row.voided == voided else None
 
 
 async def find(
-    session: AsyncSession, query: Query, after: tuple[datetime, uuid.UUID] | None
+    session: AsyncSession, query: Query, after: tuple[datetime, uuid.UUID] | None, scope: Scope
 ) -> tuple[list[Statement], bool]:
+    """A page of live statements the caller may read, matching `query`, after `after`; and
+    whether more follow."""
     limit = MAX_PAGE if query.limit == 0 else min(query.limit, MAX_PAGE)
-    statement = select(Statement).where(col(Statement.voided).is_(False))
-    if query.authority is not None:
-        statement = statement.where(Statement.authority == query.authority)
+    statement = scope.readable(select(Statement).where(col(Statement.voided).is_(False)))
     if query.agent is not None:
         key = actor_key(query.agent)
         if query.related_agents:
@@ -306,6 +296,18 @@ async def find(
 
 
 IFIS = ("mbox", "mbox_sha1sum", "openid", "account")
+
+
+def readable(value: Any) -> Any:
+    """`value` (a stored JSON document) with every string made encodable
+    (`kit.text.safe_for_output`): a value stored before the entry rule must not break a read."""
+    if isinstance(value, str):
+        return safe_for_output(value)
+    if isinstance(value, dict):
+        return {safe_for_output(str(k)): readable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [readable(v) for v in value]
+    return value
 
 
 def ids_only(body: dict[str, Any]) -> dict[str, Any]:

@@ -8,6 +8,8 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from kit.text import find_invalid_text
+
 _IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s]+$")
 _LANGUAGE = re.compile(r"^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$")
 _SHA1 = re.compile(r"^[0-9a-fA-F]{40}$")
@@ -21,6 +23,8 @@ RESULT_KEYS = {"score", "success", "completion", "response", "duration", "extens
 CONTEXT_KEYS = {"registration", "instructor", "team", "contextActivities", "revision", "platform",
                 "language", "statement", "extensions"}  # fmt: skip
 OBJECT_TYPES = {"Activity", "Agent", "Group", "SubStatement", "StatementRef"}
+IRI_MAX = 2000  # the verb and activity id columns hold this many characters
+IDENTIFIER_MAX = 400  # an agent's identifier (mbox, openid, account homePage + name) at most
 
 
 class Invalid(Exception):
@@ -35,12 +39,16 @@ def _require(condition: bool, rule: str, message: str) -> None:
         raise Invalid(rule, message)
 
 
-def _iri(value: Any, where: str) -> None:
+def iri(value: Any, where: str) -> None:
+    """Raises `Invalid` unless `value` is an absolute IRI of at most `IRI_MAX` characters."""
     _require(
-        isinstance(value, str) and bool(_IRI.match(value)),
+        isinstance(value, str) and len(value) <= IRI_MAX and bool(_IRI.match(value)),
         "iri",
         f"{where} must be an absolute IRI",
     )
+
+
+_iri = iri
 
 
 def _uuid(value: Any, where: str) -> None:
@@ -76,6 +84,7 @@ def _only(value: dict[str, Any], allowed: set[str], where: str) -> None:
 
 
 def agent(value: Any, where: str, *, allow_group: bool = True) -> None:
+    """Raises `Invalid` unless `value` is an xAPI Agent (or Group, with `allow_group`)."""
     _require(isinstance(value, dict), "agent", f"{where} must be an object")
     kind = value.get("objectType", "Agent")
     _require(kind in ("Agent", "Group"), "agent", f"{where}.objectType must be Agent or Group")
@@ -131,6 +140,14 @@ def agent(value: Any, where: str, *, allow_group: bool = True) -> None:
             "account",
             f"{where}.account.name must be a string",
         )
+    parts = [value.get(k) for k in ("mbox", "mbox_sha1sum", "openid")]
+    if isinstance(value.get("account"), dict):
+        parts += [value["account"].get("homePage"), value["account"].get("name")]
+    _require(
+        sum(len(p) for p in parts if isinstance(p, str)) <= IDENTIFIER_MAX,
+        "ifi",
+        f"{where}: its identifier is longer than {IDENTIFIER_MAX} characters",
+    )
 
 
 def _activity(value: Any, where: str) -> None:
@@ -311,7 +328,13 @@ def _timestamp(value: Any, where: str) -> None:
 
 
 def validate(statement: Any) -> None:
+    """Raises `Invalid` at the first xAPI rule `statement` breaks; rule `invalid_text` for NUL or
+    an unpaired surrogate anywhere in it (services/analytics/statements.py answers that with the
+    platform's `invalid_text` code)."""
     _require(isinstance(statement, dict), "statement", "a statement is a JSON object")
+    fault = find_invalid_text(statement, "statement")
+    if fault is not None:
+        raise Invalid("invalid_text", str(fault))
     _only(statement, STATEMENT_KEYS, "statement")
     if "id" in statement:
         _uuid(statement["id"], "id")

@@ -197,7 +197,9 @@ async def test_lrs_clients_authenticate_with_basic_and_can_be_revoked(
     )
     assert wrong.status_code == 401 and wrong.headers["WWW-Authenticate"].startswith("Basic")
     listed = await lrs.get("/v1/lrs-clients", headers=admin)
-    assert listed.json() == [{"key": key, "name": "Moodle", "active": True, "secret": None}]
+    assert listed.json() == [
+        {"key": key, "name": "Moodle", "active": True, "scope": "own", "secret": None}
+    ]
     # The secret is not stored, only its scrypt hash.
     from sqlalchemy import text
 
