@@ -1,6 +1,9 @@
-"""The one way processes call each other: a shared httpx client with timeouts and the request id."""
+"""The one way processes call each other: a shared httpx client with timeouts and the request id,
+and `url_path`, the one way a path with variable parts is built."""
 
 from __future__ import annotations
+
+from urllib.parse import quote
 
 import httpx
 
@@ -24,3 +27,26 @@ def make_client(
         limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
         event_hooks={"request": [_add_request_id]},
     )
+
+
+class UnsafePathSegment(ValueError):
+    """A value that cannot stand as one path segment even when quoted: empty, `.` or `..`."""
+
+
+def url_path(template: str, **segments: object) -> str:
+    """The path `template` with each `{name}` replaced by one percent-encoded segment.
+
+    Returns e.g. `url_path("/v1/ideas/{id}/support", id="a/b?c")` → `/v1/ideas/a%2Fb%3Fc/support`:
+    every character outside RFC 3986's unreserved set is encoded (`urllib.parse.quote` with
+    `safe=""`), so a value can never add a segment, a query or a fragment. Raises
+    UnsafePathSegment for an empty value, `.` or `..`, which encoding leaves as they are and
+    URL normalisation would collapse. Callers parse ids to their type first; this is the second
+    line of defence. Query parameters go through httpx `params=`, never into the template.
+    """
+    quoted: dict[str, str] = {}
+    for name, value in segments.items():
+        text = str(value)
+        if text in ("", ".", ".."):
+            raise UnsafePathSegment(f"`{name}` cannot be a path segment")
+        quoted[name] = quote(text, safe="")
+    return template.format(**quoted)

@@ -17,6 +17,7 @@ from strawberry.types import Info
 from gateway.schema.context import Context
 from gateway.schema.errors import raise_for_query
 from gateway.schema.ideas import PageInfo
+from gateway.schema.ids import InvalidId, parse_ids
 from gateway.schema.upstream import ask_for_query
 from gateway.security import IsAuthenticated
 
@@ -126,7 +127,7 @@ class DocumentsQuery:
         permission_classes=[IsAuthenticated],
     )
     async def document(self, info: Info[Context, None], id: strawberry.ID) -> Document | None:
-        reply = await ask_for_query(info, "reflection", "GET", f"/v1/documents/{id}")
+        reply = await ask_for_query(info, "reflection", "GET", "/v1/documents/{id}", ids={"id": id})
         if reply.status in (404, 422):
             return None
         raise_for_query(reply)
@@ -144,7 +145,10 @@ class DocumentsQuery:
             if filter.process:
                 filters["process"] = filter.process
             if filter.document_ids:
-                filters["document_ids"] = [str(i) for i in filter.document_ids]
+                try:
+                    filters["document_ids"] = parse_ids(filter.document_ids, "filter.documentIds")
+                except InvalidId as exc:
+                    exc.raise_for_query()
             if filter.language:
                 filters["language"] = filter.language
         reply = await ask_for_query(

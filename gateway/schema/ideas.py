@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 from graphql import GraphQLError
 from strawberry.types import Info
+from strawberry.utils.str_converters import to_camel_case
 
 from gateway.clients import UpstreamUnavailable, call
 from gateway.schema.context import Context
@@ -24,6 +25,8 @@ from gateway.schema.errors import (
     raise_unavailable,
     unavailable,
 )
+from gateway.schema.ids import InvalidId, id_path, parse_id, parse_ids
+from gateway.schema.upstream import ask, ask_for_query
 from gateway.security import IsAuthenticated
 
 if TYPE_CHECKING:
@@ -295,14 +298,19 @@ CommentResult = Annotated[
 ]
 
 
-def _input_dict(value: Any) -> dict[str, Any]:
-    """Strawberry input → JSON body, leaving out what the caller did not give."""
+def _input_dict(value: Any, path: str = "input") -> dict[str, Any]:
+    """Strawberry input → JSON body, leaving out what the caller did not give. Id lists
+    (`…_ids`) are parsed as UUIDs; raises InvalidId naming the field, e.g.
+    `input.documentIds[0]`."""
     out: dict[str, Any] = {}
     for key, item in vars(value).items():
         if item is None:
             continue
+        name = f"{path}.{to_camel_case(key)}"
         if hasattr(item, "__strawberry_definition__"):
-            item = _input_dict(item)
+            item = _input_dict(item, name)
+        elif key.endswith("_ids"):
+            item = parse_ids(item, name)
         elif isinstance(item, list):
             item = [str(i) for i in item]
         out[key] = item
@@ -316,10 +324,12 @@ def _token(info: Info[Context, None]) -> str:
 
 
 async def _idea_call(info: Info[Context, None], method: str, path: str, **kwargs: Any) -> Any:
+    """`path` is a template when `ids` are given (see upstream.ask): a malformed id answers
+    ValidationError `invalid_id` and nothing is called."""
     try:
-        reply = await call(
-            info.context.upstreams, "ideas", method, path, token=_token(info), **kwargs
-        )
+        reply = await ask(info, "ideas", method, path, **kwargs)
+    except InvalidId as exc:
+        return exc.as_result()
     except UpstreamUnavailable as exc:
         return unavailable(exc)
     return idea_from(reply.body) if reply.ok else from_reply(reply)
@@ -397,12 +407,7 @@ class IdeasQuery:
         permission_classes=[IsAuthenticated],
     )
     async def idea(self, info: Info[Context, None], id: strawberry.ID) -> Idea | None:
-        try:
-            reply = await call(
-                info.context.upstreams, "ideas", "GET", f"/v1/ideas/{id}", token=_token(info)
-            )
-        except UpstreamUnavailable as exc:
-            raise_unavailable(exc)
+        reply = await ask_for_query(info, "ideas", "GET", "/v1/ideas/{id}", ids={"id": id})
         if reply.status in (404, 422):
             return None
         raise_for_query(reply)
@@ -453,7 +458,10 @@ class IdeasMutation:
         permission_classes=[IsAuthenticated],
     )
     async def submit_idea(self, info: Info[Context, None], input: SubmitIdeaInput) -> IdeaResult:
-        body = _input_dict(input)
+        try:
+            body = _input_dict(input)
+        except InvalidId as exc:
+            return exc.as_result()
         body["submit"] = not body.pop("draft", False)
         return await _idea_call(info, "POST", "/v1/ideas", json=body)
 
@@ -468,11 +476,16 @@ class IdeasMutation:
         expected_version: int,
         input: UpdateIdeaInput,
     ) -> IdeaResult:
+        try:
+            body = _input_dict(input)
+        except InvalidId as exc:
+            return exc.as_result()
         return await _idea_call(
             info,
             "PATCH",
-            f"/v1/ideas/{id}",
-            json=_input_dict(input),
+            "/v1/ideas/{id}",
+            ids={"id": id},
+            json=body,
             headers={"If-Match": f'"{expected_version}"'},
         )
 
@@ -489,19 +502,21 @@ class IdeasMutation:
         body: dict[str, Any] = {"to": to.value}
         if reason is not None:
             body["reason"] = reason
-        return await _idea_call(info, "POST", f"/v1/ideas/{id}/transitions", json=body)
+        return await _idea_call(
+            info, "POST", "/v1/ideas/{id}/transitions", ids={"id": id}, json=body
+        )
 
     @strawberry.mutation(
         description="Support an idea (idempotent).", permission_classes=[IsAuthenticated]
     )
     async def support_idea(self, info: Info[Context, None], id: strawberry.ID) -> IdeaResult:
-        return await _idea_call(info, "PUT", f"/v1/ideas/{id}/support")
+        return await _idea_call(info, "PUT", "/v1/ideas/{id}/support", ids={"id": id})
 
     @strawberry.mutation(
         description="Take your support back (idempotent).", permission_classes=[IsAuthenticated]
     )
     async def unsupport_idea(self, info: Info[Context, None], id: strawberry.ID) -> IdeaResult:
-        return await _idea_call(info, "DELETE", f"/v1/ideas/{id}/support")
+        return await _idea_call(info, "DELETE", "/v1/ideas/{id}/support", ids={"id": id})
 
     @strawberry.mutation(
         description="Comment on an idea, or reply to a comment.",
@@ -515,17 +530,13 @@ class IdeasMutation:
         parent_id: strawberry.ID | None = None,
     ) -> CommentResult:
         payload: dict[str, Any] = {"body": body}
-        if parent_id is not None:
-            payload["parent_id"] = str(parent_id)
         try:
-            reply = await call(
-                info.context.upstreams,
-                "ideas",
-                "POST",
-                f"/v1/ideas/{idea_id}/comments",
-                token=_token(info),
-                json=payload,
-            )
+            path = id_path("/v1/ideas/{ideaId}/comments", ideaId=idea_id)
+            if parent_id is not None:
+                payload["parent_id"] = str(parse_id(parent_id, "parentId"))
+            reply = await ask(info, "ideas", "POST", path, json=payload)
+        except InvalidId as exc:
+            return exc.as_result()
         except UpstreamUnavailable as exc:
             return unavailable(exc)
         return _comment_from(reply.body) if reply.ok else from_reply(reply)

@@ -27,6 +27,7 @@ from gateway.schema.errors import (
     unavailable,
 )
 from gateway.schema.ideas import PageInfo
+from gateway.schema.ids import InvalidId
 from gateway.schema.upstream import ask, ask_for_query
 from gateway.security import IsAuthenticated
 
@@ -306,8 +307,12 @@ def reflection_from(data: dict[str, Any]) -> Reflection:
 async def _reflection_call(
     info: Info[Context, None], method: str, path: str, *, slow: bool = False, **kwargs: Any
 ) -> Any:
+    """`path` is a template when `ids` are given (see upstream.ask): a malformed id answers
+    ValidationError `invalid_id` and nothing is called."""
     try:
         reply = await ask(info, "reflection", method, path, slow=slow, **kwargs)
+    except InvalidId as exc:
+        return exc.as_result()
     except UpstreamUnavailable as exc:
         return unavailable(exc)
     return reflection_from(reply.body) if reply.ok else from_reply(reply)
@@ -320,7 +325,9 @@ class ReflectionsQuery:
         permission_classes=[IsAuthenticated],
     )
     async def reflection(self, info: Info[Context, None], id: strawberry.ID) -> Reflection | None:
-        reply = await ask_for_query(info, "reflection", "GET", f"/v1/reflections/{id}")
+        reply = await ask_for_query(
+            info, "reflection", "GET", "/v1/reflections/{id}", ids={"id": id}
+        )
         if reply.status in (404, 422):
             return None
         raise_for_query(reply)
@@ -429,7 +436,8 @@ class ReflectionsMutation:
         return await _reflection_call(
             info,
             "POST",
-            f"/v1/reflections/{id}/answers",
+            "/v1/reflections/{id}/answers",
+            ids={"id": id},
             json={"stage": stage, "answer": answer},
             slow=True,
         )
@@ -441,7 +449,9 @@ class ReflectionsMutation:
     async def finish_reflection(
         self, info: Info[Context, None], id: strawberry.ID
     ) -> ReflectionResult:
-        return await _reflection_call(info, "POST", f"/v1/reflections/{id}/finish", slow=True)
+        return await _reflection_call(
+            info, "POST", "/v1/reflections/{id}/finish", ids={"id": id}, slow=True
+        )
 
     @strawberry.mutation(
         description="Share with your teams (all of them when `teams` is left out).",
@@ -451,7 +461,9 @@ class ReflectionsMutation:
         self, info: Info[Context, None], id: strawberry.ID, teams: list[str] | None = None
     ) -> ReflectionResult:
         body = {"teams": teams} if teams is not None else {}
-        return await _reflection_call(info, "PUT", f"/v1/reflections/{id}/share", json=body)
+        return await _reflection_call(
+            info, "PUT", "/v1/reflections/{id}/share", ids={"id": id}, json=body
+        )
 
     @strawberry.mutation(
         description="Make a reflection private again.", permission_classes=[IsAuthenticated]
@@ -459,7 +471,7 @@ class ReflectionsMutation:
     async def unshare_reflection(
         self, info: Info[Context, None], id: strawberry.ID
     ) -> ReflectionResult:
-        return await _reflection_call(info, "DELETE", f"/v1/reflections/{id}/share")
+        return await _reflection_call(info, "DELETE", "/v1/reflections/{id}/share", ids={"id": id})
 
     @strawberry.mutation(
         description="Turn an action of a finished reflection into an idea draft, linked both ways.",
@@ -479,7 +491,11 @@ class ReflectionsMutation:
         if title is not None:
             body["title"] = title
         try:
-            reply = await ask(info, "reflection", "POST", f"/v1/reflections/{id}/ideas", json=body)
+            reply = await ask(
+                info, "reflection", "POST", "/v1/reflections/{id}/ideas", ids={"id": id}, json=body
+            )
+        except InvalidId as exc:
+            return exc.as_result()
         except UpstreamUnavailable as exc:
             return unavailable(exc)
         if not reply.ok:
@@ -497,7 +513,9 @@ class ReflectionsMutation:
         self, info: Info[Context, None], id: strawberry.ID
     ) -> ReflectionDeletedResult:
         try:
-            reply = await ask(info, "reflection", "DELETE", f"/v1/reflections/{id}")
+            reply = await ask(info, "reflection", "DELETE", "/v1/reflections/{id}", ids={"id": id})
+        except InvalidId as exc:
+            return exc.as_result()
         except UpstreamUnavailable as exc:
             return unavailable(exc)
         return ReflectionDeleted(id=id) if reply.ok else from_reply(reply)

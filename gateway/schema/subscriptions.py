@@ -25,6 +25,7 @@ from strawberry.types import Info
 from gateway.clients import UpstreamUnavailable, call
 from gateway.schema.context import Context
 from gateway.schema.ideas import Idea, idea_from
+from gateway.schema.ids import INVALID_ID, InvalidId, id_path
 from gateway.schema.reflections import (
     Citation,
     Reflection,
@@ -118,13 +119,15 @@ class Subscription:
         self, info: Info[Context, None], id: strawberry.ID
     ) -> AsyncGenerator[Idea, None]:
         principal = await subscriber(info)
+        try:
+            path = id_path("/v1/ideas/{id}", id=id)
+        except InvalidId as exc:
+            exc.raise_for_query()
         upstreams = info.context.upstreams
         seen: tuple[int, int, int] | None = None
         while True:
             try:
-                reply = await call(
-                    upstreams, "ideas", "GET", f"/v1/ideas/{id}", token=principal.token
-                )
+                reply = await call(upstreams, "ideas", "GET", path, token=principal.token)
             except UpstreamUnavailable:
                 await asyncio.sleep(upstreams.subscription_poll_seconds)
                 continue
@@ -152,5 +155,11 @@ class Subscription:
         self, info: Info[Context, None], id: strawberry.ID, stage: str, answer: str
     ) -> AsyncGenerator[ReflectionStreamEvent, None]:
         body = {"stage": stage, "answer": answer}
-        async for event in _relay_stream(info, f"/v1/reflections/{id}/answers", body):
+        await subscriber(info)  # who asks is checked before what they sent
+        try:
+            path = id_path("/v1/reflections/{id}/answers", id=id)
+        except InvalidId as exc:
+            yield ReflectionStreamError(code=INVALID_ID, message=str(exc))
+            return
+        async for event in _relay_stream(info, path, body):
             yield event

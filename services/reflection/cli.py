@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import time
+import uuid
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -20,6 +21,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from kit.http import url_path
 from services.reflection.ingest.parsers import MEDIA_TYPES
 
 app = typer.Typer(help="Werkvloer command line tools.", no_args_is_help=True)
@@ -45,9 +47,13 @@ def _digest(path: Path) -> str:
 
 
 def _wait(client: httpx.Client, job_id: str, timeout: float) -> dict[str, Any]:
+    try:
+        path = url_path("/v1/jobs/{job}", job=uuid.UUID(str(job_id)))
+    except ValueError:
+        return {"status": "failed", "error": "the service answered a malformed job id"}
     deadline = time.monotonic() + timeout
     while True:
-        job: dict[str, Any] = client.get(f"/v1/jobs/{job_id}").raise_for_status().json()
+        job: dict[str, Any] = client.get(path).raise_for_status().json()
         if job["status"] in ("completed", "unchanged", "failed") or time.monotonic() > deadline:
             return job
         time.sleep(0.5)
@@ -134,7 +140,12 @@ def _one(
         return ("skipped", UNCHANGED)
     files = {"file": (file.name, file.read_bytes(), kind)}
     if known.get("document_id"):
-        response = client.post(f"/v1/documents/{known['document_id']}/versions", files=files)
+        try:  # the state file is only a file: what it names is parsed, never pasted
+            document = uuid.UUID(str(known["document_id"]))
+        except ValueError:
+            return ("failed", f"{STATE_FILE} names a malformed document id; remove its entry")
+        path = url_path("/v1/documents/{document}/versions", document=document)
+        response = client.post(path, files=files)
     else:
         form = {"title": file.stem.replace("-", " ").replace("_", " ").capitalize(), "teams": teams}
         if process:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -55,3 +56,20 @@ def test_ingest_a_folder_then_resume_without_resending(
     state = (folder / ".werkvloer-ingest.json").read_text()
     assert '"status": "completed"' in state
     assert third.output.count("unchanged since the last run") == 1  # only notes.txt
+
+
+def test_a_tampered_state_file_never_reaches_a_url(tmp_path: Path) -> None:
+    """The state file names document ids; one that is not a UUID fails that file, and no request
+    is made (the address is a dead one: a request would fail with an HTTP error instead)."""
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "storing.md").write_text(FAULT_PROCEDURE)
+    state = {"storing.md": {"hash": "old", "document_id": "../../v1/my-data?x=", "status": "x"}}
+    (folder / ".werkvloer-ingest.json").write_text(json.dumps(state))
+    args = ["ingest", str(folder), "--url", "http://127.0.0.1:9", "--token", "t", "--no-wait"]
+
+    result = CliRunner().invoke(app, args)
+
+    assert result.exit_code == 1, result.output
+    assert "malformed document id" in result.output
+    assert "HTTP error" not in result.output
