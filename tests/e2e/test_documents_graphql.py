@@ -3,13 +3,14 @@ through the gateway — permission-aware — over real HTTP."""
 
 from __future__ import annotations
 
-import time
+from typing import Any
 
-import httpx
 import pytest
 
 from tests.e2e.conftest import mint
+from tests.support import http
 from tests.support.platform import Platform
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -29,23 +30,22 @@ SEARCH = """query($q: String!) { search(query: $q, k: 5) {
 
 
 def _upload(platform: Platform, admin: dict[str, str], title: str, body: str, teams: str) -> str:
-    response = httpx.post(
+    response = http.post(
         f"{platform.urls['reflection']}/v1/documents",
         files={"file": ("doc.md", body.encode(), "text/markdown")},
         data={"title": title, "teams": teams},
         headers=admin,
-        timeout=30,
     )
     assert response.status_code == 202, response.text
     job = response.json()["job"]["id"]
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        status = httpx.get(f"{platform.urls['reflection']}/v1/jobs/{job}", headers=admin).json()
-        if status["status"] in ("completed", "failed"):
-            assert status["status"] == "completed", status
-            return str(response.json()["document"]["id"])
-        time.sleep(0.2)
-    raise AssertionError("ingestion did not finish")
+
+    def finished() -> dict[str, Any]:  # empty while the job runs
+        status = http.get(f"{platform.urls['reflection']}/v1/jobs/{job}", headers=admin).json()
+        return dict(status) if status["status"] in ("completed", "failed") else {}
+
+    status = wait_until(finished, f"ingestion job {job} finishing", interval=0.2)
+    assert status["status"] == "completed", status
+    return str(response.json()["document"]["id"])
 
 
 def test_search_through_the_gateway_respects_visibility(platform_processes: Platform) -> None:
@@ -56,7 +56,7 @@ def test_search_through_the_gateway_respects_visibility(platform_processes: Plat
     gateway = f"{platform.urls['gateway']}/graphql"
     worker = {"Authorization": f"Bearer {mint(platform, 'alice', 'worker', 'packaging')}"}
 
-    hits = httpx.post(
+    hits = http.post(
         gateway, json={"query": SEARCH, "variables": {"q": "wat doe ik bij gevaar"}}, headers=worker
     ).json()
     top = hits["data"]["search"][0]
@@ -66,11 +66,11 @@ def test_search_through_the_gateway_respects_visibility(platform_processes: Plat
     ]
 
     quote = "Het magazijn van Tilburg gaat in juni dicht"
-    leaked = httpx.post(
+    leaked = http.post(
         gateway, json={"query": SEARCH, "variables": {"q": quote}}, headers=worker
     ).json()
     assert all(h["documentId"] != secret_id for h in leaked["data"]["search"])
-    missing = httpx.post(
+    missing = http.post(
         gateway,
         json={
             "query": "query($id: ID!) { document(id: $id) { title } }",
@@ -81,11 +81,11 @@ def test_search_through_the_gateway_respects_visibility(platform_processes: Plat
     assert missing["data"]["document"] is None
 
     manager = {"Authorization": f"Bearer {mint(platform, 'mo', 'worker', 'management')}"}
-    found = httpx.post(
+    found = http.post(
         gateway, json={"query": SEARCH, "variables": {"q": quote}}, headers=manager
     ).json()
     assert found["data"]["search"][0]["documentId"] == secret_id
-    listed = httpx.post(
+    listed = http.post(
         gateway, json={"query": "{ documents { edges { node { id title } } } }"}, headers=worker
     ).json()
     assert secret_id not in {e["node"]["id"] for e in listed["data"]["documents"]["edges"]}

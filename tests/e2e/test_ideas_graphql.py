@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
 import pytest
 
 from tests.e2e.conftest import mint
+from tests.support import http
 from tests.support.platform import Platform
 
 pytestmark = pytest.mark.e2e
@@ -29,11 +29,10 @@ class Client:
         self.headers = {"Authorization": f"Bearer {mint(platform, subject, roles, teams)}"}
 
     def __call__(self, query: str, **variables: Any) -> dict[str, Any]:
-        response = httpx.post(
+        response = http.post(
             self.url,
             json={"query": query, "variables": variables},
             headers=self.headers,
-            timeout=30,
         )
         assert response.status_code == 200, response.text
         return dict(response.json())
@@ -54,7 +53,7 @@ def test_idea_journey_through_the_gateway(platform_processes: Platform) -> None:
     platform = platform_processes
     root = Client(platform, "root", "admin", "")
     for key, name in (("packaging", "Inpak"), ("logistics", "Logistiek")):
-        made = httpx.put(
+        made = http.put(
             f"{platform.urls['ideas']}/v1/teams/{key}", json={"name": name}, headers=root.headers
         )
         assert made.status_code == 200

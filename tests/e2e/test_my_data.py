@@ -4,18 +4,18 @@ over real HTTP between OS processes — then every row of every database is sear
 from __future__ import annotations
 
 import asyncio
-import time
 import uuid
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from tests.e2e.test_ideas_graphql import SUBMIT, Client
 from tests.e2e.test_reflection_graphql import ANSWER, ANSWERS, FINISH, START, _data
+from tests.support import http
 from tests.support.databases import columns_mentioning
 from tests.support.platform import Platform
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -42,7 +42,7 @@ def _statements(platform: Platform, subject: str) -> list[dict[str, Any]]:
         '{"objectType": "Agent", "account": {"homePage": "http://localhost:8000", '
         f'"name": "{subject}"}}}}'
     )
-    response = httpx.get(
+    response = http.get(
         f"{platform.urls['analytics']}/xapi/statements",
         params={"agent": agent, "related_agents": "true"},
         headers={**admin.headers, "X-Experience-API-Version": "1.0.3"},
@@ -57,7 +57,7 @@ def test_export_then_erase_leaves_no_row_that_names_the_person(
     platform = platform_processes
     subject = f"erin-{uuid.uuid4().hex[:10]}"
     root = Client(platform, "root", "admin", "")
-    httpx.put(
+    http.put(
         f"{platform.urls['ideas']}/v1/teams/packaging", json={"name": "Inpak"}, headers=root.headers
     )
     erin = Client(platform, subject, "worker", "packaging")
@@ -108,7 +108,7 @@ def test_export_then_erase_leaves_no_row_that_names_the_person(
         "object": course,
         "context": {"instructor": me},
     }
-    stored = httpx.post(
+    stored = http.post(
         f"{platform.urls['analytics']}/xapi/statements", json=[passed, taught], headers=lms
     )
     assert stored.status_code == 200, stored.text
@@ -117,10 +117,7 @@ def test_export_then_erase_leaves_no_row_that_names_the_person(
         ids = [str(st["object"].get("id")) for st in _statements(platform, subject)]
         return any(f"/reflections/{rid}" in i for i in ids) and any("/ideas/" in i for i in ids)
 
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and not arrived():
-        time.sleep(0.3)
-    assert arrived()
+    wait_until(arrived, "the reflection's and the idea's statements reaching the LRS", interval=0.3)
 
     learning = _data(erin(MY_LEARNING), "myLearning")
     assert learning["totals"].get("reflection") == 1, learning

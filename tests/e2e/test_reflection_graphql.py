@@ -3,15 +3,15 @@ the finished reflection's statement → analytics; every hop real HTTP between O
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
-import httpx
 import pytest
 
 from tests.e2e.test_documents_graphql import _upload
 from tests.e2e.test_ideas_graphql import Client
+from tests.support import http
 from tests.support.platform import Platform
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -67,14 +67,14 @@ def test_reflect_finish_and_turn_an_action_into_a_linked_idea(
 ) -> None:
     platform = platform_processes
     root = Client(platform, "root", "admin", "")
-    made = httpx.put(
+    made = http.put(
         f"{platform.urls['ideas']}/v1/teams/packaging", json={"name": "Inpak"}, headers=root.headers
     )
     assert made.status_code == 200
     _upload(platform, root.headers, "Storingsprocedure inpaklijn", PROCEDURE, "*")
     _upload(platform, root.headers, "Managementrapport", HIDDEN, "management")
     worker = Client(platform, "wim", "worker", "packaging")
-    visible = httpx.get(
+    visible = http.get(
         f"{platform.urls['reflection']}/v1/documents", headers=worker.headers
     ).json()["items"]
     visible_ids = {d["id"] for d in visible}
@@ -121,17 +121,17 @@ def test_reflect_finish_and_turn_an_action_into_a_linked_idea(
 
     # The LRS learns that a reflection was completed, and nothing of its content.
     lrs = Client(platform, "lrs-reader", "admin", "")
-    deadline = time.monotonic() + 20
-    statements: list[dict[str, Any]] = []
-    while time.monotonic() < deadline and not statements:
-        response = httpx.get(
+
+    def stored() -> list[dict[str, Any]]:
+        response = http.get(
             f"{platform.urls['analytics']}/xapi/statements",
             params={"activity": f"http://localhost:8000/reflections/{rid}"},
             headers={**lrs.headers, "X-Experience-API-Version": "1.0.3"},
         )
-        statements = response.json()["statements"]
-        time.sleep(0.3)
-    assert len(statements) == 1
+        return list(response.json()["statements"])
+
+    statements = wait_until(stored, "the reflection's statement reaching the LRS", interval=0.3)
+    assert isinstance(statements, list) and len(statements) == 1
     assert "instructiekaart" not in str(statements[0])
 
 
@@ -148,7 +148,7 @@ def test_an_unshared_reflection_is_invisible_to_colleagues_and_coaches(
     )["id"]
     assert _data(colleague(READ, id=rid), "reflection") is None
     assert _data(coach(READ, id=rid), "reflection") is None
-    direct = httpx.get(f"{platform.urls['reflection']}/v1/reflections/{rid}", headers=coach.headers)
+    direct = http.get(f"{platform.urls['reflection']}/v1/reflections/{rid}", headers=coach.headers)
     assert direct.status_code == 404
 
     shared = _data(worker(SHARE, id=rid), "shareReflection")

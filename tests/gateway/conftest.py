@@ -24,6 +24,7 @@ from services.reflection.settings import ReflectionSettings
 from tests.ideas.conftest import _seed_teams, ideas_settings
 from tests.support.apps import app_client, bearer
 from tests.support.servers import free_port, serve_in_thread
+from tests.support.waiting import DEADLINE_SECONDS
 
 DEAD = "http://127.0.0.1:9"  # nobody listens on the discard port
 
@@ -86,7 +87,12 @@ async def stack(
         ideas_url=services["ideas"],
         reflection_url=services["reflection"],
         analytics_url=DEAD,
-        **gateway_overrides,
+        # A busy machine answers slowly, not wrongly (tests of timeouts set their own).
+        **{
+            "upstream_timeout_seconds": DEADLINE_SECONDS,
+            "guide_timeout_seconds": DEADLINE_SECONDS,
+            **gateway_overrides,
+        },
     )
     app = create_gateway(settings)
     async with app_client(app) as client:

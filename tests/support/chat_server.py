@@ -7,6 +7,7 @@ the engine did with it: it cites the first passage it was given and also makes u
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
 import time
@@ -17,6 +18,8 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
+from tests.support.waiting import DEADLINE_SECONDS
+
 PASSAGE_ID = re.compile(r'<passage id="(c\d+)"')
 ANSWER_ID = re.compile(r'<worker id="(a\d+)"')
 
@@ -24,7 +27,9 @@ ANSWER_ID = re.compile(r'<worker id="(a\d+)"')
 @dataclass
 class ChatScript:
     mode: str = "normal"  # normal | failing | slow | gullible
-    delay_seconds: float = 5.0
+    # slow: no answer until the caller has given up (hung up) — late whatever the machine's
+    # speed — or, at the latest, after this many seconds.
+    delay_seconds: float = DEADLINE_SECONDS
     requests: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -79,7 +84,9 @@ def chat_app(script: ChatScript) -> FastAPI:
         if script.mode == "failing":
             return JSONResponse({"error": {"message": "overloaded"}}, status_code=500)
         if script.mode == "slow":
-            await asyncio.sleep(script.delay_seconds)
+            # The body is read: the next message is the caller's hang-up.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(request.receive(), script.delay_seconds)
         streaming = bool(body.get("stream"))
         text = _reply(body["messages"], script.mode, streaming)
         if not streaming:

@@ -21,7 +21,7 @@ PG_ADMIN_DSN = os.environ.get(
 
 async def postgres_reachable() -> bool:
     try:
-        connection = await asyncpg.connect(PG_ADMIN_DSN, timeout=3)
+        connection = await asyncpg.connect(PG_ADMIN_DSN, timeout=30)  # slow, not absent, when busy
     except (OSError, asyncpg.PostgresError):
         return False
     await connection.close()

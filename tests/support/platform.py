@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -14,6 +13,7 @@ from pathlib import Path
 import httpx
 
 from tests.support.servers import free_port
+from tests.support.waiting import DEADLINE_SECONDS, wait_until
 
 MODULES = {
     "gateway": "gateway",
@@ -47,22 +47,30 @@ class Platform:
     def stop(self, name: str) -> None:
         process = self.processes.pop(name)
         process.terminate()
-        process.wait(timeout=15)
+        try:
+            process.wait(timeout=DEADLINE_SECONDS)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
-    def wait_live(self, name: str, timeout: float = 30) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+    def wait_live(self, name: str, deadline: float = DEADLINE_SECONDS) -> None:
+        """Poll `/healthz` until it answers 200; fail at once, with the process's log, if the
+        process exits, and after `deadline` seconds (a busy machine takes long to import)."""
+
+        def live() -> bool:
             process = self.processes[name]
             if process.poll() is not None:
-                log = (self.workdir / f"{name}.log").read_text()
-                raise RuntimeError(f"{name} exited with {process.returncode}:\n{log[-3000:]}")
+                raise RuntimeError(
+                    f"{name} exited with {process.returncode}:\n{self.log(name)[-3000:]}"
+                )
             try:
-                if httpx.get(f"{self.urls[name]}/healthz", timeout=1).status_code == 200:
-                    return
+                return httpx.get(f"{self.urls[name]}/healthz", timeout=5).status_code == 200
             except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError(f"{name} did not come up in {timeout}s")
+                return False
+
+        wait_until(
+            live, f"{name} coming up (log: {self.workdir / f'{name}.log'})", deadline=deadline
+        )
 
     def log(self, name: str) -> str:
         return (self.workdir / f"{name}.log").read_text()
@@ -90,6 +98,12 @@ def platform_env(workdir: Path, database_urls: dict[str, str] | None = None) -> 
             "IDEAS_ANALYTICS_URL": f"http://127.0.0.1:{ports['analytics']}",
             "REFLECTION_IDEAS_URL": f"http://127.0.0.1:{ports['ideas']}",
             "REFLECTION_ANALYTICS_URL": f"http://127.0.0.1:{ports['analytics']}",
+            # A busy machine answers slowly, not wrongly: calls between the processes wait as
+            # long as the tests do (the defaults are for production).
+            "GATEWAY_UPSTREAM_TIMEOUT_SECONDS": str(DEADLINE_SECONDS),
+            "GATEWAY_HEALTH_TIMEOUT_SECONDS": str(DEADLINE_SECONDS),
+            "GATEWAY_GUIDE_TIMEOUT_SECONDS": str(DEADLINE_SECONDS),
+            "IDEAS_EMBEDDING_TIMEOUT_SECONDS": str(DEADLINE_SECONDS),
         }
     )
     for service, url in (database_urls or {}).items():

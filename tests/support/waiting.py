@@ -11,21 +11,23 @@ import asyncio
 import os
 import time
 from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 import httpx
 
 DEADLINE_SECONDS = float(os.environ.get("WERKVLOER_TEST_DEADLINE_SECONDS", "180"))
 # One request to a test server may wait as long as any condition.
 HTTP_TIMEOUT = httpx.Timeout(DEADLINE_SECONDS, connect=30.0)
+T = TypeVar("T")
 
 
 def wait_until(
-    condition: Callable[[], object],
+    condition: Callable[[], T],
     what: str,
     *,
     deadline: float = DEADLINE_SECONDS,
     interval: float = 0.1,
-) -> object:
+) -> T:
     """Call `condition` until it returns something truthy and return that; raise
     AssertionError naming `what` when `deadline` seconds pass first. `condition` may raise to
     stop the wait early (for example when the process it waits for has died)."""
@@ -40,12 +42,12 @@ def wait_until(
 
 
 async def wait_until_async(
-    condition: Callable[[], Awaitable[object]],
+    condition: Callable[[], Awaitable[T]],
     what: str,
     *,
     deadline: float = DEADLINE_SECONDS,
     interval: float = 0.1,
-) -> object:
+) -> T:
     """`wait_until` for a coroutine condition, sleeping on the event loop between tries."""
     end = time.monotonic() + deadline
     while True:
@@ -55,9 +57,3 @@ async def wait_until_async(
         if time.monotonic() > end:
             raise AssertionError(f"{what}: not within {deadline:g}s")
         await asyncio.sleep(interval)
-
-
-def http_client() -> httpx.Client:
-    """A client for test servers whose requests wait up to the test deadline (httpx's default
-    of 5 s is too short for a first request on a busy machine)."""
-    return httpx.Client(timeout=HTTP_TIMEOUT)

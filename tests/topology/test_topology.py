@@ -6,20 +6,20 @@ this machine (the server adapter is tested against qdrant-client's local mode)."
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import yaml
 
 from tests.e2e.conftest import mint
 from tests.e2e.test_ideas_graphql import MOVE, SUBMIT, Client
 from tests.e2e.test_reflection_graphql import ANSWER, ANSWERS, FINISH, START, _data
+from tests.support import http
 from tests.support.platform import MODULES, running_platform
 from tests.support.private_postgres import private_postgres
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
@@ -78,7 +78,7 @@ def test_the_journey_survives_a_postgresql_restart(tmp_path: Path) -> None:
 
 def _journey(platform: Any, postgres: Any) -> None:
     root = Client(platform, "root", "admin", "")
-    team = httpx.put(
+    team = http.put(
         f"{platform.urls['ideas']}/v1/teams/packaging", json={"name": "Inpak"}, headers=root.headers
     )
     assert team.status_code == 200, team.text
@@ -126,7 +126,7 @@ def _journey(platform: Any, postgres: Any) -> None:
         for i in range(6)
     ]  # fmt: skip
     assert (
-        httpx.post(
+        http.post(
             f"{platform.urls['gateway']}/xapi/statements", json=statements, headers=lms
         ).status_code
         == 200
@@ -143,10 +143,10 @@ def _journey(platform: Any, postgres: Any) -> None:
     assert sum(r["formalCompleted"] or 0 for r in rows) == 6, rows
     # The outboxes of ideas and reflection reach analytics after the restart too.
     for service in ("ideas", "reflection"):
-        deadline = time.monotonic() + 45
-        while time.monotonic() < deadline:
-            outbox = httpx.get(f"{platform.urls[service]}/readyz").json()["checks"]["outbox"]
-            if outbox["details"]["pending"] == 0:
-                break
-            time.sleep(0.5)
-        assert outbox["details"] == {"pending": 0, "dead_letters": 0}, service
+
+        def relayed(service: str = service) -> dict[str, Any]:  # empty while messages wait
+            outbox = http.get(f"{platform.urls[service]}/readyz").json()["checks"]["outbox"]
+            return dict(outbox["details"]) if outbox["details"]["pending"] == 0 else {}
+
+        details = wait_until(relayed, f"{service}'s outbox relayed", interval=0.5)
+        assert details == {"pending": 0, "dead_letters": 0}, service
