@@ -5,6 +5,9 @@ Werkvloer service writes. Erasure deletes every statement by them or naming them
 instructor, team member, ...), their learning facts (found by pseudonym, so also those of
 statements already voided) and marks the affected months for recomputation; LRS clients they
 made keep working, marked as made by an erased person. Idempotent.
+
+Reads and exports hand out stored text made encodable (`statements.readable`): a value stored
+before the entry rule (a lone surrogate, a NUL) shows as U+FFFD instead of failing the read.
 """
 
 from __future__ import annotations
@@ -19,10 +22,10 @@ from kit.auth import Principal
 from kit.personal import ERASED
 from kit.pseudonyms import pseudonym
 from services.analytics import attachments
-from services.analytics.facts import derive
+from services.analytics.facts import Fact, derive
 from services.analytics.metrics import mark_dirty
 from services.analytics.models import LearningFact, LrsClient, PersonTeam, Statement
-from services.analytics.statements import like_key
+from services.analytics.statements import like_key, readable
 
 
 def account_key(public_url: str, subject: str) -> str:
@@ -39,7 +42,8 @@ def _naming(key: str) -> Any:
 async def history(
     session: AsyncSession, principal: Principal, public_url: str, key: bytes, limit: int
 ) -> dict[str, Any]:
-    """Your own statements, newest first, each with what it counts as; and totals."""
+    """Your own statements, newest first, each with what it counts as (`kind`, `informal`; None
+    when it counts as nothing); and totals per kind and the informal share."""
     me = account_key(public_url, principal.subject)
     rows = (
         await session.exec(
@@ -57,15 +61,17 @@ async def history(
         totals[fact.kind] = totals.get(fact.kind, 0) + 1
     items = []
     for row in rows:
-        meaning = derive(row.body, me, key)
-        target = row.body.get("object") or {}
+        body = readable(row.body)
+        meaning = _meaning(body, me, key)
+        target = _mapping(body.get("object"))
+        definition = _mapping(target.get("definition"))
         items.append(
             {
                 "id": str(row.id),
-                "verb": row.body["verb"],
+                "verb": body.get("verb"),
                 "object": target.get("id"),
-                "object_type": (target.get("definition") or {}).get("type"),
-                "timestamp": row.body.get("timestamp"),
+                "object_type": definition.get("type"),
+                "timestamp": body.get("timestamp"),
                 "kind": meaning.kind if meaning else None,
                 "informal": meaning.informal if meaning else None,
             }
@@ -78,10 +84,24 @@ async def history(
     }
 
 
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _meaning(body: dict[str, Any], me: str, key: bytes) -> Fact | None:
+    """What a stored statement counts as, or None, also for a row stored before today's
+    rules that no longer reads as a fact (the history shows it without a kind)."""
+    try:
+        return derive(body, me, key)
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return None
+
+
 async def export(session: AsyncSession, public_url: str, subject: str) -> dict[str, Any]:
+    """Every statement by or naming the person, as stored (text made encodable)."""
     me = account_key(public_url, subject)
     rows = (await session.exec(select(Statement).where(_naming(me)))).all()
-    return {"statements": [row.body for row in rows]}
+    return {"statements": [readable(row.body) for row in rows]}
 
 
 async def erase(session: AsyncSession, public_url: str, subject: str, key: bytes) -> dict[str, int]:
