@@ -14,6 +14,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from gateway.clients import Upstreams
 from gateway.guards import GraphQLGuard, load_trusted
 from gateway.ide import GraphQLWithIDE, ide_router
+from gateway.inbound import body_rules
 from gateway.schema import build_schema
 from gateway.schema.context import Context
 from gateway.security import optional_principal
@@ -65,6 +66,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         routers=[graphql, xapi] if production else [graphql, xapi, ide_router],
         description=DESCRIPTION,
         extra_lifespan=upstreams,
+        body_rules=body_rules(settings),
     )
     app.add_middleware(
         GraphQLGuard,

@@ -36,6 +36,9 @@ class GatewaySettings(ServiceSettings):
     max_tokens: int = 2000
     max_cost: int = 5000
     max_body_kb: int = 64
+    # xAPI requests passed on to the learning record store (statements with attachments) above
+    # this size are refused with 413; keep it equal to ANALYTICS_MAX_REQUEST_MB.
+    max_xapi_body_mb: float = 20
     # Per caller (token subject, else address) and per gateway replica.
     rate_limit_per_minute: int = 600
     # Browser origins (intranet pages) allowed to call the API; empty: none.

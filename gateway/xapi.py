@@ -1,18 +1,41 @@
 """`/xapi/*` on the gateway: LMS plugins and HR systems reach the learning record store through
 the one public entry (the Ingress routes only to the gateway), unchanged — their own HTTP Basic
-or bearer credentials, checked by the analytics service itself."""
+or bearer credentials, checked by the analytics service itself.
+
+Only the seven xAPI resources are passed on, named by the raw request path exactly (no `..`,
+no percent-encoding, no trailing slash): anything else is 404 `xapi_resource_not_found` and no
+call is made; the upstream URL is built from the allowed name, never from the caller's text.
+Request and response bodies stream through: the gateway never holds a whole body, and the
+inbound rules (gateway/inbound.py) have already required credentials and bound its size.
+"""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import httpx
 from fastapi import APIRouter, Request, Response
+from fastapi.responses import StreamingResponse
 
-from kit.errors import ServiceUnavailable
+from kit.errors import NotFound, ServiceUnavailable
 
 xapi = APIRouter(tags=["xapi"])
+PREFIX = b"/xapi/"
+RESOURCES = frozenset(
+    {
+        "statements",
+        "about",
+        "activities",
+        "activities/state",
+        "activities/profile",
+        "agents",
+        "agents/profile",
+    }
+)
 FORWARDED = (
     "authorization",
     "content-type",
+    "content-length",
     "x-experience-api-version",
     "if-match",
     "if-none-match",
@@ -27,26 +50,52 @@ RETURNED = (
 )
 
 
+def resource_of(request: Request) -> str:
+    """The xAPI resource the raw path names (one of `RESOURCES`); `NotFound` for anything else,
+    including dot segments and percent-encoded characters, which a resource name never holds."""
+    raw = request.scope.get("raw_path") or request.scope["path"].encode()
+    wanted = raw[len(PREFIX) :].decode("ascii", "replace") if raw.startswith(PREFIX) else ""
+    if wanted not in RESOURCES:
+        raise NotFound("no such xAPI resource", code="xapi_resource_not_found")
+    return wanted
+
+
+def _has_body(request: Request) -> bool:
+    declared = request.headers.get("content-length", "").strip()
+    return "transfer-encoding" in request.headers or declared not in ("", "0")
+
+
+async def _relay(reply: httpx.Response) -> AsyncIterator[bytes]:
+    try:
+        async for chunk in reply.aiter_bytes():
+            yield chunk
+    finally:
+        await reply.aclose()
+
+
 @xapi.api_route(
     "/xapi/{path:path}",
     methods=["GET", "POST", "PUT", "DELETE"],
     include_in_schema=False,
 )
-async def pass_on(path: str, request: Request) -> Response:
+async def pass_on(request: Request) -> Response:
+    """The analytics service's answer to the same xAPI request, streamed both ways."""
+    resource = resource_of(request)
     upstreams = request.app.state.upstreams
     headers = {k: v for k, v in request.headers.items() if k.lower() in FORWARDED}
+    outgoing = upstreams.http.build_request(
+        request.method,
+        f"{upstreams.urls['analytics']}/xapi/{resource}",
+        params=list(request.query_params.multi_items()),
+        content=request.stream() if _has_body(request) else None,
+        headers=headers,
+        timeout=upstreams.timeout_seconds * 6,
+    )
     try:
-        reply = await upstreams.http.request(
-            request.method,
-            f"{upstreams.urls['analytics']}/xapi/{path}",
-            params=list(request.query_params.multi_items()),
-            content=await request.body(),
-            headers=headers,
-            timeout=upstreams.timeout_seconds * 6,
-        )
+        reply = await upstreams.http.send(outgoing, stream=True)
     except httpx.HTTPError as exc:
         raise ServiceUnavailable(
             "the learning record store is unavailable", code="analytics_unavailable"
         ) from exc
     kept = {k: v for k, v in reply.headers.items() if k.lower() in RETURNED}
-    return Response(reply.content, status_code=reply.status_code, headers=kept)
+    return StreamingResponse(_relay(reply), status_code=reply.status_code, headers=kept)

@@ -19,9 +19,9 @@ from kit.auth import PrincipalDep, make_verifier
 from kit.db import Database
 from kit.docs_ui import install_docs
 from kit.errors import install_error_handlers
-from kit.inbound import BodyRule, InboundMiddleware
 from kit.health import ReadinessCheck, health_router
 from kit.http import make_client
+from kit.inbound import BodyRule, InboundMiddleware
 from kit.logging import RequestContextMiddleware, configure_logging
 from kit.migrations import schema_check
 from kit.observability import metrics_router, setup_tracing

@@ -12,11 +12,12 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kit.logging import current_request_id
+from kit.responses import SafeJSONResponse
+from kit.text import InvalidText
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +96,53 @@ def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "details": details}}
 
 
+class RequestRefused(StarletteHTTPException):
+    """A refusal raised while a request body is read (kit/inbound.py), with the error body's
+    `code` and `details`. An `HTTPException` because FastAPI's body reader re-raises those
+    unchanged, where any other exception would become a bare 400 without a code."""
+
+    def __init__(self, status_code: int, code: str, message: str, details: Any = None) -> None:
+        super().__init__(status_code, message)
+        self.code = code
+        self.details = details
+
+
+class BodyTooLarge(RequestRefused):
+    """413 `payload_too_large`: the request body passed `limit` bytes (details: `limit`)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            413,
+            "payload_too_large",
+            f"request bodies here are limited to {limit} bytes",
+            {"limit": limit},
+        )
+
+
+class InvalidTextError(RequestRefused):
+    """400 `invalid_text`: text that cannot be stored (kit/text.py).
+
+    `details` is a list of one fault shaped like a validation error's: `location` (`["body"]`,
+    `["path"]` or `["query", name]`), `field` (the full path, e.g. `body.verb.display.en-US`,
+    `query.agent.name`), `parameter` for a query parameter, `message` and `type`. The message
+    starts with the field, without `query.` for a parameter."""
+
+    def __init__(self, fault: InvalidText, parameter: str | None = None) -> None:
+        detail: dict[str, Any] = {
+            "location": ["query", parameter]
+            if parameter is not None
+            else [fault.where.split(".")[0]],
+            "field": fault.where,
+            "message": fault.reason,
+            "type": "invalid_text",
+        }
+        shown = fault.where
+        if parameter is not None:
+            detail["parameter"] = parameter
+            shown = fault.where.removeprefix("query.")
+        super().__init__(400, "invalid_text", f"{shown} {fault.reason}", [detail])
+
+
 _STATUS_CODES = {
     400: "bad_request",
     401: "unauthorized",
@@ -109,31 +157,51 @@ _STATUS_CODES = {
 }
 
 
-async def _app_error(_: Request, exc: Exception) -> JSONResponse:
+async def _app_error(_: Request, exc: Exception) -> SafeJSONResponse:
     assert isinstance(exc, AppError)
-    return JSONResponse(
+    return SafeJSONResponse(
         error_body(exc.code, exc.message, exc.details),
         status_code=exc.status_code,
         headers=exc.headers,
     )
 
 
-async def validation_error_response(_: Request, exc: Exception) -> JSONResponse:
+_PARAMETER_LOCATIONS = ("query", "path", "header", "cookie")
+
+
+async def validation_error_response(_: Request, exc: Exception) -> SafeJSONResponse:
+    """Request validation, split by where the fault is: a query, path, header or cookie
+    parameter → 400 `invalid_parameter` (details name each `parameter`); otherwise (the body)
+    → 422 `validation_error`. Details list every fault with its `location`."""
     assert isinstance(exc, RequestValidationError)
-    details = [
-        {"location": list(err.get("loc", ())), "message": err.get("msg"), "type": err.get("type")}
-        for err in exc.errors()
-    ]
-    return JSONResponse(
+    details: list[dict[str, Any]] = []
+    for err in exc.errors():
+        location = [safe_location(part) for part in err.get("loc", ())]
+        detail = {"location": location, "message": err.get("msg"), "type": err.get("type")}
+        if location and location[0] in _PARAMETER_LOCATIONS and len(location) > 1:
+            detail["parameter"] = location[1]
+        details.append(detail)
+    if any("parameter" in detail for detail in details):
+        named = ", ".join(sorted({str(d["parameter"]) for d in details if "parameter" in d}))
+        return SafeJSONResponse(
+            error_body("invalid_parameter", f"invalid parameter: {named}", details),
+            status_code=400,
+        )
+    return SafeJSONResponse(
         error_body("validation_error", "the request is not valid", details), status_code=422
     )
 
 
-async def _http_error(_: Request, exc: Exception) -> JSONResponse:
+def safe_location(part: Any) -> Any:
+    """A location part (field name or list index) as it may be echoed back."""
+    return part if isinstance(part, int) else str(part)[:200]
+
+
+async def _http_error(_: Request, exc: Exception) -> SafeJSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    code = _STATUS_CODES.get(exc.status_code, "http_error")
-    return JSONResponse(
-        error_body(code, str(exc.detail)),
+    code = getattr(exc, "code", None) or _STATUS_CODES.get(exc.status_code, "http_error")
+    return SafeJSONResponse(
+        error_body(code, str(exc.detail), getattr(exc, "details", None)),
         status_code=exc.status_code,
         headers=dict(exc.headers or {}),
     )
@@ -168,7 +236,7 @@ class UnexpectedErrorMiddleware:
             log.exception("unhandled error")
             if started:
                 raise
-            response = JSONResponse(
+            response = SafeJSONResponse(
                 error_body(
                     "internal_error", "an unexpected error occurred", {"request_id": request_id}
                 ),

@@ -84,6 +84,9 @@ class ServiceSettings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     platform: PlatformSettings = Field(default_factory=PlatformSettings)
+    # Request bodies above this size are refused with 413 `payload_too_large`, before they are
+    # read (routes with their own limit, such as uploads and xAPI statements, say so).
+    max_body_kb: int = Field(default=1024, ge=1)
     # This process's own credential for another service's internal endpoints (e.g. the
     # reflection service's /v1/embeddings): a bearer token with the `service` role, issued by the
     # identity provider to this process. Development: left empty, a development token is minted.

@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 
 from kit.app import create_service_app
+from kit.inbound import BodyRule
 from kit.pseudonyms import pseudonym_key
 from services.analytics import clients, lrs
 from services.analytics.forwarding import forwarder_running
@@ -36,6 +37,8 @@ def create_app(settings: AnalyticsSettings | None = None) -> FastAPI:
         routers=[lrs.router, clients.admin, metrics],
         description=DESCRIPTION,
         extra_lifespan=background_work,
+        # LRS clients authenticate with HTTP Basic, checked by the route before it reads.
+        body_rules=[BodyRule("/xapi/.*", int(settings.max_request_mb * 1024 * 1024), basic=True)],
     )
     app.state.pseudonym_key = pseudonym_key(settings.pseudonym_key, settings.platform, SERVICE)
     app.add_exception_handler(RequestValidationError, lrs.validation_as_400)

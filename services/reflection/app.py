@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from qdrant_client import AsyncQdrantClient
 
 from kit.app import create_service_app
+from kit.inbound import BodyRule
 from kit.pseudonyms import pseudonym_key
 from kit.relay_app import relay_running
 from services.reflection.api import documents, router
@@ -108,4 +109,11 @@ def create_app(settings: ReflectionSettings | None = None) -> FastAPI:
         routers=[router, documents, journal],
         description=DESCRIPTION,
         extra_lifespan=engines,
+        # Uploads: the file plus its multipart framing and form fields.
+        body_rules=[
+            BodyRule(
+                r"/v1/documents(/[^/]+/versions)?",
+                int(settings.max_upload_mb * 1024 * 1024) + 64 * 1024,
+            )
+        ],
     )

@@ -17,7 +17,7 @@ from kit.db import Database, SessionDep
 from kit.errors import Conflict
 from kit.migrations import upgrade
 from kit.settings import PlatformSettings, ServiceSettings
-from tests.support.apps import app_client
+from tests.support.apps import app_client, bearer
 
 # Any service's migrations will do: these tests are about the kit, not the domain.
 MIGRATIONS = Path(__file__).resolve().parents[2] / "services" / "ideas" / "migrations"
@@ -73,6 +73,7 @@ async def client(platform: PlatformSettings, database_url: str) -> AsyncIterator
         await connection.execute(text("CREATE TABLE probe_notes (body VARCHAR(20) NOT NULL)"))
     await database.dispose()
     async with app_client(_app(platform, database_url)) as client:
+        client.headers.update(bearer(platform))  # a body is read only after authentication
         yield client
 
 
