@@ -56,6 +56,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             settings.breaker_failures,
             settings.breaker_open_seconds,
             settings.subscription_poll_seconds,
+            settings.upstream_calls_per_caller,
         )
         yield
 
@@ -73,6 +74,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         max_body_bytes=settings.max_body_kb * 1024,
         per_minute=settings.rate_limit_per_minute,
         trusted=load_trusted(settings.trusted_documents),
+        auth_cache_seconds=settings.auth_cache_seconds,
     )
     if settings.cors_origins:
         app.add_middleware(

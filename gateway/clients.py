@@ -1,4 +1,7 @@
-"""Calls from the gateway to the services: one shared httpx client, the caller's token forwarded."""
+"""Calls from the gateway to the services: one shared httpx client, the caller's token forwarded.
+
+Each call holds one of its caller's slots (gateway/callers.py) and passes the service's circuit
+breaker (gateway/breaker.py), which only a sick service opens."""
 
 from __future__ import annotations
 
@@ -10,6 +13,9 @@ from typing import Any
 
 import httpx
 from prometheus_client import Counter, Histogram
+
+from gateway.breaker import Breaker, Outcome, Ticket, outcome_of
+from gateway.callers import CallerSlots, current_caller
 
 
 @dataclass(frozen=True)
@@ -34,6 +40,7 @@ class Upstreams:
         breaker_failures: int = 5,
         breaker_open_seconds: float = 10.0,
         subscription_poll_seconds: float = 2.0,
+        calls_per_caller: int = 8,
     ) -> None:
         self.http = http
         self.urls = {name: url.rstrip("/") for name, url in urls.items()}
@@ -43,6 +50,7 @@ class Upstreams:
         self.read_retries = read_retries
         self.subscription_poll_seconds = subscription_poll_seconds
         self.breakers = {name: Breaker(breaker_failures, breaker_open_seconds) for name in urls}
+        self.slots = CallerSlots(calls_per_caller)
         self.calls: Counter_[str] = Counter_()  # per service, for tests and benchmarks
 
     async def health(self, service: str) -> UpstreamHealth:
@@ -81,27 +89,6 @@ class UpstreamReply:
         return 200 <= self.status < 300
 
 
-class Breaker:
-    """Per service: after `failures` failed calls in a row, calls fail at once for
-    `open_seconds` (then one call is let through to test the water)."""
-
-    def __init__(self, failures: int, open_seconds: float) -> None:
-        self.threshold, self.open_seconds = failures, open_seconds
-        self.failures, self.open_until = 0, 0.0
-
-    def allows(self) -> bool:
-        return time.monotonic() >= self.open_until
-
-    def record(self, ok: bool) -> None:
-        if ok:
-            self.failures = 0
-            return
-        self.failures += 1
-        if self.failures >= self.threshold:
-            self.open_until = time.monotonic() + self.open_seconds
-            self.failures = 0
-
-
 UPSTREAM_CALLS = Counter(
     "werkvloer_gateway_upstream_requests_total",
     "Calls from the gateway to a service, by outcome (ok, error, refused by the breaker).",
@@ -130,36 +117,64 @@ async def call(
     """One call to a service with the caller's own token: services check it themselves.
 
     Reads (GET) are retried when the service does not answer or fails; writes never are, since
-    a write that timed out may still have happened. An open breaker fails the call at once."""
+    a write that timed out may still have happened. An open breaker fails the call at once.
+    The call waits for a free slot of its caller (`current_caller`) first. Cancelling the
+    awaiting task (the client went away) closes the connection to the service.
+    Returns the reply for any status below 500; raises UpstreamUnavailable otherwise."""
     breaker = upstreams.breakers[service]
+    caller = current_caller.get()
     attempts = 1 + (upstreams.read_retries if method == "GET" else 0)
-    for attempt in range(attempts):
-        if not breaker.allows():
-            UPSTREAM_CALLS.labels(service, "breaker_open").inc()
-            raise UpstreamUnavailable(service)
-        started = time.perf_counter()
+    request = {
+        "json": json,
+        "params": params,
+        "headers": {"Authorization": f"Bearer {token}", **(headers or {})},
+        "timeout": timeout_seconds or upstreams.timeout_seconds,
+    }
+    async with upstreams.slots.hold(caller):
+        for attempt in range(attempts):
+            ticket = breaker.acquire()
+            if ticket is None:
+                UPSTREAM_CALLS.labels(service, "breaker_open").inc()
+                raise UpstreamUnavailable(service)
+            response = await _attempt(upstreams, service, ticket, caller, method, path, request)
+            if response is not None:
+                body: Any = None
+                if response.content:
+                    is_json = "json" in response.headers.get("content-type", "application/json")
+                    body = response.json() if is_json else response.text
+                return UpstreamReply(response.status_code, body, response.headers)
+            if attempt + 1 < attempts:
+                await asyncio.sleep(0.05 * 2**attempt)
+    raise UpstreamUnavailable(service)
+
+
+async def _attempt(
+    upstreams: Upstreams,
+    service: str,
+    ticket: Ticket,
+    caller: str,
+    method: str,
+    path: str,
+    request: dict[str, Any],
+) -> httpx.Response | None:
+    """One HTTP exchange; the response when it is not a failure, else None. The breaker always
+    hears how it ended, also when the caller's task is cancelled mid-call."""
+    breaker = upstreams.breakers[service]
+    outcome = Outcome.ABANDONED
+    started = time.perf_counter()
+    try:
         try:
             response = await upstreams.http.request(
-                method,
-                f"{upstreams.urls[service]}{path}",
-                json=json,
-                params=params,
-                headers={"Authorization": f"Bearer {token}", **(headers or {})},
-                timeout=timeout_seconds or upstreams.timeout_seconds,
+                method, f"{upstreams.urls[service]}{path}", **request
             )
-            failed = response.status_code >= 500
-        except httpx.HTTPError:
-            failed, response = True, None
-        UPSTREAM_LATENCY.labels(service).observe(time.perf_counter() - started)
-        UPSTREAM_CALLS.labels(service, "error" if failed else "ok").inc()
-        upstreams.calls[service] += 1
-        breaker.record(not failed)
-        if not failed and response is not None:
-            body: Any = None
-            if response.content:
-                is_json = "json" in response.headers.get("content-type", "application/json")
-                body = response.json() if is_json else response.text
-            return UpstreamReply(response.status_code, body, response.headers)
-        if attempt + 1 < attempts:
-            await asyncio.sleep(0.05 * 2**attempt)
-    raise UpstreamUnavailable(service)
+        except httpx.HTTPError as exc:
+            outcome = outcome_of(error=exc)
+            return None
+        outcome = outcome_of(status=response.status_code)
+        return response if response.status_code < 500 else None
+    finally:
+        breaker.release(ticket, outcome, caller)
+        if outcome is not Outcome.ABANDONED:
+            UPSTREAM_LATENCY.labels(service).observe(time.perf_counter() - started)
+            UPSTREAM_CALLS.labels(service, "ok" if outcome is Outcome.OK else "error").inc()
+            upstreams.calls[service] += 1

@@ -1,29 +1,42 @@
 """Checks on a GraphQL request before Strawberry sees it: body size, rate per caller, one
-operation per request (no batching), and — in trusted-documents mode — only known operations.
+operation per request (no batching), the shape of the request, and — in trusted-documents
+mode — only known operations. It also cancels the work of a client that has gone.
 
 Refusals use the GraphQL error shape (`{"errors": [{"message", "extensions": {"code"}}]}`) with
-a fitting HTTP status, so clients handle them like other GraphQL errors.
+a fitting HTTP status, so clients handle them like other GraphQL errors; Strawberry's own
+plain-text refusals (unknown operation name, a mutation over GET …) are put in that shape too.
 """
 
 from __future__ import annotations
 
-import base64
+import asyncio
+import contextlib
 import hashlib
 import json
 import math
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from gateway.callers import VerifiedCallers, client_address, current_caller
+
 GRAPHQL_PATH = "/graphql"
+# Strawberry refuses some requests with plain text; their status decides the code.
+PLAIN_TEXT_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
+
+
+def graphql_error_body(code: str, message: str) -> bytes:
+    """The GraphQL error shape for a request refused before execution."""
+    return json.dumps({"errors": [{"message": message, "extensions": {"code": code}}]}).encode()
 
 
 async def _refuse(
     send: Send, status: int, code: str, message: str, headers: dict[str, str] | None = None
 ) -> None:
-    body = json.dumps({"errors": [{"message": message, "extensions": {"code": code}}]}).encode()
+    body = graphql_error_body(code, message)
     raw = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     raw += [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
     await send({"type": "http.response.start", "status": status, "headers": raw})
@@ -52,23 +65,6 @@ class TokenBuckets:
         return (1 - tokens) / self.rate
 
 
-def _caller(scope: Scope) -> str:
-    """The token's subject when one was sent (not verified here: a forged subject only spends
-    its own budget, and the token is checked before anything runs), else the address."""
-    for name, value in scope.get("headers", []):
-        if name == b"authorization" and value.lower().startswith(b"bearer "):
-            parts = value.split(b".")
-            if len(parts) == 3:
-                try:
-                    padded = parts[1] + b"=" * (-len(parts[1]) % 4)
-                    claims = json.loads(base64.urlsafe_b64decode(padded))
-                    return f"sub:{claims.get('sub')}"
-                except (ValueError, TypeError):
-                    break
-    client = scope.get("client")
-    return f"ip:{client[0]}" if client else "ip:unknown"
-
-
 def load_trusted(path: Path | None) -> dict[str, str] | None:
     """The manifest {sha256: query}; every hash is checked against its query."""
     if path is None:
@@ -80,7 +76,27 @@ def load_trusted(path: Path | None) -> dict[str, str] | None:
     return manifest
 
 
+def request_shape_error(payload: Any) -> str | None:
+    """What is wrong with a decoded POST body, or None (GraphQL over HTTP: an object with a
+    string `query`, and `variables`/`extensions` objects and `operationName` a string if given)."""
+    if not isinstance(payload, dict):
+        return "the body must be a JSON object with a `query`"
+    if not isinstance(payload.get("query"), str) or not payload["query"].strip():
+        return "`query` must be a non-empty string"
+    for name in ("variables", "extensions"):
+        if not isinstance(payload.get(name), dict | None):
+            return f"`{name}` must be a JSON object or null"
+    if not isinstance(payload.get("operationName"), str | None):
+        return "`operationName` must be a string or null"
+    return None
+
+
 class GraphQLGuard:
+    """ASGI middleware in front of `/graphql`; see the module docstring.
+
+    The rate limit is keyed on the verified token subject, else the client address
+    (gateway/callers.py); the caller is kept in `current_caller` for the upstream client."""
+
     def __init__(
         self,
         app: ASGIApp,
@@ -88,27 +104,62 @@ class GraphQLGuard:
         max_body_bytes: int,
         per_minute: int,
         trusted: dict[str, str] | None,
+        auth_cache_seconds: float = 60.0,
     ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.buckets = TokenBuckets(per_minute)
         self.trusted = trusted
+        self.callers = VerifiedCallers(auth_cache_seconds)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket" and scope["path"] == GRAPHQL_PATH:
+            reset = current_caller.set(client_address(scope))
+            try:
+                await self.app(scope, receive, send)
+            finally:
+                current_caller.reset(reset)
+            return
         if scope["type"] != "http" or scope["path"] != GRAPHQL_PATH:
             await self.app(scope, receive, send)
             return
-        wait = self.buckets.take(_caller(scope))
+        verifier = getattr(getattr(scope.get("app"), "state", None), "verifier", None)
+        caller = await self.callers.caller(scope, verifier)
+        wait = self.buckets.take(caller)
         if wait:
             retry = str(max(1, math.ceil(wait)))
             await _refuse(send, 429, "RATE_LIMITED", "too many requests", {"Retry-After": retry})
             return
-        if scope["method"] != "POST":
-            await self.app(scope, receive, send)
+        body = await self._read_body(receive, send)
+        if body is None:
             return
+        if scope["method"] == "POST" and _is_json(scope):
+            checked = self._check(body)
+            if isinstance(checked, tuple):
+                await _refuse(send, 400, checked[0], checked[1])
+                return
+            body = checked
+        elif scope["method"] == "GET" and self.trusted is not None and not self._trusted_get(scope):
+            await _refuse(
+                send,
+                400,
+                "PERSISTED_QUERY_NOT_FOUND",
+                "only trusted documents run here: send a known documentId",
+            )
+            return
+        reset = current_caller.set(caller)
+        try:
+            await _run_until_disconnect(self.app, scope, body, receive, _graphql_shaped(send))
+        finally:
+            current_caller.reset(reset)
+
+    async def _read_body(self, receive: Receive, send: Send) -> bytes | None:
+        """The whole body, or None after refusing one over the limit with 413."""
         body = bytearray()
         while True:
             message = await receive()
+            if message["type"] == "http.disconnect":
+                return None
             body += message.get("body", b"")
             if len(body) > self.max_body_bytes:
                 await _refuse(
@@ -117,43 +168,124 @@ class GraphQLGuard:
                     "REQUEST_TOO_LARGE",
                     f"requests are limited to {self.max_body_bytes} bytes",
                 )
-                return
+                return None
             if not message.get("more_body"):
-                break
-        rewritten = self._check(bytes(body))
-        if isinstance(rewritten, tuple):
-            await _refuse(send, 400, rewritten[0], rewritten[1])
-            return
-        delivered = False
-
-        async def replay() -> Message:
-            nonlocal delivered
-            if delivered:
-                return await receive()
-            delivered = True
-            return {"type": "http.request", "body": rewritten, "more_body": False}
-
-        await self.app(scope, replay, send)
+                return bytes(body)
 
     def _check(self, body: bytes) -> bytes | tuple[str, str]:
+        """The body to pass on (rewritten in trusted-documents mode), or (code, message)."""
         try:
-            payload: Any = json.loads(body) if body else {}
+            payload: Any = json.loads(body)
         except (json.JSONDecodeError, UnicodeDecodeError):
-            return body  # Strawberry answers malformed JSON itself
+            return ("BAD_REQUEST", "the body is not valid JSON")
         if isinstance(payload, list):
             return ("BATCHING_DISABLED", "send one operation per request")
-        if self.trusted is None or not isinstance(payload, dict):
-            return body
-        extensions = payload.get("extensions") or {}
-        digest = payload.get("documentId") or (extensions.get("persistedQuery") or {}).get(
-            "sha256Hash"
+        if self.trusted is not None and isinstance(payload, dict):
+            trusted = self._trusted(payload)
+            if isinstance(trusted, tuple):
+                return trusted
+            payload["query"] = trusted
+            body = json.dumps(payload).encode()
+        problem = request_shape_error(payload)
+        return ("BAD_REQUEST", problem) if problem else body
+
+    def _trusted_get(self, scope: Scope) -> bool:
+        """In trusted-documents mode a GET may carry only the text of a trusted document."""
+        assert self.trusted is not None
+        params = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+        queries = params.get("query") or [""]
+        digest = hashlib.sha256(queries[0].encode()).hexdigest()
+        return len(queries) == 1 and self.trusted.get(digest) == queries[0]
+
+    def _trusted(self, payload: dict[str, Any]) -> str | tuple[str, str]:
+        assert self.trusted is not None
+        extensions = payload.get("extensions")
+        persisted = extensions.get("persistedQuery") if isinstance(extensions, dict) else None
+        digest = payload.get("documentId") or (
+            persisted.get("sha256Hash") if isinstance(persisted, dict) else None
         )
-        if not digest or digest not in self.trusted:
+        if not isinstance(digest, str) or digest not in self.trusted:
             return (
                 "PERSISTED_QUERY_NOT_FOUND",
                 "only trusted documents run here: send a known documentId",
             )
         if payload.get("query") and payload["query"] != self.trusted[digest]:
             return ("PERSISTED_QUERY_MISMATCH", "the query text differs from the trusted document")
-        payload["query"] = self.trusted[digest]
-        return json.dumps(payload).encode()
+        return self.trusted[digest]
+
+
+def _is_json(scope: Scope) -> bool:
+    for name, value in scope.get("headers", []):
+        if name == b"content-type":
+            return b"json" in value.lower()
+    return False
+
+
+def _graphql_shaped(send: Send) -> Send:
+    """Strawberry refuses malformed requests with a plain-text 4xx; clients get the GraphQL
+    error shape with a code instead."""
+    held: dict[str, Any] = {}
+
+    async def shaped(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = dict(message.get("headers", []))
+            status = message["status"]
+            if 400 <= status < 500 and headers.get(b"content-type", b"").startswith(b"text/plain"):
+                held.update(status=status, body=b"")
+                return
+        elif held and message["type"] == "http.response.body":
+            held["body"] += message.get("body", b"")
+            if message.get("more_body"):
+                return
+            status = held["status"]
+            text = held["body"].decode("utf-8", "replace")
+            await _refuse(send, status, PLAIN_TEXT_CODES.get(status, "BAD_REQUEST"), text)
+            return
+        await send(message)
+
+    return shaped
+
+
+async def _run_until_disconnect(
+    app: ASGIApp, scope: Scope, body: bytes, receive: Receive, send: Send
+) -> None:
+    """Run `app` with `body` as the request; when the client disconnects before the response is
+    complete, cancel it — and with it every upstream call it has in flight (httpx closes the
+    connection, so the service sees its client go too). Starlette and Strawberry do not do
+    this themselves: a plain request runs to its end whether anyone waits for it or not."""
+    gone = asyncio.Event()
+    answered = False
+    delivered = False
+
+    async def replay() -> Message:
+        nonlocal delivered
+        if not delivered:
+            delivered = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        await gone.wait()
+        return {"type": "http.disconnect"}
+
+    async def tracking_send(message: Message) -> None:
+        nonlocal answered
+        await send(message)
+        if message["type"] == "http.response.body" and not message.get("more_body"):
+            answered = True
+
+    async def watch() -> None:
+        while (await receive())["type"] != "http.disconnect":
+            pass
+        gone.set()
+
+    work = asyncio.ensure_future(app(scope, replay, tracking_send))
+    watcher = asyncio.ensure_future(watch())
+    try:
+        await asyncio.wait({work, watcher}, return_when=asyncio.FIRST_COMPLETED)
+        if not work.done() and not answered:
+            work.cancel()  # the client went away before its answer: nobody will read it
+        with contextlib.suppress(asyncio.CancelledError):
+            await work
+    finally:
+        for task in (work, watcher):
+            task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watcher

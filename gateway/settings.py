@@ -23,9 +23,13 @@ class GatewaySettings(ServiceSettings):
     health_timeout_seconds: float = 2.0
     # Reads (GET) are retried this often when a service does not answer; writes never are.
     read_retries: int = 1
-    # Circuit breaker: after this many failures in a row a service is not called for a while.
+    # Circuit breaker: after this many failures that show the service is sick (cannot connect,
+    # 502/503/504 each; time-outs and other 5xx once per caller) a service is not called for
+    # a while, then one trial call decides (docs/graphql.md).
     breaker_failures: int = 5
     breaker_open_seconds: float = 10.0
+    # Calls to the services one caller may have in flight at once; more wait their turn.
+    upstream_calls_per_caller: int = 8
 
     # How often an `ideaChanged` subscription asks the ideas service for news.
     subscription_poll_seconds: float = 2.0
@@ -39,8 +43,10 @@ class GatewaySettings(ServiceSettings):
     # xAPI requests passed on to the learning record store (statements with attachments) above
     # this size are refused with 413; keep it equal to ANALYTICS_MAX_REQUEST_MB.
     max_xapi_body_mb: float = 20
-    # Per caller (token subject, else address) and per gateway replica.
+    # Per caller (verified token subject, else address) and per gateway replica.
     rate_limit_per_minute: int = 600
+    # How long a token's verification is remembered (by its hash) for the rate limit.
+    auth_cache_seconds: float = 60.0
     # Browser origins (intranet pages) allowed to call the API; empty: none.
     cors_origins: list[str] = Field(default_factory=list)
     # Trusted documents: a JSON file {"<sha256 of the query>": "<query>"}; when set, only those
