@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from kit.pseudonyms import pseudonym
+from services.analytics.privacy import ALL
 
 PROFILE = "https://werkvloer.org/xapi"
 ACTIVITY_REFLECTION = f"{PROFILE}/activities/reflection"
@@ -109,6 +110,13 @@ def _number(value: Any) -> float | None:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
+def _name(value: Any, length: int) -> str:
+    """A team or process name as a cell key: "*" means "all" there (privacy.ALL), so a team
+    or process a statement calls "*" is kept as "(*)" and never merges into a total."""
+    name = str(value)[:length]
+    return "(*)" if name == ALL else name
+
+
 def derive(statement: dict[str, Any], actor: str, key: bytes) -> Fact | None:
     """`actor` is the LRS's actor key; statements by the shared anonymous account count for
     no one (an anonymous idea's author must not become a countable person)."""
@@ -124,8 +132,8 @@ def derive(statement: dict[str, Any], actor: str, key: bytes) -> Fact | None:
     fact = Fact(
         statement_id=uuid.UUID(statement["id"]),
         person=pseudonym(key, actor),
-        team=str(extensions.get(EXT_TEAM) or "")[:64],
-        process=str(process)[:100],
+        team=_name(extensions.get(EXT_TEAM) or "", 64),
+        process=_name(process, 100),
         week=week.isoformat(),
         month=month_of(week),
         kind=kind,

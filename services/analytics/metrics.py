@@ -26,7 +26,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from kit.db import Database, insert_ignoring_duplicates, upsert
 from services.analytics.facts import derive, month_of, weeks_of
 from services.analytics.models import LearningFact, MetricCell, MetricMonth, PersonTeam
-from services.analytics.privacy import ALL, Key, lines, suppressed
+from services.analytics.privacy import ALL, Key, hide, lines
 
 log = logging.getLogger(__name__)
 COUNTED = {
@@ -51,6 +51,19 @@ METRICS = (
     "wellbeing_change",
     "informal_share",
 )
+# What each derived figure is computed from: it is hidden wherever one of these is hidden in
+# the same row, so a shown one never gives a hidden count back (docs/privacy.md, rule 3).
+DERIVED_FROM: dict[str, tuple[str, ...]] = {
+    "adoption_rate": ("ideas_adopted", "ideas_rejected"),
+    "median_days_to_decision": ("ideas_adopted", "ideas_rejected"),
+    "hours_saved_per_week": ("ideas_implemented",),
+    "work_pressure_change": ("ideas_implemented",),
+    "wellbeing_change": ("ideas_implemented",),
+    "informal_share": tuple(COUNTED),
+}
+# Figures whose parts (teams, processes, weeks) add up, or nearly (a person counts once in a
+# month however many weeks they were active), to the total: these get complementary suppression.
+ADDITIVE = frozenset({"active_learners", *COUNTED, "hours_saved_per_week"})
 
 
 @dataclass
@@ -99,20 +112,20 @@ class Tally:
         self.impact_by |= other.impact_by
         self.informal += other.informal
 
-    def values(self) -> dict[str, tuple[float | None, int]]:
-        """Each metric's value and how many distinct people it rests on."""
-        out: dict[str, tuple[float | None, int]] = {
-            "active_learners": (len(self.people), len(self.people))
+    def values(self) -> dict[str, tuple[float | None, set[str]]]:
+        """Each metric's value and the distinct people (pseudonyms) it rests on."""
+        out: dict[str, tuple[float | None, set[str]]] = {
+            "active_learners": (len(self.people), self.people)
         }
         for metric, kind in COUNTED.items():
-            out[metric] = (self.counts[kind], len(self.kinds[kind]))
+            out[metric] = (self.counts[kind], self.kinds[kind])
         adopted, rejected = self.counts["idea_adopted"], self.counts["idea_rejected"]
-        deciders = len(self.kinds["idea_adopted"] | self.kinds["idea_rejected"])
+        deciders = self.kinds["idea_adopted"] | self.kinds["idea_rejected"]
         rate = round(adopted / (adopted + rejected), 4) if adopted + rejected else None
         out["adoption_rate"] = (rate, deciders)
         median = round(statistics.median(self.decisions), 2) if self.decisions else None
-        out["median_days_to_decision"] = (median, len(self.decided_by))
-        impact = len(self.impact_by)
+        out["median_days_to_decision"] = (median, self.decided_by)
+        impact = self.impact_by
         out["hours_saved_per_week"] = (round(sum(self.hours), 2) if self.hours else None, impact)
         for metric, values in (
             ("work_pressure_change", self.pressure),
@@ -121,7 +134,7 @@ class Tally:
             out[metric] = (round(statistics.fmean(values), 2) if values else None, impact)
         total = sum(self.counts.values())
         share = round(self.informal / total, 4) if total else None
-        out["informal_share"] = (share, len(self.people))
+        out["informal_share"] = (share, self.people)
         return out
 
 
@@ -156,16 +169,8 @@ async def rebuild_month(session: AsyncSession, month: str, k: int) -> None:
     groups = lines(keys, month_of)
     values = {key: tally.values() for key, tally in tallies.items()}
     small = {key for key in keys if len(tallies[key].people) < k}
-    # Metrics resting on the same people (often: all zero) share one suppression pattern.
-    patterns: dict[tuple[int, ...], set[Key]] = {}
-    hidden_by_metric = {}
-    for metric in METRICS:
-        contributors = tuple(values[key][metric][1] for key in keys)
-        if contributors not in patterns:
-            patterns[contributors] = suppressed(
-                dict(zip(keys, contributors, strict=True)), k, groups, small
-            )
-        hidden_by_metric[metric] = patterns[contributors]
+    people = {metric: {key: values[key][metric][1] for key in keys} for metric in METRICS}
+    hidden_by_metric = hide(people, k, groups, small, DERIVED_FROM, ADDITIVE)
     await session.exec(delete(MetricCell).where(col(MetricCell.month) == month))
     cells = []
     for key in keys:
@@ -224,8 +229,15 @@ async def read_cells(
     by_process: bool,
     team: str | None,
     process: str | None,
+    teams: frozenset[str] | None = None,
 ) -> list[MetricCell]:
+    """The stored cells of `periods`, per team and/or process or their totals, in period order.
+
+    `teams` is the reader's scope (None: the whole organisation): only those teams' own cells
+    are selected, never a total over other teams (metrics_scope.py composes a coach's total)."""
     query = select(MetricCell).where(col(MetricCell.period).in_(periods))
+    if teams is not None:
+        query = query.where(col(MetricCell.team).in_(sorted(teams - {ALL})))
     if team is not None:
         query = query.where(MetricCell.team == team)
     elif not by_team:

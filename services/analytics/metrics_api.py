@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 
 from kit.auth import Principal, PrincipalDep, Role, require_roles
 from kit.db import ReadSessionDep, SessionDep
-from kit.errors import Forbidden, Unprocessable
+from kit.errors import Unprocessable
 from services.analytics import personal
 from services.analytics.facts import month_of, weeks_of
 from services.analytics.metrics import (
@@ -22,6 +22,7 @@ from services.analytics.metrics import (
     read_cells,
     rebuild_dirty,
 )
+from services.analytics.metrics_scope import compose, readable_teams
 from services.analytics.models import MetricCell
 from services.analytics.privacy import ALL
 
@@ -34,11 +35,15 @@ GroupBy = Literal["none", "team", "process", "team,process"]
 class MetricRow(BaseModel):
     period_start: date
     period_end: date = Field(description="The last day of the period (a Sunday).")
-    team: str | None = Field(description='Null: all teams. "" is people with no known team.')
+    team: str | None = Field(
+        description='Null: all teams (for a coach: all of their own teams). "" is people with '
+        "no known team."
+    )
     process: str | None = Field(description='Null: all processes. "" is "no process named".')
     suppressed: bool = Field(description="Too few people: every number of the row is hidden.")
     metrics: dict[str, float | int | None] = Field(
-        description="Null where the number rests on too few people or could be derived."
+        description="Null where the number rests on too few people, could be derived by "
+        "differencing, or is computed from a hidden number (docs/privacy.md)."
     )
 
 
@@ -86,16 +91,17 @@ async def _table(
     if (end - start).days > MAX_WEEKS * 7:
         raise Unprocessable("at most two years at once", code="range_too_long")
     by_team, by_process = "team" in group_by, "process" in group_by
-    coach = not principal.has_role(Role.analyst, Role.admin)  # coaches: own teams only
-    if coach and team is not None and team not in principal.teams:
-        raise Forbidden("coaches see their own teams' metrics", code="not_your_team")
+    teams = readable_teams(principal, team)  # None: the whole organisation
     k: int = request.app.state.settings.min_group_size
     periods = closed_periods(period, start, end, today)
     months = sorted({p[1:] if p[0] == "M" else _month(p) for p in periods})
     await rebuild_dirty(request.app.state.database, k, months)
-    cells = await read_cells(session, periods, by_team, by_process, team, process)
-    if coach and by_team:
-        cells = [c for c in cells if c.team in principal.teams]
+    if teams is not None and team is None and not by_team:
+        # A coach's total: their own teams' cells, added up from what those cells show.
+        parts = await read_cells(session, periods, True, by_process, None, process, teams)
+        cells = compose(parts)
+    else:
+        cells = await read_cells(session, periods, by_team, by_process, team, process, teams)
     return MetricTable(
         period=period,
         group_by=group_by,

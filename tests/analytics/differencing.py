@@ -158,6 +158,5 @@ def _solve_row(key: Key, metrics: dict[str, Any], known: dict[tuple[Key, str], f
     for i, metric in enumerate(unknown):
         if solutions and len({s[i] for s in solutions}) == 1:
             known[(key, metric)] = solutions[0][i]
-            LOG.append((key, metric, solutions[0][i], "row", None))
             learned = True
     return learned

@@ -3,7 +3,7 @@ rows and totals, or from a coach's view; every role sees its own scope, enforced
 
 The scenario is the reviewer's: in October 2026 packaging (7 people) reflected 19 times and
 submitted 9 ideas, and 3 of them completed 6 LMS courses (one of them alone in the week of
-5 October), so `formal_completed` is hidden and 28 / informal_share − 28 gave it back."""
+5 October), so `formal_completed` is hidden and 28 / informal_share - 28 gave it back."""
 
 from __future__ import annotations
 
@@ -116,7 +116,7 @@ async def analytics(
 
 
 async def rows(
-    client: httpx.AsyncClient, headers: dict[str, str] | None = None, **params: str
+    client: httpx.AsyncClient, headers: dict[str, str] | None = None, /, **params: str
 ) -> list[dict[str, Any]]:
     response = await client.get("/v1/metrics", params={**OCTOBER, **params}, headers=headers)
     assert response.status_code == 200, response.text
@@ -150,7 +150,7 @@ async def test_the_reviewers_example_gives_nothing_away(analytics: httpx.AsyncCl
     m = row["metrics"]
     assert m["reflections"] == 19 and m["ideas_submitted"] == 9
     assert m["formal_completed"] is None, "three people completed courses"
-    assert m["informal_share"] is None, "28 / share − 28 would give the hidden count back"
+    assert m["informal_share"] is None, "28 / share - 28 would give the hidden count back"
     (week,) = await rows(
         analytics, period="week", team="packaging", **{"from": "2026-10-05", "to": "2026-10-11"}
     )
