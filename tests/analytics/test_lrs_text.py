@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import insert, select
+from sqlmodel import col
 
 from kit.db import Database, utcnow
 from kit.settings import PlatformSettings
@@ -36,7 +37,7 @@ async def count(database_url: str) -> int:
     database = Database(database_url)
     try:
         async with database.engine.connect() as connection:
-            return len((await connection.execute(select(Statement.id))).all())
+            return len((await connection.execute(select(col(Statement.id)))).all())
     finally:
         await database.dispose()
 
