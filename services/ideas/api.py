@@ -11,6 +11,8 @@ from kit.auth import PrincipalDep, Role, require_roles
 from kit.db import ReadSessionDep, SessionDep
 from kit.errors import AppError, NotFound, PreconditionRequired
 from services.ideas import personal
+from services.ideas.discussion import Discussion
+from services.ideas.idempotency import REPLAYED_HEADER, IdempotencyKeyHeader
 from services.ideas.models import (
     CommentCreate,
     CommentPublic,
@@ -57,11 +59,31 @@ async def _read_service(
 ReadServiceDep = Annotated[IdeasService, Depends(_read_service)]
 
 
+async def _discussion(service: ServiceDep) -> Discussion:
+    return Discussion(service)
+
+
+DiscussionDep = Annotated[Discussion, Depends(_discussion)]
+IfMatch = Annotated[
+    str | None,
+    Header(
+        max_length=40,
+        description='The ETag you read (`"<version>"`); required: 428 without it, '
+        "a stale one is refused (see the route).",
+    ),
+]
+PRECONDITION_RESPONSES: dict[int | str, dict[str, Any]] = {
+    428: {"description": "If-Match missing (`if_match_required`)"},
+}
+
+
 def _etag(version: int) -> str:
     return f'"{version}"'
 
 
 def _expected_version(if_match: str | None) -> int:
+    """The version in an If-Match ETag. Raises 428 `if_match_required` when there is none and
+    400 `invalid_if_match` for something this service never handed out (`*`, lists)."""
     if if_match is None:
         raise PreconditionRequired(
             "send If-Match with the ETag you read, so nobody's change is overwritten",
@@ -95,9 +117,26 @@ async def save_team(key: TeamKey, body: TeamUpsert, service: ServiceDep) -> Team
 # -- ideas --------------------------------------------------------------------------------
 
 
-@router.post("/ideas", status_code=201, response_model=IdeaPublic, summary="Capture an idea")
-async def create_idea(body: IdeaCreate, service: ServiceDep, response: Response) -> IdeaPublic:
-    idea = await service.create(body)
+@router.post(
+    "/ideas",
+    status_code=201,
+    response_model=IdeaPublic,
+    summary="Capture an idea (Idempotency-Key: a retry returns the first idea)",
+    responses={
+        200: {"description": "a retry with the same Idempotency-Key and body: the first idea"},
+        422: {"description": "invalid, or `idempotency_key_reused` with another body"},
+    },
+)
+async def create_idea(
+    body: IdeaCreate,
+    service: ServiceDep,
+    response: Response,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> IdeaPublic:
+    idea, created = await service.create(body, idempotency_key)
+    if not created:
+        response.status_code = 200
+        response.headers[REPLAYED_HEADER] = "true"
     response.headers["ETag"] = _etag(idea.version)
     response.headers["Location"] = f"/v1/ideas/{idea.id}"
     return await service.present_one(idea)
@@ -136,14 +175,14 @@ async def get_idea(idea_id: uuid.UUID, service: ServiceDep, response: Response) 
     "/ideas/{idea_id}",
     response_model=IdeaPublic,
     summary="Change an idea (If-Match required)",
-    responses={412: {"description": "stale version"}, 428: {"description": "If-Match missing"}},
+    responses={412: {"description": "stale version"}, **PRECONDITION_RESPONSES},
 )
 async def update_idea(
     idea_id: uuid.UUID,
     body: IdeaUpdate,
     service: ServiceDep,
     response: Response,
-    if_match: Annotated[str | None, Header()] = None,
+    if_match: IfMatch = None,
 ) -> IdeaPublic:
     idea = await service.update(idea_id, _expected_version(if_match), body)
     response.headers["ETag"] = _etag(idea.version)
@@ -153,12 +192,21 @@ async def update_idea(
 @router.post(
     "/ideas/{idea_id}/transitions",
     response_model=IdeaPublic,
-    summary="Move an idea through the workflow",
+    summary="Move an idea through the workflow (If-Match required)",
+    responses={
+        409: {"description": "`transition_conflict`: changed since read; or not allowed"},
+        **PRECONDITION_RESPONSES,
+    },
 )
 async def transition_idea(
-    idea_id: uuid.UUID, body: TransitionCreate, service: ServiceDep, response: Response
+    idea_id: uuid.UUID,
+    body: TransitionCreate,
+    service: ServiceDep,
+    response: Response,
+    if_match: IfMatch = None,
 ) -> IdeaPublic:
-    idea = await service.transition(idea_id, body.to, body.reason)
+    seen = _expected_version(if_match)
+    idea = await service.transition(idea_id, body.to, body.reason, seen)
     response.headers["ETag"] = _etag(idea.version)
     return await service.present_one(idea)
 
@@ -201,13 +249,14 @@ async def unfollow_idea(idea_id: uuid.UUID, service: ServiceDep) -> IdeaPublic:
 async def list_comments(
     idea_id: uuid.UUID,
     service: ServiceDep,
+    discussion: DiscussionDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     cursor: uuid.UUID | None = None,
 ) -> Page[CommentPublic]:
     idea = await service.visible(idea_id)
     rows = await service.repo.comments(idea_id, limit, cursor)
     next_cursor = str(rows[limit - 1].id) if len(rows) > limit else None
-    items = [service.present_comment(idea, c) for c in rows[:limit]]
+    items = [discussion.present(idea, c) for c in rows[:limit]]
     return Page[CommentPublic](items=items, next_cursor=next_cursor)
 
 
@@ -215,34 +264,54 @@ async def list_comments(
     "/ideas/{idea_id}/comments",
     status_code=201,
     response_model=CommentPublic,
-    summary="Comment, or reply to a comment (one level)",
+    summary="Comment, or reply to a comment (one level); Idempotency-Key accepted",
+    responses={200: {"description": "a retry with the same Idempotency-Key: the first comment"}},
 )
 async def add_comment(
-    idea_id: uuid.UUID, body: CommentCreate, service: ServiceDep
+    idea_id: uuid.UUID,
+    body: CommentCreate,
+    discussion: DiscussionDep,
+    response: Response,
+    idempotency_key: IdempotencyKeyHeader = None,
 ) -> CommentPublic:
-    idea, comment = await service.comment(idea_id, body)
-    return service.present_comment(idea, comment)
+    idea, comment, created = await discussion.add(idea_id, body, idempotency_key)
+    if not created:
+        response.status_code = 200
+        response.headers[REPLAYED_HEADER] = "true"
+    response.headers["ETag"] = _etag(comment.version)
+    return discussion.present(idea, comment)
 
 
 @router.patch(
     "/ideas/{idea_id}/comments/{comment_id}",
     response_model=CommentPublic,
-    summary="Edit your comment within the edit window",
+    summary="Edit your comment within the edit window (If-Match required)",
+    responses={412: {"description": "stale version"}, **PRECONDITION_RESPONSES},
 )
 async def edit_comment(
-    idea_id: uuid.UUID, comment_id: uuid.UUID, body: CommentUpdate, service: ServiceDep
+    idea_id: uuid.UUID,
+    comment_id: uuid.UUID,
+    body: CommentUpdate,
+    discussion: DiscussionDep,
+    response: Response,
+    if_match: IfMatch = None,
 ) -> CommentPublic:
-    idea, comment = await service.edit_comment(idea_id, comment_id, body.body)
-    return service.present_comment(idea, comment)
+    seen = _expected_version(if_match)
+    idea, comment = await discussion.edit(idea_id, comment_id, seen, body.body)
+    response.headers["ETag"] = _etag(comment.version)
+    return discussion.present(idea, comment)
 
 
 @router.delete(
-    "/ideas/{idea_id}/comments/{comment_id}", status_code=204, summary="Delete (soft) a comment"
+    "/ideas/{idea_id}/comments/{comment_id}",
+    status_code=204,
+    summary="Delete (soft) a comment (If-Match required)",
+    responses={412: {"description": "stale version"}, **PRECONDITION_RESPONSES},
 )
 async def delete_comment(
-    idea_id: uuid.UUID, comment_id: uuid.UUID, service: ServiceDep
+    idea_id: uuid.UUID, comment_id: uuid.UUID, discussion: DiscussionDep, if_match: IfMatch = None
 ) -> Response:
-    await service.delete_comment(idea_id, comment_id)
+    await discussion.delete(idea_id, comment_id, _expected_version(if_match))
     return Response(status_code=204)
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from kit.auth import Principal
 from kit.db import Database
+from services.ideas.discussion import Discussion
 from services.ideas.models import CommentCreate, IdeaCreate, Impact
 from services.ideas.repository import IdeasRepository
 from services.ideas.service import IdeasService
@@ -122,13 +123,15 @@ async def _load(settings: IdeasSettings) -> None:
             await repo.save_team("logistics", "Logistiek")
             for entry in IDEAS:
                 author_service = IdeasService(session, entry["author"], settings)
-                idea = await author_service.create(entry["idea"])
+                idea, _ = await author_service.create(entry["idea"])
                 for actor, status, reason in entry["moves"]:
-                    await IdeasService(session, actor, settings).transition(idea.id, status, reason)
+                    idea = await IdeasService(session, actor, settings).transition(
+                        idea.id, status, reason, idea.version
+                    )
                 for supporter in entry["supporters"]:
                     await IdeasService(session, supporter, settings).support(idea.id)
                 for writer, text in entry["comments"]:
-                    await IdeasService(session, writer, settings).comment(
+                    await Discussion(IdeasService(session, writer, settings)).add(
                         idea.id, CommentCreate(body=text)
                     )
             await session.commit()

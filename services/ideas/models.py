@@ -9,11 +9,12 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, StringConstraints
-from sqlalchemy import JSON, Column, Index, Text
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, StringConstraints
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from kit.db import UTCDateTime, utcnow
+from kit.text import StorableText, VisibleText, is_visible
 from services.ideas.workflow import Status
 
 # ---- tables -------------------------------------------------------------------------------
@@ -34,6 +35,8 @@ class Idea(SQLModel, table=True):
         Index("ix_ideas_updated", "updated_at", "id"),
         Index("ix_ideas_support", "support_count", "id"),
         Index("ix_ideas_team_status", "team", "status"),
+        # A retried create finds its first result; two concurrent retries cannot both insert.
+        UniqueConstraint("author_id", "idempotency_key", name="uq_ideas_idempotency"),
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
@@ -62,6 +65,9 @@ class Idea(SQLModel, table=True):
     realized_impact: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     reflection_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     document_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # The caller's Idempotency-Key and a hash of the request it came with (idempotency.py).
+    idempotency_key: str | None = Field(default=None, max_length=200)
+    idempotency_hash: str | None = Field(default=None, max_length=64)
 
 
 class IdeaTransition(SQLModel, table=True):
@@ -97,7 +103,10 @@ class Follow(SQLModel, table=True):
 
 class Comment(SQLModel, table=True):
     __tablename__ = "idea_comments"
-    __table_args__ = (Index("ix_comments_idea_created", "idea_id", "created_at", "id"),)
+    __table_args__ = (
+        Index("ix_comments_idea_created", "idea_id", "created_at", "id"),
+        UniqueConstraint("author_id", "idempotency_key", name="uq_comments_idempotency"),
+    )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     idea_id: uuid.UUID = Field(foreign_key="ideas.id")
@@ -108,6 +117,10 @@ class Comment(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
     edited_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     deleted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Moves on every edit and delete: the comment's ETag (If-Match on PATCH and DELETE).
+    version: int = 1
+    idempotency_key: str | None = Field(default=None, max_length=200)
+    idempotency_hash: str | None = Field(default=None, max_length=64)
 
 
 class Webhook(SQLModel, table=True):
@@ -146,15 +159,30 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
-Title = Annotated[str, StringConstraints(min_length=3, max_length=200)]
-LongText = Annotated[str, StringConstraints(min_length=1, max_length=5000)]
-OptionalText = Annotated[str, StringConstraints(max_length=5000)]
+# Text a person reads needs a visible character (kit/text.py): four zero-width spaces are not a
+# title. Optional texts are checked when given; an empty proposal stays allowed.
+Title = Annotated[VisibleText, StringConstraints(min_length=3, max_length=200)]
+LongText = Annotated[VisibleText, StringConstraints(min_length=1, max_length=5000)]
+
+
+def _empty_or_visible(value: str) -> str:
+    if value and not is_visible(value):
+        raise ValueError("text needs at least one visible character")
+    return value
+
+
+OptionalText = Annotated[
+    StorableText, StringConstraints(max_length=5000), AfterValidator(_empty_or_visible)
+]
 Tag = Annotated[
     str,
     BeforeValidator(lambda v: v.strip().lower() if isinstance(v, str) else v),
     StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$"),
 ]
-Reason = Annotated[str, StringConstraints(max_length=1000)]
+# Empty is "no reason" (the workflow answers 422 reason_required where one is needed).
+Reason = Annotated[
+    StorableText, StringConstraints(max_length=1000), AfterValidator(_empty_or_visible)
+]
 # Effect on the work itself, from -2 (much worse) through 0 (none) to +2 (much better).
 Scale = Annotated[int, Field(ge=-2, le=2)]
 
@@ -166,7 +194,7 @@ class Impact(Strict):
     safety: Scale | None = None
     work_pressure: Scale | None = None
     wellbeing: Scale | None = None
-    notes: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    notes: Annotated[VisibleText, StringConstraints(max_length=2000)] | None = None
 
 
 class IdeaCreate(Strict):
@@ -240,13 +268,16 @@ class TransitionPublic(BaseModel):
     actor: Person | None = Field(description="Absent when the anonymous author made the move.")
 
 
+CommentBody = Annotated[VisibleText, StringConstraints(min_length=1, max_length=2000)]
+
+
 class CommentCreate(Strict):
-    body: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+    body: CommentBody
     parent_id: uuid.UUID | None = None
 
 
 class CommentUpdate(Strict):
-    body: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+    body: CommentBody
 
 
 class CommentPublic(BaseModel):
@@ -259,6 +290,7 @@ class CommentPublic(BaseModel):
     deleted: bool
     created_at: datetime
     edited_at: datetime | None
+    version: int = Field(description='Send as If-Match (`"<version>"`) to edit or delete.')
 
 
 class TeamPublic(BaseModel):
@@ -267,7 +299,7 @@ class TeamPublic(BaseModel):
 
 
 class TeamUpsert(Strict):
-    name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    name: Annotated[VisibleText, StringConstraints(min_length=1, max_length=200)]
 
 
 class SimilarRequest(Strict):

@@ -109,7 +109,14 @@ async def erase(session: AsyncSession, subject: str) -> dict[str, int]:
     anonymised = await session.exec(
         update(Idea)
         .where(col(Idea.author_id) == subject)
-        .values(author_id=ERASED, author_name=ERASED_NAME, anonymous=True)
+        # Keys are unique per author: erased authors share one id, so their keys must go.
+        .values(
+            author_id=ERASED,
+            author_name=ERASED_NAME,
+            anonymous=True,
+            idempotency_key=None,
+            idempotency_hash=None,
+        )
     )
     supports = await _unmark(session, Support, Idea.support_count, subject)
     follows = await _unmark(session, Follow, Idea.follower_count, subject)
@@ -129,6 +136,9 @@ async def erase(session: AsyncSession, subject: str) -> dict[str, int]:
             author_name=ERASED_NAME,
             body=None,
             deleted_at=utcnow(),
+            version=col(Comment.version) + 1,
+            idempotency_key=None,
+            idempotency_hash=None,
         )
     )
     await session.exec(

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import base64
-import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, and_, delete, false, or_, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kit.db import insert_ignoring_duplicates, utcnow
-from kit.errors import AppError
+from services.ideas.cursors import InvalidCursor, Sort, decode_cursor, encode_cursor, sort_column
 from services.ideas.models import (
     Comment,
     Follow,
@@ -31,17 +29,6 @@ from services.ideas.text import like_escape, terms
 from services.ideas.workflow import Status
 
 
-class Sort(StrEnum):
-    newest = "newest"
-    most_supported = "most_supported"
-    recently_updated = "recently_updated"
-
-
-class InvalidCursor(AppError):
-    status_code = 422
-    code = "invalid_cursor"
-
-
 @dataclass(frozen=True)
 class IdeaFilter:
     statuses: Sequence[Status] = ()
@@ -53,39 +40,7 @@ class IdeaFilter:
     ids: Sequence[uuid.UUID] = ()
 
 
-def _sort_column(sort: Sort) -> Any:
-    return {
-        Sort.newest: col(Idea.created_at),
-        Sort.most_supported: col(Idea.support_count),
-        Sort.recently_updated: col(Idea.updated_at),
-    }[sort]
-
-
-def _sort_value(idea: Idea, sort: Sort) -> Any:
-    if sort is Sort.most_supported:
-        return idea.support_count
-    moment = idea.created_at if sort is Sort.newest else idea.updated_at
-    return moment.isoformat()
-
-
-def encode_cursor(idea: Idea, sort: Sort) -> str:
-    raw = json.dumps([sort.value, _sort_value(idea, sort), str(idea.id)]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str, sort: Sort) -> tuple[Any, uuid.UUID]:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        name, value, idea_id = json.loads(base64.urlsafe_b64decode(padded))
-        if name != sort.value:
-            raise ValueError("cursor of another sort order")
-        if sort is Sort.most_supported:
-            if not isinstance(value, int):
-                raise ValueError("bad count")
-            return value, uuid.UUID(idea_id)
-        return datetime.fromisoformat(value), uuid.UUID(idea_id)
-    except (ValueError, TypeError) as exc:
-        raise InvalidCursor("the cursor is not one this list handed out") from exc
+R = TypeVar("R", Idea, Comment)
 
 
 def visible_to(viewer: str) -> ColumnElement[bool]:
@@ -127,6 +82,30 @@ class IdeasRepository:
         await self.session.flush()
         return idea
 
+    async def add_once(self, row: R, find: Callable[[], Awaitable[R | None]]) -> tuple[R, bool]:
+        """Insert a row that carries an idempotency key, in a savepoint: `(row, True)`, or
+        `(the row a concurrent retry inserted first, False)` when the unique key was taken."""
+        try:
+            async with self.session.begin_nested():
+                self.session.add(row)
+                await self.session.flush()
+        except IntegrityError:
+            first = await find()
+            if first is None:
+                raise
+            return first, False
+        return row, True
+
+    async def idea_by_key(self, author: str, key: str) -> Idea | None:
+        statement = select(Idea).where(Idea.author_id == author, Idea.idempotency_key == key)
+        return (await self.session.exec(statement)).first()
+
+    async def comment_by_key(self, author: str, key: str) -> Comment | None:
+        statement = select(Comment).where(
+            Comment.author_id == author, Comment.idempotency_key == key
+        )
+        return (await self.session.exec(statement)).first()
+
     async def update_if_version(
         self, idea_id: uuid.UUID, expected_version: int, values: dict[str, Any]
     ) -> bool:
@@ -138,11 +117,18 @@ class IdeasRepository:
         )
         return bool(result.rowcount)
 
-    async def move(self, idea_id: uuid.UUID, from_status: Status, values: dict[str, Any]) -> bool:
-        """Change status only if it is still `from_status`: two reviewers cannot both win."""
+    async def move(
+        self, idea_id: uuid.UUID, seen_version: int, from_status: Status, values: dict[str, Any]
+    ) -> bool:
+        """Change status only if the idea is still at the version (and status) the caller saw:
+        one atomic UPDATE, so of two concurrent reviewers exactly one wins, on every backend."""
         result = await self.session.exec(
             update(Idea)
-            .where(col(Idea.id) == idea_id, col(Idea.status) == from_status.value)
+            .where(
+                col(Idea.id) == idea_id,
+                col(Idea.version) == seen_version,
+                col(Idea.status) == from_status.value,
+            )
             .values(**values, version=col(Idea.version) + 1)
         )
         return bool(result.rowcount)
@@ -197,7 +183,7 @@ class IdeasRepository:
                 statement = statement.where(
                     col(Idea.search_text).like(f"%{like_escape(word)}%", escape="\\")
                 )
-        key = _sort_column(sort)
+        key = sort_column(sort)
         if cursor:
             value, last_id = decode_cursor(cursor, sort)
             statement = statement.where(
@@ -298,8 +284,22 @@ class IdeasRepository:
 
     # -- comments --
     async def comment(self, idea_id: uuid.UUID, comment_id: uuid.UUID) -> Comment | None:
-        comment = await self.session.get(Comment, comment_id)
-        return comment if comment is not None and comment.idea_id == idea_id else None
+        statement = select(Comment).where(Comment.id == comment_id, Comment.idea_id == idea_id)
+        result = await self.session.exec(statement.execution_options(populate_existing=True))
+        return result.first()
+
+    async def edit_comment(self, comment_id: uuid.UUID, seen: int, body: str, at: datetime) -> bool:
+        """Compare-and-set on the comment's version: False when it changed since it was read."""
+        result = await self.session.exec(
+            update(Comment)
+            .where(
+                col(Comment.id) == comment_id,
+                col(Comment.version) == seen,
+                col(Comment.deleted_at).is_(None),
+            )
+            .values(body=body, edited_at=at, version=col(Comment.version) + 1)
+        )
+        return bool(result.rowcount)
 
     async def add_comment(self, comment: Comment) -> None:
         self.session.add(comment)
@@ -310,11 +310,16 @@ class IdeasRepository:
             .values(comment_count=col(Idea.comment_count) + 1)
         )
 
-    async def soft_delete_comment(self, comment: Comment, at: datetime) -> bool:
+    async def soft_delete_comment(self, comment: Comment, seen: int, at: datetime) -> bool:
+        """Empty the comment if it is still at version `seen` and not deleted yet."""
         result = await self.session.exec(
             update(Comment)
-            .where(col(Comment.id) == comment.id, col(Comment.deleted_at).is_(None))
-            .values(deleted_at=at, body=None)
+            .where(
+                col(Comment.id) == comment.id,
+                col(Comment.version) == seen,
+                col(Comment.deleted_at).is_(None),
+            )
+            .values(deleted_at=at, body=None, version=col(Comment.version) + 1)
         )
         if result.rowcount:
             await self.session.exec(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -12,10 +11,8 @@ from kit.auth import Principal, Role
 from kit.db import utcnow
 from kit.errors import AppError, Conflict, Forbidden, NotFound, PreconditionFailed, Unprocessable
 from services.ideas import events
+from services.ideas.idempotency import fingerprint, replay
 from services.ideas.models import (
-    Comment,
-    CommentCreate,
-    CommentPublic,
     Idea,
     IdeaCreate,
     IdeaPublic,
@@ -45,7 +42,15 @@ class IdeaNotFound(NotFound):
 
 
 class StaleVersion(PreconditionFailed):
+    """412: an If-Match edit of something that changed since the caller read it."""
+
     code = "stale_version"
+
+
+class TransitionConflict(Conflict):
+    """409: the idea changed since the caller read it, so their decision is not applied."""
+
+    code = "transition_conflict"
 
 
 def search_text(title: str, problem: str, proposal: str) -> str:
@@ -127,7 +132,17 @@ class IdeasService:
         return await self.repo.page(self.me.subject, filters, sort, limit, cursor)
 
     # -- capture --
-    async def create(self, data: IdeaCreate) -> Idea:
+    async def create(
+        self, data: IdeaCreate, idempotency_key: str | None = None
+    ) -> tuple[Idea, bool]:
+        """Capture an idea; returns `(idea, created)`. With an idempotency key already used by
+        this caller, `(the first idea, False)` — or 422 `idempotency_key_reused` when the key
+        came with another body (idempotency.py). 422 `unknown_team` for a team nobody made."""
+        digest = fingerprint(data) if idempotency_key else None
+        if idempotency_key and digest:
+            first = await self.repo.idea_by_key(self.me.subject, idempotency_key)
+            if first is not None:
+                return replay(first, digest), False
         if await self.repo.team(data.team) is None:
             raise Unprocessable(f"there is no team {data.team!r}", code="unknown_team")
         now = utcnow()
@@ -149,8 +164,18 @@ class IdeasService:
             else None,
             reflection_ids=[str(i) for i in data.reflection_ids],
             document_ids=[str(i) for i in data.document_ids],
+            idempotency_key=idempotency_key,
+            idempotency_hash=digest,
         )
-        await self.repo.add(idea)
+        if idempotency_key and digest:
+            key = idempotency_key
+            idea, created = await self.repo.add_once(
+                idea, lambda: self.repo.idea_by_key(self.me.subject, key)
+            )
+            if not created:  # a concurrent retry inserted first
+                return replay(idea, digest), False
+        else:
+            await self.repo.add(idea)
         await self.repo.add_follow(idea.id, self.me.subject)  # authors hear about their ideas
         await self._reload(idea)
         await events.record(
@@ -162,8 +187,8 @@ class IdeasService:
             at=now,
         )
         if data.submit:
-            idea = await self.transition(idea.id, Status.submitted, None)
-        return idea
+            idea = await self.transition(idea.id, Status.submitted, None, idea.version)
+        return idea, True
 
     async def _reload(self, idea: Idea) -> Idea:
         await self.session.refresh(idea)
@@ -204,7 +229,19 @@ class IdeasService:
     def _stale(self, idea: Idea) -> StaleVersion:
         return StaleVersion(
             "the idea changed since you read it: reload and try again",
-            details={"current_version": idea.version},
+            details={"current_version": idea.version, "current_status": idea.status},
+        )
+
+    def _conflict(self, idea: Idea, target: Status) -> TransitionConflict:
+        return TransitionConflict(
+            f"someone changed this idea since you read it (it is now {idea.status}): "
+            "reload it and decide again",
+            details={
+                "current_version": idea.version,
+                "current_status": idea.status,
+                "status_reason": idea.status_reason,
+                "to": target.value,
+            },
         )
 
     def _check_may_update(self, idea: Idea, fields: set[str]) -> None:
@@ -232,9 +269,19 @@ class IdeasService:
                 )
 
     # -- workflow --
-    async def transition(self, idea_id: uuid.UUID, target: Status, reason: str | None) -> Idea:
+    async def transition(
+        self, idea_id: uuid.UUID, target: Status, reason: str | None, seen_version: int
+    ) -> Idea:
+        """Move the idea to `target`, if it is still at `seen_version` (the caller's If-Match).
+
+        Raises 404 `idea_not_found`, 409 `transition_conflict` (details: the current version,
+        status and reason) when it changed since it was read — also when a concurrent request
+        wins the atomic compare-and-set — 409 `transition_not_allowed`, 403
+        `transition_forbidden`, 422 `reason_required` (rules in workflow.py)."""
         idea = await self.visible(idea_id)
         current = Status(idea.status)
+        if idea.version != seen_version:
+            raise self._conflict(idea, target)
         try:
             check_transition(
                 current,
@@ -262,11 +309,8 @@ class IdeasService:
         }
         if target is Status.submitted:
             values["submitted_at"] = now
-        if not await self.repo.move(idea_id, current, values):
-            raise Conflict(
-                "someone else moved this idea at the same moment: reload it",
-                code="transition_conflict",
-            )
+        if not await self.repo.move(idea_id, seen_version, current, values):
+            raise self._conflict(await self.visible(idea_id), target)
         await self.repo.add_transition(
             IdeaTransition(
                 idea_id=idea_id,
@@ -337,91 +381,3 @@ class IdeasService:
         else:
             await self.repo.remove_follow(idea_id, self.me.subject)
         return await self.visible(idea_id)
-
-    # -- discussion --
-    def present_comment(self, idea: Idea, comment: Comment) -> CommentPublic:
-        by_author = comment.author_id == idea.author_id
-        hidden = idea.anonymous and by_author and not self.is_author(idea)
-        return CommentPublic(
-            id=comment.id,
-            idea_id=comment.idea_id,
-            parent_id=comment.parent_id,
-            author=None if hidden else Person(subject=comment.author_id, name=comment.author_name),
-            by_idea_author=by_author,
-            body=comment.body,
-            deleted=comment.deleted_at is not None,
-            created_at=comment.created_at,
-            edited_at=comment.edited_at,
-        )
-
-    async def comment(self, idea_id: uuid.UUID, data: CommentCreate) -> tuple[Idea, Comment]:
-        idea = await self.visible(idea_id)
-        if data.parent_id is not None:
-            parent = await self.repo.comment(idea_id, data.parent_id)
-            if parent is None:
-                raise Unprocessable(
-                    "the comment you reply to is not on this idea", code="unknown_parent"
-                )
-            if parent.parent_id is not None:
-                raise Unprocessable(
-                    "replies go one level deep: reply to the first comment", code="reply_depth"
-                )
-        now = utcnow()
-        comment = Comment(
-            idea_id=idea_id,
-            parent_id=data.parent_id,
-            author_id=self.me.subject,
-            author_name=self.me.name,
-            body=data.body,
-            created_at=now,
-        )
-        await self.repo.add_comment(comment)
-        idea = await self.visible(idea_id)
-        await events.record(
-            self.session,
-            public_url=self.public_url,
-            kind="commented",
-            idea=idea,
-            actor=self.me,
-            at=now,
-            comment_id=comment.id,
-        )
-        return idea, comment
-
-    async def _own_comment(self, idea_id: uuid.UUID, comment_id: uuid.UUID) -> tuple[Idea, Comment]:
-        idea = await self.visible(idea_id)
-        comment = await self.repo.comment(idea_id, comment_id)
-        if comment is None:
-            raise NotFound("no such comment", code="comment_not_found")
-        return idea, comment
-
-    async def edit_comment(
-        self, idea_id: uuid.UUID, comment_id: uuid.UUID, body: str
-    ) -> tuple[Idea, Comment]:
-        idea, comment = await self._own_comment(idea_id, comment_id)
-        if comment.author_id != self.me.subject:
-            raise Forbidden("only its author may edit a comment", code="not_comment_author")
-        if comment.deleted_at is not None:
-            raise Conflict("the comment was deleted", code="comment_deleted")
-        window = timedelta(minutes=self.settings.comment_edit_window_minutes)
-        if utcnow() - comment.created_at > window:
-            raise Conflict(
-                f"comments can be edited for {self.settings.comment_edit_window_minutes} minutes",
-                code="edit_window_closed",
-            )
-        comment.body = body
-        comment.edited_at = utcnow()
-        await self.session.flush()
-        return idea, comment
-
-    async def delete_comment(self, idea_id: uuid.UUID, comment_id: uuid.UUID) -> None:
-        idea, comment = await self._own_comment(idea_id, comment_id)
-        allowed = (
-            comment.author_id == self.me.subject or self.is_team_coach(idea) or self.me.is_admin
-        )
-        if not allowed:
-            raise Forbidden(
-                "only its author or a coach of the team may delete a comment",
-                code="not_comment_author",
-            )
-        await self.repo.soft_delete_comment(comment, utcnow())

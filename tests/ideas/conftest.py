@@ -60,22 +60,39 @@ class IdeasEnv:
         return dict(response.json())
 
     async def move(
-        self, idea_id: str, to: str, person: str, reason: str | None = None
+        self,
+        idea_id: str,
+        to: str,
+        person: str,
+        reason: str | None = None,
+        version: int | None = None,
     ) -> httpx.Response:
+        """POST a transition with If-Match: the given version, else the one stored now."""
         body: dict[str, Any] = {"to": to}
         if reason is not None:
             body["reason"] = reason
+        seen = version if version is not None else await self.version_of(idea_id)
+        headers = {**self.as_(person), "If-Match": f'"{seen}"'}
         return await self.client.post(
-            f"/v1/ideas/{idea_id}/transitions", json=body, headers=self.as_(person)
+            f"/v1/ideas/{idea_id}/transitions", json=body, headers=headers
         )
 
-    async def scalar(self, sql: str) -> Any:
+    def db_id(self, value: str) -> str:
+        """A UUID as the database stores it (SQLite: 32 hex digits, PostgreSQL: uuid text)."""
+        return value.replace("-", "") if "sqlite" in self.database_url else value
+
+    async def version_of(self, idea_id: str) -> int:
+        return int(
+            await self.scalar("SELECT version FROM ideas WHERE id = :id", id=self.db_id(idea_id))
+        )
+
+    async def scalar(self, sql: str, **params: Any) -> Any:
         from sqlalchemy import text
 
         database = Database(self.database_url)
         try:
             async with database.engine.connect() as connection:
-                return (await connection.execute(text(sql))).scalar()
+                return (await connection.execute(text(sql), params)).scalar()
         finally:
             await database.dispose()
 

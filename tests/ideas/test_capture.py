@@ -55,7 +55,7 @@ async def test_update_needs_the_current_version(ideas: IdeasEnv) -> None:
     assert stale.json()["error"] == {
         "code": "stale_version",
         "message": stale.json()["error"]["message"],
-        "details": {"current_version": 2},
+        "details": {"current_version": 2, "current_status": "draft"},
     }
     current = await ideas.client.get(url, headers=ideas.as_("alice"))
     assert current.json()["title"] == "Nieuwe titel"

@@ -97,27 +97,33 @@ async def test_comment_edit_and_soft_delete(ideas: IdeasEnv) -> None:
     comment = (
         await ideas.client.post(url, json={"body": "Typfout"}, headers=ideas.as_("bob"))
     ).json()
+
+    def seen(person: str, version: int) -> dict[str, str]:
+        return {**ideas.as_(person), "If-Match": f'"{version}"'}
+
+    assert comment["version"] == 1
     not_mine = await ideas.client.patch(
-        f"{url}/{comment['id']}", json={"body": "x"}, headers=ideas.as_("alice")
+        f"{url}/{comment['id']}", json={"body": "x"}, headers=seen("alice", 1)
     )
     assert (not_mine.status_code, not_mine.json()["error"]["code"]) == (403, "not_comment_author")
     edited = await ideas.client.patch(
-        f"{url}/{comment['id']}", json={"body": "Tikfout"}, headers=ideas.as_("bob")
+        f"{url}/{comment['id']}", json={"body": "Tikfout"}, headers=seen("bob", 1)
     )
     assert edited.json()["body"] == "Tikfout" and edited.json()["edited_at"] is not None
+    assert (edited.json()["version"], edited.headers["ETag"]) == (2, '"2"')
 
-    colleague = await ideas.client.delete(f"{url}/{comment['id']}", headers=ideas.as_("alice"))
+    colleague = await ideas.client.delete(f"{url}/{comment['id']}", headers=seen("alice", 2))
     assert colleague.status_code == 403
-    removed = await ideas.client.delete(f"{url}/{comment['id']}", headers=ideas.as_("carla"))
+    removed = await ideas.client.delete(f"{url}/{comment['id']}", headers=seen("carla", 2))
     assert removed.status_code == 204
-    again = await ideas.client.delete(f"{url}/{comment['id']}", headers=ideas.as_("carla"))
+    again = await ideas.client.delete(f"{url}/{comment['id']}", headers=seen("carla", 2))
     assert again.status_code == 204
     listed = (await ideas.client.get(url, headers=ideas.as_("alice"))).json()["items"]
     assert listed[0]["deleted"] is True and listed[0]["body"] is None
     count = (await ideas.client.get(f"/v1/ideas/{idea['id']}", headers=ideas.as_("alice"))).json()
     assert count["comment_count"] == 0
     gone = await ideas.client.patch(
-        f"{url}/{comment['id']}", json={"body": "terug"}, headers=ideas.as_("bob")
+        f"{url}/{comment['id']}", json={"body": "terug"}, headers=seen("bob", 3)
     )
     assert (gone.status_code, gone.json()["error"]["code"]) == (409, "comment_deleted")
 
@@ -130,7 +136,9 @@ async def test_comment_edit_window_closes(ideas: IdeasEnv) -> None:
         await ideas.client.post(url, json={"body": "Eerste"}, headers=ideas.as_("bob"))
     ).json()
     late = await ideas.client.patch(
-        f"{url}/{comment['id']}", json={"body": "Later"}, headers=ideas.as_("bob")
+        f"{url}/{comment['id']}",
+        json={"body": "Later"},
+        headers={**ideas.as_("bob"), "If-Match": '"1"'},
     )
     assert (late.status_code, late.json()["error"]["code"]) == (409, "edit_window_closed")
 
