@@ -49,11 +49,16 @@ class MetricFilter:
     process: str | None = strawberry.field(default=None, description="One process.")
 
 
-@strawberry.type(description="One period, team and process. Null numbers: too few people.")
+@strawberry.type(
+    description="One period, team and process. Null numbers: too few people, derivable from "
+    "other figures, or computed from a hidden number."
+)
 class LearningMetricRow:
     period_start: date = strawberry.field(description="Monday the period starts.")
     period_end: date = strawberry.field(description="Sunday the period ends.")
-    team: str | None = strawberry.field(description='Null: all teams; "" no known team.')
+    team: str | None = strawberry.field(
+        description='Null: all teams (a coach: their own); "" no known team.'
+    )
     process: str | None = strawberry.field(description='Null: all processes; "" none named.')
     suppressed: bool = strawberry.field(description="Every number hidden (group too small).")
     active_learners: int | None = strawberry.field(description="People with any learning event.")
@@ -67,13 +72,16 @@ class LearningMetricRow:
     documents_consulted: int | None = strawberry.field(description="Documents consulted.")
     formal_completed: int | None = strawberry.field(description="LMS completions (formal).")
     formal_passed: int | None = strawberry.field(description="LMS passes (formal).")
-    adoption_rate: float | None = strawberry.field(description="Adopted / decided.")
+    adoption_rate: float | None = strawberry.field(
+        description="Adopted / decided; null if either is hidden."
+    )
     median_days_to_decision: float | None = strawberry.field(description="Submission → decision.")
     hours_saved_per_week: float | None = strawberry.field(description="Realised, implemented.")
     work_pressure_change: float | None = strawberry.field(description="Mean, from -2 to +2.")
     wellbeing_change: float | None = strawberry.field(description="Mean, from -2 to +2.")
     informal_share: float | None = strawberry.field(
-        description="Share of learning events that happened in the work (not formal)."
+        description="Share of learning events that happened in the work (not formal); null "
+        "if any count of the row is hidden."
     )
 
 
@@ -142,7 +150,8 @@ def _row(data: dict[str, Any]) -> LearningMetricRow:
 class LearningQuery:
     @strawberry.field(
         description="Learning metrics per team/process and period (analysts, admins; coaches "
-        "for their own teams). Numbers resting on fewer than the minimum group are null.",
+        "for their own teams, whose total is made of their teams' shown figures). Numbers resting "
+        "on fewer than the minimum group, or that would give such a number away, are null.",
         permission_classes=[IsAuthenticated],
     )
     async def learning_metrics(

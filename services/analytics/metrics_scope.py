@@ -28,11 +28,14 @@ def readable_teams(principal: Principal, team: str | None) -> frozenset[str] | N
     """The teams whose cells `principal` may read: None for the whole organisation.
 
     Raises Forbidden (`not_your_team`) for a coach asking for another team or a coach without
-    any team, and Forbidden (`forbidden`) for every other role without metrics access."""
+    any team, and Forbidden (`role_required`) for every other role (the route's role check
+    already refuses them; this keeps the rule whole where the scope is decided)."""
     if principal.has_role(Role.analyst, Role.admin):
         return None
     if not principal.has_role(Role.coach):
-        raise Forbidden("learning metrics are for analysts, admins and coaches")
+        raise Forbidden(
+            "learning metrics are for analysts, admins and coaches", code="role_required"
+        )
     if not principal.teams:
         raise Forbidden("a coach without a team has no team metrics", code="not_your_team")
     if team is not None and team not in principal.teams:

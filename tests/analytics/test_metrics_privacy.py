@@ -251,9 +251,9 @@ async def test_each_role_reads_its_own_scope(
     worker = await analytics.get(
         "/v1/metrics", headers=bearer(platform, "wim", "worker", "packaging")
     )
-    assert worker.status_code == 403
+    assert worker.status_code == 403 and worker.json()["error"]["code"] == "role_required"
     lrs = await analytics.get("/v1/metrics", headers=bearer(platform, "lms", "lrs-client"))
-    assert lrs.status_code == 403
+    assert lrs.status_code == 403 and lrs.json()["error"]["code"] == "role_required"
     teamless = await analytics.get("/v1/metrics", headers=bearer(platform, "cor", "coach"))
     assert teamless.status_code == 403 and teamless.json()["error"]["code"] == "not_your_team"
     other = bearer(platform, "carla", "coach", "packaging")
