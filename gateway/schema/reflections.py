@@ -72,14 +72,22 @@ class ReflectionModel:
     stages: list[ReflectionModelStage] = strawberry.field(description="Its stages, in order.")
 
 
-@strawberry.type(description="A passage of a process document shown with a question.")
+@strawberry.type(
+    description="A passage of a process document shown with a question. When you may not open "
+    "its document (now), only `id` is shown and `readable` is false: a passage you cannot open."
+)
 class Citation:
     id: str = strawberry.field(description="How questions and summaries cite it: c1, c2 ...")
-    chunk_id: strawberry.ID = strawberry.field(description="The passage (search citation id).")
-    document_id: strawberry.ID = strawberry.field(description="Its document.")
-    document_title: str = strawberry.field(description="The document's title.")
+    readable: bool = strawberry.field(
+        description="False: a passage of a document you may not open; the fields below are empty."
+    )
+    chunk_id: strawberry.ID | None = strawberry.field(
+        description="The passage (search citation id)."
+    )
+    document_id: strawberry.ID | None = strawberry.field(description="Its document.")
+    document_title: str | None = strawberry.field(description="The document's title.")
     section: list[str] = strawberry.field(description="Heading path.")
-    text: str = strawberry.field(description="The passage.")
+    text: str | None = strawberry.field(description="The passage.")
 
     @strawberry.field(description="The document, when you may still read it.")
     async def document(
@@ -87,6 +95,8 @@ class Citation:
     ) -> Annotated[Document, strawberry.lazy("gateway.schema.documents")] | None:
         from gateway.schema.documents import document_from
 
+        if self.document_id is None:
+            return None
         found = await info.context.loaders.documents.load(str(self.document_id))
         return document_from(found) if found is not None else None
 
@@ -235,13 +245,17 @@ def _localised(data: dict[str, str]) -> LocalisedText:
 
 
 def _citation(data: dict[str, Any]) -> Citation:
+    """The REST citation as it came: the reflection service already withheld what the reader
+    may not open (services/reflection/access.py); nothing is added here."""
+    chunk_id, document_id = data.get("chunk_id"), data.get("document_id")
     return Citation(
         id=data["id"],
-        chunk_id=strawberry.ID(data["chunk_id"]),
-        document_id=strawberry.ID(data["document_id"]),
-        document_title=data["document_title"],
-        section=list(data["section"]),
-        text=data["text"],
+        readable=bool(data.get("readable", True)),
+        chunk_id=strawberry.ID(chunk_id) if chunk_id is not None else None,
+        document_id=strawberry.ID(document_id) if document_id is not None else None,
+        document_title=data.get("document_title"),
+        section=list(data.get("section") or []),
+        text=data.get("text"),
     )
 
 

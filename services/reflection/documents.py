@@ -14,6 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from kit.auth import Principal
 from kit.db import utcnow
 from kit.errors import NotFound, Unprocessable, UnsupportedMediaType
+from services.reflection.access import can_read
 from services.reflection.index.base import EVERYONE
 from services.reflection.ingest.parsers import Unreadable, Unsupported, media_type, parse
 from services.reflection.language import detect
@@ -33,14 +34,6 @@ LANGUAGES = ("nl", "en")
 
 class DocumentNotFound(NotFound):
     code = "document_not_found"
-
-
-def can_see(document: Document, principal: Principal) -> bool:
-    return (
-        principal.is_admin
-        or EVERYONE in document.teams
-        or bool(set(document.teams) & principal.teams)
-    )
 
 
 def parse_teams(value: str | None) -> list[str]:
@@ -94,11 +87,10 @@ def job_public(job: IngestJob) -> JobPublic:
 async def visible_document(
     session: AsyncSession, document_id: uuid.UUID, principal: Principal
 ) -> Document:
-    """404 — never 403 — for a document the caller may not see: its existence stays secret."""
+    """404 — never 403 — for a document the caller may not read (access.can_read): its
+    existence stays secret."""
     document = await session.get(Document, document_id)
-    if document is None or not can_see(document, principal):
-        raise DocumentNotFound("no such document")
-    if document.live_version is None and not principal.is_admin:
+    if document is None or not can_read(document, principal):
         raise DocumentNotFound("no such document")
     return document
 
@@ -107,7 +99,7 @@ async def read_sections(
     data: bytes, filename: str, declared: str | None
 ) -> tuple[str, list[dict[str, object]]]:
     try:
-        kind = media_type(filename, declared)
+        kind = media_type(data, filename, declared)  # by the bytes, not the claims
     except Unsupported as exc:
         raise UnsupportedMediaType(str(exc), code="unsupported_media_type") from exc
     try:
@@ -207,7 +199,7 @@ async def list_documents(
     # Visibility is a JSON list, filtered here; a page is refilled until it is full.
     found: list[Document] = []
     for document in (await session.exec(statement.order_by(col(Document.id)))).all():
-        if can_see(document, principal):
+        if can_read(document, principal):
             found.append(document)
             if len(found) > limit:
                 break

@@ -22,6 +22,7 @@ from kit.db import Database, utcnow
 from kit.errors import Conflict, NotFound, ServiceUnavailable, Unprocessable
 from services.reflection import language as languages
 from services.reflection import views
+from services.reflection.access import readable_documents
 from services.reflection.events import reflection_finished
 from services.reflection.gaps import record_gap
 from services.reflection.guide.base import (
@@ -92,12 +93,18 @@ class Journal:
         async with self.database.reading() as session:
             loaded = await self._load(session, reflection_id)
             shares = await views.shares_of(session, [reflection_id])
-        teams = shares.get(reflection_id, [])
-        if loaded is None or not (
-            loaded.reflection.author_id == principal.subject or set(teams) & principal.teams
-        ):
-            raise NotFound("no such reflection", code="reflection_not_found")
-        return views.public(loaded.reflection, loaded.turns, loaded.model, teams, principal)
+            teams = shares.get(reflection_id, [])
+            if loaded is None or not (
+                loaded.reflection.author_id == principal.subject or set(teams) & principal.teams
+            ):
+                raise NotFound("no such reflection", code="reflection_not_found")
+            # The reader's visibility of each cited document, now (access.py).
+            readable = await readable_documents(
+                session, principal, views.cited_documents(loaded.turns)
+            )
+        return views.public(
+            loaded.reflection, loaded.turns, loaded.model, teams, principal, readable
+        )
 
     async def page(
         self,
@@ -137,9 +144,16 @@ class Journal:
             found = list((await session.exec(query.limit(limit + 1))).all())
             ids = [r.id for r in found[:limit]]
             turns, shares = await views.turns_of(session, ids), await views.shares_of(session, ids)
+            cited = views.cited_documents([t for i in ids for t in turns[i]])
+            readable = await readable_documents(session, principal, cited)
         items = [
             views.public(
-                r, turns[r.id], self.catalogue[r.model_key], shares.get(r.id, []), principal
+                r,
+                turns[r.id],
+                self.catalogue[r.model_key],
+                shares.get(r.id, []),
+                principal,
+                readable,
             )
             for r in found[:limit]
         ]
@@ -276,7 +290,7 @@ class Journal:
             await session.flush()
             session.add(turn)
             await session.commit()
-        return views.public(reflection, [turn], model, [], principal)
+        return await self.visible(principal, reflection.id)
 
     async def check_answer(
         self, principal: Principal, reflection_id: uuid.UUID, stage_key: str
@@ -467,7 +481,15 @@ class Journal:
         elif team not in principal.teams:
             raise Unprocessable("the idea must be for one of your teams", code="not_your_team")
         summary = loaded.reflection.summary or {}
-        documents = list(dict.fromkeys(c["document_id"] for t in loaded.turns for c in t.passages))
+        async with self.database.reading() as session:  # only what the author may open now
+            readable = await readable_documents(
+                session, principal, views.cited_documents(loaded.turns)
+            )
+        documents = [
+            d
+            for d in dict.fromkeys(c["document_id"] for t in loaded.turns for c in t.passages)
+            if str(d) in readable
+        ]
         payload = {
             "title": body.title or views.title_of(action),
             "problem": summary.get("what_happened") or loaded.reflection.experience,

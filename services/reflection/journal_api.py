@@ -14,6 +14,7 @@ from fastapi import APIRouter, Header, Query, Request, Response
 from kit.auth import PrincipalDep
 from kit.db import ReadSessionDep, SessionDep
 from services.reflection import personal
+from services.reflection.cancel import ensure_connected
 from services.reflection.gaps import GapList, readable_processes, top_gaps
 from services.reflection.journal import Journal
 from services.reflection.models import (
@@ -83,6 +84,7 @@ async def start_reflection(
 ) -> ReflectionPublic | Response:
     journal_ = _journal(request)
     journal_.check_start(body)
+    await ensure_connected(request)  # retrieval and the guide are the cost: none for a lost caller
     if wants_stream(accept):
         return event_stream(lambda sink: journal_.start(principal, body, sink))
     return await journal_.start(principal, body)
@@ -126,6 +128,7 @@ async def answer_stage(
 ) -> ReflectionPublic | Response:
     journal_ = _journal(request)
     loaded = await journal_.check_answer(principal, reflection_id, body.stage)
+    await ensure_connected(request)
     if wants_stream(accept):
         return event_stream(lambda sink: journal_.answer(principal, loaded, body.answer, sink))
     return await journal_.answer(principal, loaded, body.answer)

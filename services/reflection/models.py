@@ -309,11 +309,16 @@ class AnswerCreate(BaseModel):
 
 class Citation(BaseModel):
     id: str = Field(description="How the question or summary cites it: c1, c2 ...")
-    chunk_id: str
-    document_id: uuid.UUID
-    document_title: str
+    readable: bool = Field(
+        default=True,
+        description="False: a passage of a document you may not open (now); then only `id` "
+        "is shown, and chunk, document, title, section and text are empty.",
+    )
+    chunk_id: str | None
+    document_id: uuid.UUID | None
+    document_title: str | None
     section: list[str]
-    text: str
+    text: str | None
 
 
 class TurnPublic(BaseModel):

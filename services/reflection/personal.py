@@ -18,6 +18,7 @@ from kit.auth import Principal
 from kit.personal import ERASED, forget_in_outbox
 from kit.pseudonyms import pseudonym
 from services.reflection import views
+from services.reflection.access import readable_documents
 from services.reflection.guide.catalogue import ReflectionModel
 from services.reflection.models import (
     Document,
@@ -37,6 +38,10 @@ async def export(
     ).all()
     ids = [r.id for r in mine]
     turns, shares = await views.turns_of(session, ids), await views.shares_of(session, ids)
+    # Passages are document text, not the person's data: shown only when they may open the
+    # document at export time, like every other read (docs/reflection.md).
+    cited = views.cited_documents([t for i in ids for t in turns[i]])
+    readable = await readable_documents(session, principal, cited)
     preference = await session.get(ReflectionPreference, principal.subject)
     documents = (
         await session.exec(
@@ -49,7 +54,7 @@ async def export(
     return {
         "reflections": [
             views.public(
-                r, turns[r.id], catalogue[r.model_key], shares.get(r.id, []), principal
+                r, turns[r.id], catalogue[r.model_key], shares.get(r.id, []), principal, readable
             ).model_dump(mode="json")
             for r in mine
         ],

@@ -11,6 +11,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kit.auth import Principal
+from services.reflection.access import index_teams
 from services.reflection.embeddings import Embedder
 from services.reflection.index.base import Hit, IndexFilter, VectorIndex
 from services.reflection.index.sparse import query_vectors
@@ -20,11 +21,6 @@ from services.reflection.models import HIDDEN, DocumentVersion, SearchHit, Searc
 SNIPPET = 240
 TIE_MARGIN = 5
 _WORD = re.compile(r"\w+", re.UNICODE)
-
-
-def visible_teams(principal: Principal) -> list[str] | None:
-    """None (no restriction) for admins; otherwise the caller's teams."""
-    return None if principal.is_admin else sorted(principal.teams)
 
 
 async def hidden_versions(session: AsyncSession) -> list[str]:
@@ -91,7 +87,7 @@ async def retrieve(
     """The hits, and the best cosine similarity among the chunks the caller may see: fused
     scores rank well but say nothing absolute, so relevance is judged on the dense score."""
     where = IndexFilter(
-        teams=visible_teams(principal),
+        teams=index_teams(principal),  # the reader's visibility, now
         exclude_versions=await hidden_versions(session),
         processes=request.filters.process,
         document_ids=[str(d) for d in request.filters.document_ids],

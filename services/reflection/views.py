@@ -14,7 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kit.auth import Principal
 from kit.errors import Unprocessable
-from services.reflection.guide.base import Answered, GuideSummary, Passage
+from services.reflection.guide.base import Answered, GuideSummary, Passage, cited_ids
 from services.reflection.guide.catalogue import ReflectionModel
 from services.reflection.models import (
     Citation,
@@ -92,22 +92,82 @@ def title_of(action: str) -> str:
     return text if len(text) <= 150 else text[:147].rsplit(" ", 1)[0] + "…"
 
 
+WITHHELD = {
+    "nl": "(rust op een passage die je niet kunt openen)",
+    "en": "(rests on a passage you cannot open)",
+}
+
+
+def cited_documents(turns: Sequence[ReflectionTurn]) -> set[str]:
+    """The documents whose passages `turns` show: what `access.readable_documents` checks."""
+    return {str(record["document_id"]) for t in turns for record in t.passages}
+
+
+def citation(record: dict[str, Any], readable: frozenset[str]) -> Citation:
+    """A stored passage as the reader may see it: whole when its document is in `readable`,
+    else "a passage you cannot open" — its id only, so the numbering still reads."""
+    if str(record["document_id"]) in readable:
+        return Citation(**record, readable=True)
+    return Citation(
+        id=record["id"],
+        readable=False,
+        chunk_id=None,
+        document_id=None,
+        document_title=None,
+        section=[],
+        text=None,
+    )
+
+
+def _unreadable(turns: Sequence[ReflectionTurn], readable: frozenset[str]) -> set[str]:
+    return {
+        record["id"]
+        for t in turns
+        for record in t.passages
+        if str(record["document_id"]) not in readable
+    }
+
+
+def _point(stored: dict[str, Any], hidden: set[str], language: str) -> PointPublic:
+    if hidden & set(stored["citations"]):  # an engine may have paraphrased the passage
+        return PointPublic(
+            text=WITHHELD.get(language, WITHHELD["en"]), citations=stored["citations"]
+        )
+    return PointPublic(**stored)
+
+
+def _question(turn: ReflectionTurn, model: ReflectionModel, language: str, hidden: set[str]) -> str:
+    """The question as asked, or — when it rests on a passage the reader cannot open (it
+    quotes it, names its document) — the stage's own question, which quotes nothing."""
+    if any(record["id"] in hidden for record in turn.passages):
+        return model.stages[turn.stage_index].question.get(language)
+    return turn.question
+
+
 def public(
     reflection: Reflection,
     turns: Sequence[ReflectionTurn],
     model: ReflectionModel,
     shared_with: list[str],
     principal: Principal,
+    readable: frozenset[str],
 ) -> ReflectionPublic:
+    """The reflection as `principal` may see it. `readable`: the cited documents the reader
+    may open now (`access.readable_documents` over `cited_documents(turns)`); passages of the
+    others, and questions and summary points resting on them, are withheld."""
     language = reflection.language
-    citations = [Citation(**record) for t in turns for record in t.passages]
+    hidden = _unreadable(turns, readable)
+    citations = [citation(record, readable) for t in turns for record in t.passages]
     summary = None
     if reflection.summary is not None:
         stored = reflection.summary
+        happened = stored["what_happened"]
+        if hidden & set(cited_ids(happened)):
+            happened = WITHHELD.get(language, WITHHELD["en"])
         summary = SummaryPublic(
-            what_happened=stored["what_happened"],
-            learning_points=[PointPublic(**p) for p in stored["learning_points"]],
-            actions=[PointPublic(**p) for p in stored["actions"]],
+            what_happened=happened,
+            learning_points=[_point(p, hidden, language) for p in stored["learning_points"]],
+            actions=[_point(p, hidden, language) for p in stored["actions"]],
             citations=citations,
             engine=stored["engine"],
             notice=stored["notice"],
@@ -130,8 +190,8 @@ def public(
             TurnPublic(
                 stage=t.stage_key,
                 title=model.stages[t.stage_index].title.get(language),
-                question=t.question,
-                citations=[Citation(**record) for record in t.passages],
+                question=_question(t, model, language, hidden),
+                citations=[citation(record, readable) for record in t.passages],
                 answer=t.answer,
                 answer_id=f"a{t.stage_index + 1}",
                 engine=t.engine,

@@ -1,0 +1,57 @@
+"""Who may read a document: the one rule, applied by every surface that shows document text.
+
+A document is readable by a person when it is open to everyone (`*`) or to one of their teams,
+and it has a live version; admins read every document. The rule is applied to the *reader*,
+at the moment they read — never to whoever wrote a reflection, searched, or made an export
+earlier — so a passage cited in a reflection shared with another team, or a passage of a
+document whose visibility changed or which was deleted, is shown only to those who may open the
+document now (issue 12, item 4). Search applies the same rule inside the index query
+(`index_teams`), so nothing unreadable is even fetched.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from kit.auth import Principal
+from services.reflection.index.base import EVERYONE
+from services.reflection.models import Document
+
+
+def can_read(document: Document | None, principal: Principal) -> bool:
+    """True when `principal` may open `document` now (None — a deleted document — is never
+    readable). Source: docs/reflection.md, "Who sees what"."""
+    if document is None:
+        return False
+    if principal.is_admin:
+        return True
+    if document.live_version is None:
+        return False
+    return EVERYONE in document.teams or bool(set(document.teams) & principal.teams)
+
+
+def index_teams(principal: Principal) -> list[str] | None:
+    """`can_read` as a vector-index filter on a chunk's teams: None (no restriction) for admins,
+    else the caller's teams (chunks open to `*` match every filter). Hidden versions are
+    excluded by the caller (search.hidden_versions)."""
+    return None if principal.is_admin else sorted(principal.teams)
+
+
+async def readable_documents(
+    session: AsyncSession, principal: Principal, document_ids: Iterable[str | uuid.UUID]
+) -> frozenset[str]:
+    """Of `document_ids`, those `principal` may read now, as strings; one query."""
+    wanted: set[uuid.UUID] = set()
+    for value in document_ids:
+        try:
+            wanted.add(value if isinstance(value, uuid.UUID) else uuid.UUID(str(value)))
+        except ValueError:
+            continue  # a malformed stored id names no document anyone may read
+    if not wanted:
+        return frozenset()
+    rows = await session.exec(select(Document).where(col(Document.id).in_(sorted(wanted))))
+    return frozenset(str(d.id) for d in rows.all() if can_read(d, principal))
