@@ -12,7 +12,7 @@ from kit.auth import PrincipalDep, Role, require_roles
 from kit.db import ReadSessionDep, SessionDep
 from kit.errors import NotFound, PayloadTooLarge
 from kit.service_auth import require_service
-from kit.text import StorableText
+from kit.text import StorableText, VisibleText
 from services.reflection import documents as docs
 from services.reflection.cancel import embed_in_steps, ensure_connected
 from services.reflection.embeddings import Embedder
@@ -53,8 +53,9 @@ def _wake(request: Request, tasks: BackgroundTasks) -> None:
     tasks.add_task(request.app.state.ingestor.wake.set)
 
 
-Title = Annotated[str, Form(min_length=1, max_length=300)]
-OptionalField = Annotated[str | None, Form(max_length=200)]
+# Upload metadata is text people read: the one text rule (kit/text.py) applies as to JSON.
+Title = Annotated[VisibleText, Form(min_length=1, max_length=300)]
+OptionalField = Annotated[VisibleText | None, Form(max_length=200)]
 
 
 @documents.post(
@@ -70,14 +71,19 @@ async def upload_document(
     session: SessionDep,
     principal: PrincipalDep,
     tasks: BackgroundTasks,
-    file: Annotated[UploadFile, File(description="Markdown, plain text, HTML or PDF")],
+    file: Annotated[
+        UploadFile,
+        File(description="Markdown, plain text (UTF-8), HTML or PDF, recognised by its bytes"),
+    ],
     title: Title,
     process: OptionalField = None,
     owner: OptionalField = None,
-    language: Annotated[str | None, Form(description="nl or en; detected when left out")] = None,
-    version: Annotated[str | None, Form(max_length=50)] = None,
+    language: Annotated[
+        StorableText | None, Form(description="nl or en; detected when left out")
+    ] = None,
+    version: Annotated[VisibleText | None, Form(max_length=50)] = None,
     teams: Annotated[
-        str | None, Form(description="`*` (default) or team keys, comma-separated")
+        StorableText | None, Form(description="`*` (default) or team keys, comma-separated")
     ] = None,
 ) -> UploadAccepted:
     data = await _read_limited(request, file)
@@ -114,7 +120,7 @@ async def upload_version(
     principal: PrincipalDep,
     tasks: BackgroundTasks,
     file: Annotated[UploadFile, File()],
-    version: Annotated[str | None, Form(max_length=50)] = None,
+    version: Annotated[VisibleText | None, Form(max_length=50)] = None,
 ) -> UploadAccepted:
     document = await docs.visible_document(session, document_id, principal)
     data = await _read_limited(request, file)

@@ -22,7 +22,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from kit.http import url_path
-from services.reflection.ingest.parsers import MEDIA_TYPES
+from services.reflection.ingest.parsers import MEDIA_TYPES, Unsupported, media_type
 
 app = typer.Typer(help="Werkvloer command line tools.", no_args_is_help=True)
 STATE_FILE = ".werkvloer-ingest.json"
@@ -74,7 +74,7 @@ def ingest(
     wait: Annotated[bool, typer.Option(help="Wait for each ingestion job to finish.")] = True,
     job_timeout: Annotated[float, typer.Option(help="Seconds to wait for one job.")] = 600,
 ) -> None:
-    """Upload every Markdown, text, HTML and PDF file under PATH."""
+    """Upload every Markdown, text, HTML and PDF file under PATH (recognised by its bytes)."""
     if not token:
         raise typer.BadParameter("give an admin token with --token or WERKVLOER_TOKEN")
     root = path if path.is_dir() else path.parent
@@ -131,14 +131,16 @@ def _one(
     wait: bool,
     job_timeout: float,
 ) -> tuple[str, str] | None:
-    kind = MEDIA_TYPES.get(file.suffix.lower())
-    if kind is None:
-        return ("skipped", f"{file.suffix or 'no extension'} is not a supported type")
+    data = file.read_bytes()
+    try:  # by the bytes, as the service decides: a PDF named .txt is a PDF, a PNG is skipped
+        kind = media_type(data, file.name, MEDIA_TYPES.get(file.suffix.lower()))
+    except Unsupported as exc:
+        return ("skipped", str(exc))
     digest = _digest(file)
     known = state.get(key, {})
     if known.get("hash") == digest and known.get("status") in ("completed", "unchanged"):
         return ("skipped", UNCHANGED)
-    files = {"file": (file.name, file.read_bytes(), kind)}
+    files = {"file": (file.name, data, kind)}
     if known.get("document_id"):
         try:  # the state file is only a file: what it names is parsed, never pasted
             document = uuid.UUID(str(known["document_id"]))

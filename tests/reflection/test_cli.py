@@ -73,3 +73,26 @@ def test_a_tampered_state_file_never_reaches_a_url(tmp_path: Path) -> None:
     assert result.exit_code == 1, result.output
     assert "malformed document id" in result.output
     assert "HTTP error" not in result.output
+
+
+def test_ingest_recognises_files_by_their_bytes(service: tuple[str, str], tmp_path: Path) -> None:
+    import httpx
+
+    from tests.support.pdf import text_pdf
+
+    url, token = service
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "notes.txt").write_bytes(
+        text_pdf(["Heftruck", "Controleer voor elke dienst de remmen en de claxon."])
+    )
+    (folder / "logo.md").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(64))
+    result = CliRunner().invoke(app, ["ingest", str(folder), "--url", url, "--token", token])
+    assert "1 uploaded, 0 unchanged, 1 skipped, 0 failed (2 files)" in result.output, result.output
+    assert "logo.md" in result.output and "not a supported type" in result.output
+    hits = httpx.post(
+        f"{url}/v1/search",
+        json={"query": "remmen controleren"},
+        headers={"Authorization": f"Bearer {token}"},
+    ).json()["hits"]
+    assert hits[0]["section"] == ["p. 1"] and "endobj" not in hits[0]["text"]

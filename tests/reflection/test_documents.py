@@ -88,7 +88,7 @@ async def test_too_large_is_413_and_nothing_is_stored(reflection: ReflectionEnv)
         (b"\x89PNG\r\n", "photo.png", "image/png", 415, "unsupported_media_type"),
         (b"%PDF-1.4 broken", "broken.pdf", "application/pdf", 422, "unreadable_file"),
         (b"   \n", "empty.md", "text/markdown", 422, "unreadable_file"),
-        (b"\xff\xfe\xfa not utf8", "latin.txt", "text/plain", 422, "unreadable_file"),
+        (b"\xff\xfe\xfa not utf8", "latin.txt", "text/plain", 415, "unsupported_media_type"),
     ],
 )
 async def test_bad_files_are_refused_with_the_reason_and_nothing_is_indexed(

@@ -1,8 +1,10 @@
 """Uploaded bytes → a document's text as sections with their heading path.
 
 Markdown and HTML keep their heading structure; PDF pages become sections; plain text is one
-section. A file that cannot be read raises `Unreadable` with the parser's own reason, which the
-API returns as 422 before anything is stored or indexed.
+section. What a file is is read from its bytes, never from its name or declared type
+(`media_type`): what is none of these raises `Unsupported` (the API answers 415). A file that
+cannot be read raises `Unreadable` with the parser's own reason (422). Either way nothing is
+stored or indexed.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ import re
 from dataclasses import asdict, dataclass
 from pathlib import PurePath
 from typing import Any
+
+from kit.text import safe_for_output
 
 MEDIA_TYPES = {
     ".md": "text/markdown",
@@ -43,23 +47,77 @@ class Section:
         return asdict(self)
 
 
-def media_type(filename: str, declared: str | None) -> str:
+def media_type(data: bytes, filename: str, declared: str | None) -> str:
+    """What the bytes are, whatever the name and the declared type claim (issue 12, item 13).
+
+    A PDF (`%PDF-` in the first 1,024 bytes, as readers accept it) is a PDF even when named
+    `notes.txt` (clean text that merely mentions `%PDF-` stays text). Anything else must be
+    text: UTF-8 (a BOM allowed) without control characters other than tab, line feed, carriage
+    return and form feed. Text that is recognisably a format
+    of its own we cannot parse (RTF, PostScript, SVG/XML...) is refused; HTML is parsed as HTML
+    when its bytes say so; among text, the name or declared type picks Markdown or HTML, else
+    plain text. Raises `Unsupported` (→ 415) naming what the bytes look like."""
+    text = _as_text(data)
+    if data.startswith(b"%PDF-") or (text is None and b"%PDF-" in data[:1024]):
+        return "application/pdf"
+    if text is None:
+        raise Unsupported(f"not a supported type ({_looks_like(data)}): {_ACCEPTED}")
+    recognised = _recognised_text_format(data)
+    if recognised == "text/html":
+        return "text/html"
+    if recognised is not None:
+        raise Unsupported(f"not a supported type ({recognised}): {_ACCEPTED}")
     declared = (declared or "").split(";")[0].strip().lower()
-    if declared in SUPPORTED:
-        return declared
     by_name = MEDIA_TYPES.get(PurePath(filename).suffix.lower())
-    if by_name and declared in ("", "application/octet-stream", "text/x-markdown"):
-        return by_name
-    raise Unsupported(
-        f"{declared or 'this file type'} is not supported: upload Markdown, plain text, HTML or PDF"
-    )
+    for claim in (declared, by_name):
+        if claim in ("text/markdown", "text/html"):
+            return claim
+    return "text/plain"
+
+
+_ACCEPTED = "upload Markdown, plain text (UTF-8), HTML or PDF"
+# C0 controls and DEL, but tab, line feed, form feed and carriage return; C1 controls.
+_BINARY = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
+
+
+def _as_text(data: bytes) -> str | None:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return None
+    return None if _BINARY.search(text) else text
+
+
+def _magic(data: bytes) -> list[Any]:
+    import puremagic
+
+    try:
+        return list(puremagic.magic_string(data[:8192]))
+    except (puremagic.PureError, ValueError):
+        return []
+
+
+def _recognised_text_format(data: bytes) -> str | None:
+    """The media type of a confidently recognised text-based format, or None for plain text."""
+    for match in _magic(data):
+        if match.confidence >= 0.5:
+            return str(match.mime_type or match.name)
+    return None
+
+
+def _looks_like(data: bytes) -> str:
+    matches = _magic(data)
+    if matches and not str(matches[0].mime_type).startswith("text/"):
+        best = matches[0]
+        return f"{best.name}, {best.mime_type or best.extension}"
+    return "binary data or text that is not UTF-8"
 
 
 def _decode(data: bytes) -> str:
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise Unreadable(f"the file is not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+    text = _as_text(data)
+    if text is None:  # media_type has already refused it; parse() may be called on its own
+        raise Unreadable("the file is not UTF-8 text")
+    return text
 
 
 def markdown_sections(text: str) -> list[Section]:
@@ -118,7 +176,10 @@ def pdf_sections(data: bytes) -> list[Section]:
 
     try:
         reader = PdfReader(io.BytesIO(data), strict=False)
-        pages = [page.extract_text() or "" for page in reader.pages]
+        # Extracted text may hold NUL and other controls: they can be neither stored nor read.
+        pages = [
+            safe_for_output(_BINARY.sub(" ", page.extract_text() or "")) for page in reader.pages
+        ]
     except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
         raise Unreadable(f"the PDF cannot be read: {exc}") from exc
     sections = []
