@@ -17,7 +17,7 @@ from fastapi import FastAPI, Response
 
 from gateway.app import create_app
 from gateway.breaker import CLOSED, HALF_OPEN, OPEN, Breaker, Outcome, outcome_of
-from gateway.callers import current_caller
+from gateway.callers import CallerSlots, current_caller
 from gateway.clients import Upstreams, UpstreamUnavailable, call
 from gateway.settings import GatewaySettings
 from kit.settings import PlatformSettings
@@ -257,3 +257,27 @@ async def test_a_client_that_goes_away_cancels_its_upstream_calls(
             with contextlib.suppress(asyncio.CancelledError):
                 await task
             await wait_until_async(left, "the gateway hung up on the slow service")
+
+
+async def test_one_caller_holds_at_most_its_slots_and_others_are_not_queued_behind() -> None:
+    slots = CallerSlots(per_caller=2)
+    release = asyncio.Event()
+    running: list[str] = []
+
+    async def work(caller: str) -> None:
+        async with slots.hold(caller):
+            running.append(caller)
+            await release.wait()
+
+    tasks = [asyncio.ensure_future(work("sub:wim")) for _ in range(3)]
+    tasks.append(asyncio.ensure_future(work("sub:kees")))
+
+    async def settled() -> bool:
+        return len(running) == 3
+
+    await wait_until_async(settled, "the calls that may run have started")
+    assert sorted(running) == ["sub:kees", "sub:wim", "sub:wim"], "wim's third call waits"
+    assert slots.in_use("sub:wim") == 3
+    release.set()
+    await asyncio.gather(*tasks)
+    assert running.count("sub:wim") == 3 and slots.in_use("sub:wim") == 0, "nothing kept"
