@@ -115,8 +115,11 @@ def _month(week_period: str) -> str:
 
 
 Period = Annotated[Literal["week", "month"], Query()]
-From = Annotated[date | None, Query(alias="from")]
-To = Annotated[date | None, Query(alias="to")]
+# Learning records have no business before 2000 or after 2999; the bounds also keep the date
+# arithmetic of periods (weeks before `from`, the Sunday after `to`) inside Python's date range.
+EARLIEST, LATEST = date(2000, 1, 1), date(2999, 12, 31)
+From = Annotated[date | None, Query(alias="from", ge=EARLIEST, le=LATEST)]
+To = Annotated[date | None, Query(alias="to", ge=EARLIEST, le=LATEST)]
 Team = Annotated[str | None, Query(max_length=64)]
 Process = Annotated[str | None, Query(max_length=100)]
 

@@ -242,6 +242,12 @@ async def test_bad_ranges_are_refused(analytics: httpx.AsyncClient) -> None:
     assert long.status_code == 422 and long.json()["error"]["code"] == "range_too_long"
     odd = await analytics.get("/v1/metrics", params={"group_by": "person"})
     assert odd.status_code == 400 and odd.json()["error"]["code"] == "invalid_parameter"
+    # Dates at the edges of the calendar once overflowed the period arithmetic (500).
+    for edges in ({"to": "0001-01-01"}, {"from": "9999-12-30", "to": "9999-12-31"}):
+        for path in ("/v1/metrics", "/v1/metrics.csv"):
+            far = await analytics.get(path, params=edges)
+            assert far.status_code == 400, (path, edges, far.text)
+            assert far.json()["error"]["code"] == "invalid_parameter"
 
 
 async def test_erasure_removes_a_persons_statements_and_recomputes_the_numbers(
