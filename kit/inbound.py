@@ -154,14 +154,14 @@ class _Body:
 
     async def read_all(self) -> Message:
         """The whole body as one message (or a disconnect); `BodyTooLarge` past the limit."""
-        chunks = bytearray()
+        chunks: list[bytes] = []  # joined once at the end: no growing buffer, no second copy
         while True:
             message = await self.receive_counted()
             if message["type"] != "http.request":
                 return message
-            chunks += message.get("body", b"")
+            chunks.append(message.get("body", b""))
             if not message.get("more_body"):
-                return {"type": "http.request", "body": bytes(chunks), "more_body": False}
+                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
 
     async def receive_counted(self) -> Message:
         message = await self._receive()
