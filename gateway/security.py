@@ -41,9 +41,9 @@ async def subscriber(info: Info) -> Principal:
     state = context.request.app.state
     try:
         claims = await state.verifier.verify(bearer_token(str(header)))
+        principal = principal_from_claims(claims, state.platform, bearer_token(str(header)))
     except Unauthorized as exc:
         raise GraphQLError(exc.message, extensions={"code": "UNAUTHENTICATED"}) from exc
-    principal = principal_from_claims(claims, state.platform, bearer_token(str(header)))
     context.principal = principal
     return principal
 

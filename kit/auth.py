@@ -23,6 +23,7 @@ from fastapi import Depends, Request
 
 from kit.errors import Forbidden, Unauthorized
 from kit.settings import PlatformSettings
+from kit.text import text_fault
 
 DEV_ISSUER = "werkvloer-dev"
 DEV_AUDIENCE = "werkvloer"
@@ -268,18 +269,33 @@ def _claim(claims: dict[str, Any], dotted: str) -> Any:
     return value
 
 
+# Claims end up in columns (authors, actors, team keys): a claim that no column can hold is a
+# token the platform cannot serve, refused like any other bad token rather than failing later.
+MAX_SUBJECT_CHARS, MAX_NAME_CHARS, MAX_KEY_CHARS = 255, 255, 64
+
+
 def principal_from_claims(
     claims: dict[str, Any], platform: PlatformSettings, token: str = ""
 ) -> Principal:
+    """The Principal a verified token's claims describe.
+
+    Raises Unauthorized `token_claims_invalid` when the subject is empty or longer than 255
+    characters, or when the subject, name, a team or a role holds NUL or an unpaired surrogate
+    (kit/text.py), or a team or role is longer than 64 characters. A name longer than 255
+    characters is cut, since it is only shown."""
     subject = str(claims["sub"])
-    name = _claim(claims, platform.auth_claim_name)
-    return Principal(
-        subject=subject,
-        name=str(name) if name else subject,
-        teams=_string_list(_claim(claims, platform.auth_claim_teams)),
-        roles=_string_list(_claim(claims, platform.auth_claim_roles)),
-        token=token,
-    )
+    name_claim = _claim(claims, platform.auth_claim_name)
+    name = (str(name_claim) if name_claim else subject)[:MAX_NAME_CHARS]
+    teams = _string_list(_claim(claims, platform.auth_claim_teams))
+    roles = _string_list(_claim(claims, platform.auth_claim_roles))
+    if not 0 < len(subject) <= MAX_SUBJECT_CHARS:
+        raise _reject("token_claims_invalid", "the token's subject is empty or too long")
+    for value in (subject, name, *teams, *roles):
+        if text_fault(value):
+            raise _reject("token_claims_invalid", "a claim of the token holds unusable text")
+    if any(len(key) > MAX_KEY_CHARS for key in (*teams, *roles)):
+        raise _reject("token_claims_invalid", "a team or role of the token is too long")
+    return Principal(subject=subject, name=name, teams=teams, roles=roles, token=token)
 
 
 def bearer_token(authorization: str | None) -> str:

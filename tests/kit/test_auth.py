@@ -122,6 +122,33 @@ async def test_expired_token(client: httpx.AsyncClient, platform) -> None:
     await _assert_401(response, "token_expired")
 
 
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {"sub": "x" * 256},  # no author or actor column holds it (PostgreSQL would fail later)
+        {"sub": ""},
+        {"sub": "ali\x00ce"},
+        {"name": "Al\ud800ice"},
+        {"teams": ["pack\x00aging"]},
+        {"teams": ["t" * 65]},
+        {"roles": ["worker", "r\udc00"]},
+    ],
+)
+async def test_claims_no_column_can_hold_make_the_token_invalid(
+    client: httpx.AsyncClient, platform: PlatformSettings, claims: dict[str, Any]
+) -> None:
+    response = await client.get("/v1/me", headers=_signed(platform, **claims))
+    await _assert_401(response, "token_claims_invalid")
+
+
+async def test_a_long_display_name_is_cut_not_refused(
+    client: httpx.AsyncClient, platform: PlatformSettings
+) -> None:
+    response = await client.get("/v1/me", headers=_signed(platform, name="N" * 300))
+    assert response.status_code == 200
+    assert response.json()["name"] == "N" * 255
+
+
 async def test_not_yet_valid_token(client: httpx.AsyncClient, platform) -> None:
     future = int(time.time()) + 3600
     response = await client.get("/v1/me", headers=_signed(platform, nbf=future))
