@@ -15,6 +15,7 @@ from gateway.clients import UpstreamUnavailable, call
 from gateway.schema.context import Context
 from gateway.schema.errors import (
     ConflictError,
+    FieldError,
     ForbiddenError,
     NotFoundError,
     ServiceUnavailableError,
@@ -24,6 +25,11 @@ from gateway.schema.errors import (
     raise_for_query,
     raise_unavailable,
     unavailable,
+)
+from gateway.schema.idempotency import (
+    IDEMPOTENCY_KEY_HELP,
+    bad_idempotency_key,
+    idempotency_headers,
 )
 from gateway.schema.ids import InvalidId, id_path, parse_id, parse_ids
 from gateway.schema.upstream import ask, ask_for_query
@@ -457,13 +463,25 @@ class IdeasMutation:
         description="Capture an idea and submit it (or keep it as a draft).",
         permission_classes=[IsAuthenticated],
     )
-    async def submit_idea(self, info: Info[Context, None], input: SubmitIdeaInput) -> IdeaResult:
+    async def submit_idea(
+        self,
+        info: Info[Context, None],
+        input: SubmitIdeaInput,
+        idempotency_key: Annotated[
+            str | None, strawberry.argument(description=IDEMPOTENCY_KEY_HELP)
+        ] = None,
+    ) -> IdeaResult:
         try:
             body = _input_dict(input)
         except InvalidId as exc:
             return exc.as_result()
         body["submit"] = not body.pop("draft", False)
-        return await _idea_call(info, "POST", "/v1/ideas", json=body)
+        refused = bad_idempotency_key(idempotency_key)
+        if refused is not None:
+            return refused
+        return await _idea_call(
+            info, "POST", "/v1/ideas", json=body, headers=idempotency_headers(idempotency_key)
+        )
 
     @strawberry.mutation(
         description="Change an idea you read at `expectedVersion`.",
@@ -498,12 +516,33 @@ class IdeasMutation:
         id: strawberry.ID,
         to: IdeaStatus,
         reason: str | None = None,
+        expected_version: Annotated[
+            int | None,
+            strawberry.argument(
+                description="The `version` of the idea you decided on. Required in effect: "
+                "without it the result is ValidationError `expected_version_required`; when "
+                "the idea changed since, ConflictError `transition_conflict`."
+            ),
+        ] = None,
     ) -> IdeaResult:
+        if expected_version is None:
+            # Optional in the schema (adding it is not breaking), required by the service:
+            # a decision must name the state it was made on (docs/ideas.md).
+            return ValidationError(
+                code="expected_version_required",
+                message="pass expectedVersion: the version of the idea you decided on",
+                fields=[FieldError(field="expectedVersion", message="required")],
+            )
         body: dict[str, Any] = {"to": to.value}
         if reason is not None:
             body["reason"] = reason
         return await _idea_call(
-            info, "POST", "/v1/ideas/{id}/transitions", ids={"id": id}, json=body
+            info,
+            "POST",
+            "/v1/ideas/{id}/transitions",
+            ids={"id": id},
+            json=body,
+            headers={"If-Match": f'"{expected_version}"'},
         )
 
     @strawberry.mutation(
@@ -528,13 +567,26 @@ class IdeasMutation:
         idea_id: strawberry.ID,
         body: str,
         parent_id: strawberry.ID | None = None,
+        idempotency_key: Annotated[
+            str | None, strawberry.argument(description=IDEMPOTENCY_KEY_HELP)
+        ] = None,
     ) -> CommentResult:
         payload: dict[str, Any] = {"body": body}
+        refused = bad_idempotency_key(idempotency_key)
+        if refused is not None:
+            return refused
         try:
             path = id_path("/v1/ideas/{ideaId}/comments", ideaId=idea_id)
             if parent_id is not None:
                 payload["parent_id"] = str(parse_id(parent_id, "parentId"))
-            reply = await ask(info, "ideas", "POST", path, json=payload)
+            reply = await ask(
+                info,
+                "ideas",
+                "POST",
+                path,
+                json=payload,
+                headers=idempotency_headers(idempotency_key),
+            )
         except InvalidId as exc:
             return exc.as_result()
         except UpstreamUnavailable as exc:

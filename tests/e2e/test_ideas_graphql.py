@@ -39,8 +39,8 @@ class Client:
 
 
 SUBMIT = f"mutation($input: SubmitIdeaInput!) {{ submitIdea(input: $input) {{ {RESULT} }} }}"
-MOVE = f"""mutation($id: ID!, $to: IdeaStatus!, $reason: String) {{
-  transitionIdea(id: $id, to: $to, reason: $reason) {{ {RESULT} }} }}"""
+MOVE = f"""mutation($id: ID!, $to: IdeaStatus!, $reason: String, $v: Int) {{
+  transitionIdea(id: $id, to: $to, reason: $reason, expectedVersion: $v) {{ {RESULT} }} }}"""
 UPDATE = f"""mutation($id: ID!, $v: Int!, $input: UpdateIdeaInput!) {{
   updateIdea(id: $id, expectedVersion: $v, input: $input) {{ {RESULT} }} }}"""
 SUPPORT = f"mutation($id: ID!) {{ supportIdea(id: $id) {{ {RESULT} }} }}"
@@ -81,7 +81,7 @@ def test_idea_journey_through_the_gateway(platform_processes: Platform) -> None:
     unknown_team = alice(SUBMIT, input={"title": "Goede titel", "problem": "y", "team": "nowhere"})
     assert unknown_team["data"]["submitIdea"]["code"] == "unknown_team"
 
-    forbidden = alice(MOVE, id=idea_id, to="IN_REVIEW")["data"]["transitionIdea"]
+    forbidden = alice(MOVE, id=idea_id, to="IN_REVIEW", v=2)["data"]["transitionIdea"]
     assert (forbidden["__typename"], forbidden["code"]) == (
         "ForbiddenError",
         "transition_forbidden",
@@ -91,9 +91,9 @@ def test_idea_journey_through_the_gateway(platform_processes: Platform) -> None:
     updated = alice(UPDATE, id=idea_id, v=2, input={"title": "Mallen klaar bij omstellen"})
     assert updated["data"]["updateIdea"]["version"] == 3
 
-    reviewed = carla(MOVE, id=idea_id, to="IN_REVIEW")["data"]["transitionIdea"]
+    reviewed = carla(MOVE, id=idea_id, to="IN_REVIEW", v=3)["data"]["transitionIdea"]
     assert reviewed["status"] == "IN_REVIEW"
-    impossible = carla(MOVE, id=idea_id, to="IMPLEMENTED")["data"]["transitionIdea"]
+    impossible = carla(MOVE, id=idea_id, to="IMPLEMENTED", v=4)["data"]["transitionIdea"]
     assert (impossible["__typename"], impossible["code"]) == (
         "ConflictError",
         "transition_not_allowed",

@@ -64,7 +64,7 @@ def test_idea_changes_arrive_as_they_happen(
         moved = httpx.post(
             f"{services['ideas']}/v1/ideas/{idea['id']}/transitions",
             json={"to": "in_review"},
-            headers=coach,
+            headers={**coach, "If-Match": f'"{idea["version"]}"'},
         )
         assert moved.status_code == 200, moved.text
         after = _next(ws)["data"]["ideaChanged"]

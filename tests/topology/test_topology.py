@@ -98,7 +98,10 @@ def _journey(platform: Any, postgres: Any) -> None:
         "submitIdea",
     )
     assert (
-        _data(coach(MOVE, id=idea["id"], to="IN_REVIEW"), "transitionIdea")["status"] == "IN_REVIEW"
+        _data(coach(MOVE, id=idea["id"], to="IN_REVIEW", v=idea["version"]), "transitionIdea")[
+            "status"
+        ]
+        == "IN_REVIEW"
     )
     rid = _data(
         worker(
@@ -134,7 +137,9 @@ def _journey(platform: Any, postgres: Any) -> None:
 
     postgres.restart()  # the services are not told, and not restarted
 
-    accepted = _data(coach(MOVE, id=idea["id"], to="ACCEPTED"), "transitionIdea")
+    accepted = _data(
+        coach(MOVE, id=idea["id"], to="ACCEPTED", v=idea["version"] + 1), "transitionIdea"
+    )
     assert accepted["status"] == "ACCEPTED", "a write after the restart"
     since = (last_month - timedelta(days=7)).date().isoformat()
     table = _data(analyst(METRICS, **{"from": since}), "learningMetrics")
