@@ -69,6 +69,9 @@ schema: install ## write the published GraphQL schema to gateway/schema.graphql
 	@$(BIN)/python -m gateway.sdl > gateway/schema.graphql
 	@echo "wrote gateway/schema.graphql"
 
+fuzz: install ## schemathesis on every service's OpenAPI and the GraphQL schema, each role; writes bench/RESULTS.md
+	@$(BIN)/python -m bench fuzz
+
 bench: install ## run the benchmarks and rewrite bench/RESULTS.md (installs wrk and Ralph if missing)
 	@command -v wrk >/dev/null || apt-get install -y -q wrk || (apt-get update -q && apt-get install -y -q wrk)
 	@test -x .bench/ralph/bin/ralph || ($(UV) venv -q .bench/ralph && VIRTUAL_ENV=.bench/ralph $(UV) pip install -q "ralph-malph[cli,lrs,backend-fs]==5.*" requests)

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import auth_overhead, gateway, ideas, lrs, retrieval_quality, retrieval_speed
+from bench import auth_overhead, fuzz, gateway, ideas, lrs, retrieval_quality, retrieval_speed
 
 RESULTS = Path(__file__).parent / "RESULTS.md"
 SECTIONS: dict[str, tuple[str, Callable[[], list[str]]]] = {
@@ -25,6 +25,7 @@ SECTIONS: dict[str, tuple[str, Callable[[], list[str]]]] = {
     "retrieval-speed": ("Retrieval speed (`bench/retrieval_speed.py`)", retrieval_speed.run),
     "lrs": ("Learning record store and metrics (`bench/lrs.py`)", lrs.run),
     "gateway": ("Gateway overhead and batching (`bench/gateway.py`)", gateway.run),
+    "fuzz": ("Fuzzing the APIs (`make fuzz`, `bench/fuzz.py`)", fuzz.run),
 }
 
 

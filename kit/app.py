@@ -25,6 +25,7 @@ from kit.inbound import BodyRule, InboundMiddleware
 from kit.logging import RequestContextMiddleware, configure_logging
 from kit.migrations import schema_check
 from kit.observability import metrics_router, setup_tracing
+from kit.openapi import ERROR_RESPONSES
 from kit.responses import SafeJSONResponse
 from kit.settings import ServiceSettings
 
@@ -102,6 +103,7 @@ def create_service_app(
         lifespan=lifespan,
         docs_url=None,  # kit.docs_ui serves /docs from the installed Swagger UI
         redoc_url=None,
+        responses=ERROR_RESPONSES,
         default_response_class=SafeJSONResponse,
     )
     # Innermost of the process's middleware, inside the crash handler added next.
