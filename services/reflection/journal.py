@@ -458,14 +458,17 @@ class Journal:
                 return IdeaDrafted(
                     idea_id=uuid.UUID(link["idea_id"]), created=False, reflection=public
                 )
+        # The ideas service commits before the link below does: a failure in between, then a
+        # retry, must not make a second idea, so the create carries a key of this action.
         idea_id = await self._post_idea(principal, loaded, body, actions[body.action]["text"])
         async with self.database.sessions() as session:
             stored = await session.get(Reflection, reflection_id, with_for_update=True)
             if stored is None:
                 raise NotFound("no such reflection", code="reflection_not_found")
-            stored.ideas = [*stored.ideas, {"action": body.action, "idea_id": str(idea_id)}]
-            stored.updated_at = utcnow()
-            session.add(stored)
+            if not any(link["action"] == body.action for link in stored.ideas):
+                stored.ideas = [*stored.ideas, {"action": body.action, "idea_id": str(idea_id)}]
+                stored.updated_at = utcnow()
+                session.add(stored)
             await session.commit()
         public = await self.visible(principal, reflection_id)
         return IdeaDrafted(idea_id=idea_id, created=True, reflection=public)
@@ -499,10 +502,12 @@ class Journal:
             "document_ids": documents[:20],
         }
         url = f"{self.settings.ideas_url.rstrip('/')}/v1/ideas"
+        headers = {
+            "Authorization": f"Bearer {principal.token}",
+            "Idempotency-Key": idea_draft_key(loaded.reflection.id, body.action),
+        }
         try:
-            response = await self.http.post(
-                url, json=payload, headers={"Authorization": f"Bearer {principal.token}"}
-            )
+            response = await self.http.post(url, json=payload, headers=headers)
         except httpx.HTTPError as exc:
             raise ServiceUnavailable(
                 "the ideas service did not answer; nothing was changed", code="ideas_unavailable"
@@ -511,10 +516,30 @@ class Journal:
             raise ServiceUnavailable(
                 "the ideas service failed; nothing was changed", code="ideas_unavailable"
             )
-        if response.status_code != 201:
+        error = _error_of(response)
+        first = error.get("details") if error.get("code") == "idempotency_key_reused" else None
+        if response.status_code == 422 and isinstance(first, dict) and "id" in first:
+            # This action already became an idea, from other words (a new title): that one.
+            return uuid.UUID(str(first["id"]))
+        if response.status_code not in (200, 201):  # 200: the first idea, replayed
             raise Unprocessable(
                 "the ideas service refused the draft",
                 code="idea_refused",
                 details=response.json() if response.content else None,
             )
         return uuid.UUID(response.json()["id"])
+
+
+def idea_draft_key(reflection_id: uuid.UUID, action: int) -> str:
+    """The Idempotency-Key of turning one action of one reflection into an idea: every retry
+    of it, by any replica, names the same create (docs/ideas.md, Idempotency-Key)."""
+    return f"reflection-{reflection_id}-action-{action}"
+
+
+def _error_of(response: httpx.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    error = body.get("error") if isinstance(body, dict) else None
+    return error if isinstance(error, dict) else {}
