@@ -13,6 +13,7 @@ from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
 from kit.db import UTCDateTime, utcnow
+from kit.text import VisibleText
 
 
 class VersionStatus(StrEnum):
@@ -250,7 +251,8 @@ class SearchFilters(BaseModel):
 class SearchRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    query: str = Field(min_length=1, max_length=2000)
+    # A search no one could read is also no knowledge gap a coach could read (gaps.py).
+    query: Annotated[VisibleText, StringConstraints(min_length=1, max_length=2000)]
     filters: SearchFilters = Field(default_factory=SearchFilters)
     k: int = Field(default=5, ge=1, le=50)
 
@@ -283,17 +285,22 @@ class SearchResultWithGap(SearchResult):
 
 # ---- reflections ----------------------------------------------------------------------------
 
+# What a person wrote, for people to read: at least one visible character (kit/text.py).
 Experience = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=10, max_length=4000)
+    VisibleText, StringConstraints(strip_whitespace=True, min_length=10, max_length=4000)
 ]
-AnswerText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
+AnswerText = Annotated[
+    VisibleText, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)
+]
 
 
 class ReflectionStart(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     experience: Experience = Field(description="What happened, in your own words.")
-    process: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None = None
+    process: (
+        Annotated[VisibleText, StringConstraints(strip_whitespace=True, max_length=100)] | None
+    ) = None
     model: str = Field(default="what-so-what-now-what", max_length=40)
     language: Literal["nl", "en"] | None = Field(
         default=None, description="Detected from the experience when left out."
@@ -397,7 +404,7 @@ class IdeaFromAction(BaseModel):
     team: str | None = Field(
         default=None, max_length=64, description="Needed when you belong to several teams."
     )
-    title: str | None = Field(default=None, min_length=3, max_length=150)
+    title: Annotated[VisibleText, StringConstraints(min_length=3, max_length=150)] | None = None
 
 
 class IdeaDrafted(BaseModel):
