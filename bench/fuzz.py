@@ -81,6 +81,17 @@ def _graphql_codes(interaction: dict[str, Any]) -> list[str | None]:
     return [(e.get("extensions") or {}).get("code") for e in errors if isinstance(e, dict)]
 
 
+def _sent(interaction: dict[str, Any]) -> str:
+    """The request's query string and body, shortened, to show what was accepted."""
+    request = interaction.get("request", {})
+    query = str(request.get("uri", "")).partition("?")[2]
+    body = request.get("body") or {}
+    raw = base64.b64decode(body["$base64"]) if isinstance(body, dict) and "$base64" in body else b""
+    sent = " ".join(part for part in (query, raw.decode("utf-8", "replace")) if part)
+    sent = " ".join(sent.replace("`", "'").split())
+    return f"sent `{sent[:100]}`" if sent else "no body"
+
+
 def _read(ndjson: Path, report: Path, tally: Tally) -> None:
     summary = json.loads(report.read_text())
     tally.operations = max(tally.operations, summary["operations"]["tested"])
@@ -108,7 +119,8 @@ def _read(ndjson: Path, report: Path, tally: Tally) -> None:
                     else:
                         tally.documented.update(str(code) for code in set(codes))
                 else:
-                    tally.conformance[kind].add(f"{operation}: {failure['message'][:90]}")
+                    message = failure["message"].splitlines()[0][:80]
+                    tally.conformance[kind].add(f"{operation}: {message} ({_sent(interaction)})")
 
 
 def _run(url: str, token: str, graphql: bool, out: Path) -> tuple[Path, Path]:
