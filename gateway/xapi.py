@@ -45,6 +45,7 @@ RETURNED = (
     "x-experience-api-version",
     "x-experience-api-consistent-through",
     "www-authenticate",
+    "retry-after",
     "etag",
     "last-modified",
 )
@@ -83,6 +84,11 @@ async def pass_on(request: Request) -> Response:
     resource = resource_of(request)
     upstreams = request.app.state.upstreams
     headers = {k: v for k, v in request.headers.items() if k.lower() in FORWARDED}
+    if request.client:
+        # The LRS throttles failed credentials per client address: it must see the caller's,
+        # not the gateway's, or one attacker would lock every LMS out (analytics trusts
+        # X-Forwarded-For from the addresses in FORWARDED_ALLOW_IPS, uvicorn's own rule).
+        headers["x-forwarded-for"] = request.client.host
     outgoing = upstreams.http.build_request(
         request.method,
         f"{upstreams.urls['analytics']}/xapi/{resource}",

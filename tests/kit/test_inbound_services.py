@@ -187,3 +187,22 @@ async def test_the_xapi_pass_through_needs_credentials_before_a_body(
     basic = {**large, "authorization": "Basic a2V5OnNlY3JldA=="}
     too_large = await call(app, "POST", b"/xapi/statements", basic, chunks=50)
     assert (too_large.status, too_large.chunks_read) == (413, 0)
+
+
+async def test_the_xapi_pass_through_tells_the_lrs_the_callers_address(
+    gateway: tuple[FastAPI, httpx.AsyncClient], platform: PlatformSettings
+) -> None:
+    """The LRS throttles failed credentials per address; behind the gateway every LMS would
+    otherwise share the gateway's address, and one attacker could lock them all out."""
+    app, client = gateway
+    sent_upstream: list[httpx.Request] = []
+
+    async def answering_send(request: httpx.Request, **_: Any) -> httpx.Response:
+        sent_upstream.append(request)
+        return httpx.Response(429, headers={"retry-after": "30"}, json={"error": {}})
+
+    app.state.upstreams.http.send = answering_send
+    headers = {"authorization": "Basic a2V5OnNlY3JldA==", "x-forwarded-for": "10.9.9.9"}
+    answer = await client.get("/xapi/statements", headers=headers)
+    assert [r.headers["x-forwarded-for"] for r in sent_upstream] == ["127.0.0.1"]
+    assert answer.status_code == 429 and answer.headers["retry-after"] == "30"
