@@ -3,7 +3,7 @@
 Two faults, one module:
 
 - *Text that cannot be stored or encoded*: NUL (U+0000) is refused by PostgreSQL's `text` type
-  and unpaired UTF-16 surrogates (U+D800–U+DFFF, reachable through JSON escapes such as
+  and unpaired UTF-16 surrogates (U+D800 to U+DFFF, reachable through JSON escapes such as
   `"\\ud800"`) cannot be encoded as UTF-8, so a stored one breaks every later read. Both are
   refused at the edge with 400 `invalid_text`, the same on SQLite and PostgreSQL.
 - *Text that shows as nothing*: a title of zero-width spaces or lone combining accents passes
