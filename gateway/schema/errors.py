@@ -7,6 +7,7 @@ from typing import Any, NoReturn
 
 import strawberry
 from graphql import GraphQLError
+from strawberry.scalars import JSON
 
 from gateway.clients import UpstreamReply, UpstreamUnavailable
 
@@ -38,9 +39,22 @@ class ForbiddenError(UserError):
     pass
 
 
-@strawberry.type(description="The object's state does not allow this now.")
+@strawberry.type(
+    description="The object's state does not allow this now, or someone else changed it first "
+    "(`transition_conflict`): the current state is given so the client can show it."
+)
 class ConflictError(UserError):
-    pass
+    current_version: int | None = strawberry.field(
+        default=None, description="The version now stored, when the object has versions."
+    )
+    current_status: str | None = strawberry.field(
+        default=None, description="The workflow status now stored, when the object has one."
+    )
+    details: JSON | None = strawberry.field(
+        default=None,
+        description="What the service said about the conflict, e.g. the remaining stages of "
+        "a reflection; the same object as `error.details` in REST.",
+    )
 
 
 @strawberry.type(description="Someone changed the object since you read it; reload and retry.")
@@ -85,7 +99,15 @@ def from_reply(reply: UpstreamReply) -> Any:
     if reply.status == 403:
         return ForbiddenError(code=code, message=message)
     if reply.status == 409:
-        return ConflictError(code=code, message=message)
+        state = details if isinstance(details, dict) else {}
+        version, status = state.get("current_version"), state.get("current_status")
+        return ConflictError(
+            code=code,
+            message=message,
+            current_version=version if isinstance(version, int) else None,
+            current_status=str(status) if status is not None else None,
+            details=details,
+        )
     if reply.status in (412, 428):
         current = details.get("current_version") if isinstance(details, dict) else None
         return StaleVersionError(code=code, message=message, current_version=current)

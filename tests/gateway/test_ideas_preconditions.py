@@ -48,6 +48,18 @@ async def test_transition_idea_needs_and_checks_the_expected_version(stack: Stac
         "__typename": "ConflictError",
         "code": "transition_conflict",
     }
+    # The second writer is told what stands now, so the client can show it.
+    state = await stack.ask(
+        'mutation($id: ID!, $v: Int) { transitionIdea(id: $id, to: PARKED, reason: "Nee",'
+        " expectedVersion: $v) { ... on ConflictError { currentVersion currentStatus } } }",
+        stack.as_("root", "admin", ""),
+        id=idea["id"],
+        v=seen + 1,
+    )
+    assert state["data"]["transitionIdea"] == {
+        "currentVersion": seen + 2,
+        "currentStatus": "accepted",
+    }
 
 
 async def test_submit_idea_passes_the_idempotency_key_through(stack: Stack) -> None:
