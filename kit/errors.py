@@ -82,6 +82,21 @@ class UnsupportedMediaType(AppError):
     code = "unsupported_media_type"
 
 
+class InvalidParameter(AppError):
+    """A query, path or header parameter that parsed but cannot be used (a cursor this API did
+    not hand out, a range the wrong way round): 400 like FastAPI's own parameter errors, with
+    `details` naming the parameter the same way (`[{"location", "parameter", "message"}]`)."""
+
+    status_code = 400
+    code = "invalid_parameter"
+
+    def __init__(
+        self, parameter: str, message: str, *, code: str | None = None, location: str = "query"
+    ) -> None:
+        detail = {"location": [location, parameter], "parameter": parameter, "message": message}
+        super().__init__(message, code=code, details=[detail])
+
+
 class Unprocessable(AppError):
     status_code = 422
     code = "unprocessable"

@@ -128,7 +128,7 @@ class DocumentsQuery:
     )
     async def document(self, info: Info[Context, None], id: strawberry.ID) -> Document | None:
         reply = await ask_for_query(info, "reflection", "GET", "/v1/documents/{id}", ids={"id": id})
-        if reply.status in (404, 422):
+        if reply.status == 404:
             return None
         raise_for_query(reply)
         return document_from(reply.body)

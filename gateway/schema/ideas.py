@@ -414,7 +414,7 @@ class IdeasQuery:
     )
     async def idea(self, info: Info[Context, None], id: strawberry.ID) -> Idea | None:
         reply = await ask_for_query(info, "ideas", "GET", "/v1/ideas/{id}", ids={"id": id})
-        if reply.status in (404, 422):
+        if reply.status == 404:
             return None
         raise_for_query(reply)
         return idea_from(reply.body)

@@ -342,7 +342,7 @@ class ReflectionsQuery:
         reply = await ask_for_query(
             info, "reflection", "GET", "/v1/reflections/{id}", ids={"id": id}
         )
-        if reply.status in (404, 422):
+        if reply.status == 404:
             return None
         raise_for_query(reply)
         return reflection_from(reply.body)

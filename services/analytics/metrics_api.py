@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 
 from kit.auth import Principal, PrincipalDep, Role, require_roles
 from kit.db import ReadSessionDep, SessionDep
-from kit.errors import Unprocessable
+from kit.errors import InvalidParameter
 from services.analytics import personal
 from services.analytics.facts import month_of, weeks_of
 from services.analytics.metrics import (
@@ -87,9 +87,9 @@ async def _table(
     end = end or today
     start = start or end - timedelta(weeks=12 if period == "week" else 26)
     if start > end:
-        raise Unprocessable("`from` is after `to`", code="bad_range")
+        raise InvalidParameter("from", "`from` is after `to`", code="bad_range")
     if (end - start).days > MAX_WEEKS * 7:
-        raise Unprocessable("at most two years at once", code="range_too_long")
+        raise InvalidParameter("from", "at most two years at once", code="range_too_long")
     by_team, by_process = "team" in group_by, "process" in group_by
     teams = readable_teams(principal, team)  # None: the whole organisation
     k: int = request.app.state.settings.min_group_size

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlmodel import col
 
-from kit.errors import AppError
+from kit.errors import InvalidParameter
 from services.ideas.models import Idea
 
 
@@ -21,9 +21,13 @@ class Sort(StrEnum):
     recently_updated = "recently_updated"
 
 
-class InvalidCursor(AppError):
-    status_code = 422
+class InvalidCursor(InvalidParameter):
+    """400 `invalid_cursor` naming the `cursor` parameter."""
+
     code = "invalid_cursor"
+
+    def __init__(self, message: str) -> None:
+        super().__init__("cursor", message)
 
 
 def sort_column(sort: Sort) -> Any:

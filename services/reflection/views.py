@@ -13,7 +13,7 @@ from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kit.auth import Principal
-from kit.errors import Unprocessable
+from kit.errors import InvalidParameter
 from services.reflection.guide.base import Answered, GuideSummary, Passage, cited_ids
 from services.reflection.guide.catalogue import ReflectionModel
 from services.reflection.models import (
@@ -83,7 +83,9 @@ def read_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
         at, last = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
         return datetime.fromisoformat(at), uuid.UUID(last)
     except ValueError as exc:
-        raise Unprocessable("the cursor is not one this API gave out", code="bad_cursor") from exc
+        raise InvalidParameter(
+            "cursor", "the cursor is not one this API gave out", code="bad_cursor"
+        ) from exc
 
 
 def title_of(action: str) -> str:

@@ -92,6 +92,7 @@ async def test_page_size_cap_and_cursor_of_another_sort(ideas: IdeasEnv) -> None
         f"/v1/ideas?limit=2&sort=most_supported&cursor={page['next_cursor']}",
         headers=ideas.as_("bob"),
     )
-    assert (wrong.status_code, wrong.json()["error"]["code"]) == (422, "invalid_cursor")
+    assert (wrong.status_code, wrong.json()["error"]["code"]) == (400, "invalid_cursor")
+    assert wrong.json()["error"]["details"][0]["parameter"] == "cursor"
     full = await ideas.client.get("/v1/ideas?limit=100", headers=ideas.as_("bob"))
     assert full.status_code == 200

@@ -182,7 +182,7 @@ async def test_bad_input_gets_a_clear_error_and_changes_nothing(reflection: Refl
         422,
         "unknown_action",
     )
-    await refused(await client.get("/v1/reflections?cursor=bm9wZQ", headers=ann), 422, "bad_cursor")
+    await refused(await client.get("/v1/reflections?cursor=bm9wZQ", headers=ann), 400, "bad_cursor")
 
 
 async def test_two_answers_racing_for_one_stage_land_once(reflection: ReflectionEnv) -> None:
