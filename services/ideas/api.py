@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 
 from kit.auth import PrincipalDep, Role, require_roles
 from kit.db import ReadSessionDep, SessionDep
+from kit.disconnect import until_disconnected
 from kit.errors import AppError, NotFound, PreconditionRequired
 from services.ideas import personal
 from services.ideas.discussion import Discussion
@@ -326,7 +327,9 @@ async def delete_comment(
 async def similar_ideas(
     body: SimilarRequest, service: ReadServiceDep, request: Request
 ) -> SimilarResult:
-    return await find_similar(service, body, request.app.state)
+    # Embedding a long draft is the cost: a caller who gave up (the gateway cancels when its
+    # own client goes) stops it here, and the call to the reflection service with it.
+    return await until_disconnected(request, find_similar(service, body, request.app.state))
 
 
 # -- webhooks (admins) --------------------------------------------------------------------

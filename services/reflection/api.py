@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from kit.auth import PrincipalDep, Role, require_roles
 from kit.db import ReadSessionDep, SessionDep
+from kit.disconnect import until_disconnected
 from kit.errors import NotFound, PayloadTooLarge
 from kit.service_auth import require_service
 from kit.text import StorableText, VisibleText
@@ -204,7 +205,9 @@ async def search_documents(
 ) -> SearchResultWithGap:
     state = request.app.state
     await ensure_connected(request)  # a caller who gave up costs no embedding
-    hits, relevance = await retrieve(session, state.index, state.embedder, principal, body)
+    hits, relevance = await until_disconnected(
+        request, retrieve(session, state.index, state.embedder, principal, body)
+    )
     gap = relevance < state.settings.gap_threshold
     if gap:
         processes = body.filters.process

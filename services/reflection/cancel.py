@@ -13,23 +13,12 @@ from collections.abc import Awaitable, Callable, Sequence
 import numpy as np
 from fastapi import Request
 
-from kit.errors import AppError
+from kit.disconnect import ClientGone, ensure_connected
+
+__all__ = ["EMBED_STEP", "ClientGone", "embed_in_steps", "ensure_connected"]
 
 # Texts per model call between two checks of the connection.
 EMBED_STEP = 4
-
-
-class ClientGone(AppError):
-    """The client disconnected; nobody reads the answer (status 499, as nginx logs it)."""
-
-    status_code = 499
-    code = "client_disconnected"
-
-
-async def ensure_connected(request: Request) -> None:
-    """Raise `ClientGone` when the client has already disconnected (checked without waiting)."""
-    if await request.is_disconnected():
-        raise ClientGone("the client disconnected; the work was not started")
 
 
 async def embed_in_steps(
