@@ -151,7 +151,6 @@ class _Body:
         self._rule = rule
         self._whole = is_json and rule.check_text
         self._count = 0
-        self.complete = False  # the last body message (or a disconnect) has been received
 
     async def read_all(self) -> Message:
         """The whole body as one message (or a disconnect); `BodyTooLarge` past the limit."""
@@ -166,8 +165,6 @@ class _Body:
 
     async def receive_counted(self) -> Message:
         message = await self._receive()
-        if message["type"] != "http.request" or not message.get("more_body"):
-            self.complete = True
         if message["type"] == "http.request":
             self._count += len(message.get("body", b""))
             if self._count > self._rule.max_bytes:
@@ -212,16 +209,13 @@ class InboundMiddleware:
             await self.app(scope, receive, send)
             return
         rule = self.rule_for(scope["path"])
-        has_body = _has_body(scope)
         try:
             await self._admit(scope, rule)
         except (AppError, RequestRefused) as refused:
-            await _refuse(rule, refused, close=has_body)(scope, receive, send)
+            await _refuse(rule, refused)(scope, receive, send)
             return
         is_json = _JSON_TYPE.match(_header(scope, b"content-type") or "") is not None
         body = _Body(receive, rule, is_json)
-        if has_body:
-            send = _closing_when_unread(send, body)
         if not (rule.eager and is_json):
             await self.app(scope, body.receive, send)
             return
@@ -269,7 +263,7 @@ class InboundMiddleware:
                 if fault:
                     raise InvalidTextError(fault)
         except RequestRefused as refused:
-            await _refuse(rule, refused, close=True)(scope, _none, send)
+            await _refuse(rule, refused)(scope, _none, send)
             return
         replayed = False
 
@@ -283,38 +277,14 @@ class InboundMiddleware:
         await self.app(scope, replay, send)
 
 
-def _refuse(
-    rule: BodyRule, refused: AppError | RequestRefused, *, close: bool = False
-) -> SafeJSONResponse:
+def _refuse(rule: BodyRule, refused: AppError | RequestRefused) -> SafeJSONResponse:
     if isinstance(refused, AppError):
         status, message = refused.status_code, refused.message
     else:
         status, message = refused.status_code, str(refused.detail)
     response = rule.refusal(status, refused.code, message, refused.details)
     response.headers.update(refused.headers or {})
-    if close:
-        response.headers["connection"] = "close"
     return response
-
-
-def _has_body(scope: Scope) -> bool:
-    declared = (_header(scope, b"content-length") or "").strip()
-    chunked = _header(scope, b"transfer-encoding") is not None
-    return chunked or declared not in ("", "0")
-
-
-def _closing_when_unread(send: Send, body: _Body) -> Send:
-    """A response that starts before the request body was read whole (a refusal by the route,
-    e.g. wrong LRS credentials) closes the connection: otherwise the server would go on
-    receiving and discarding the rest of a body nobody wants, up to hundreds of megabytes."""
-
-    async def sending(message: Message) -> None:
-        if message["type"] == "http.response.start" and not body.complete:
-            headers = [h for h in message.get("headers", []) if h[0].lower() != b"connection"]
-            message = {**message, "headers": [*headers, (b"connection", b"close")]}
-        await send(message)
-
-    return sending
 
 
 async def _none() -> Message:
