@@ -525,6 +525,10 @@ class IdeasMutation:
             ),
         ] = None,
     ) -> IdeaResult:
+        try:
+            parse_id(id)  # a malformed id is named first, whatever else is missing
+        except InvalidId as exc:
+            return exc.as_result()
         if expected_version is None:
             # Optional in the schema (adding it is not breaking), required by the service:
             # a decision must name the state it was made on (docs/ideas.md).
