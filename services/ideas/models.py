@@ -9,7 +9,16 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StringConstraints,
+)
 from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
@@ -156,6 +165,15 @@ class WebhookDelivery(SQLModel, table=True):
 
 
 class Strict(BaseModel):
+    """Base of every input shape: unknown fields are refused, text is stripped.
+
+    Fields of these shapes take JSON's own types only (docs/architecture.md, "inputs are
+    strictly typed JSON"): booleans are `StrictBool`, integers `StrictInt`, numbers
+    `StrictFloat`, so `0`, `"yes"`, `"5"`, `5.0` or `true` in the wrong place is 422
+    `validation_error`. Strictness is per field, not `strict=True` on the model, because
+    FastAPI validates decoded JSON in pydantic's Python mode, where a strict model would
+    refuse UUID, date and enum values sent as strings."""
+
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
@@ -184,12 +202,12 @@ Reason = Annotated[
     StorableText, StringConstraints(max_length=1000), AfterValidator(_empty_or_visible)
 ]
 # Effect on the work itself, from -2 (much worse) through 0 (none) to +2 (much better).
-Scale = Annotated[int, Field(ge=-2, le=2)]
+Scale = Annotated[StrictInt, Field(ge=-2, le=2)]
 
 
 class Impact(Strict):
-    hours_saved_per_week: float | None = Field(default=None, ge=0, le=10_000)
-    cost_eur: float | None = Field(default=None, ge=0, le=1_000_000_000)
+    hours_saved_per_week: StrictFloat | None = Field(default=None, ge=0, le=10_000)
+    cost_eur: StrictFloat | None = Field(default=None, ge=0, le=1_000_000_000)
     quality: Scale | None = None
     safety: Scale | None = None
     work_pressure: Scale | None = None
@@ -203,11 +221,13 @@ class IdeaCreate(Strict):
     proposal: OptionalText = ""
     team: Annotated[str, StringConstraints(min_length=1, max_length=64)]
     tags: list[Tag] = Field(default_factory=list, max_length=10)
-    anonymous: bool = False
+    anonymous: StrictBool = False
     expected_impact: Impact | None = None
     reflection_ids: list[uuid.UUID] = Field(default_factory=list, max_length=20)
     document_ids: list[uuid.UUID] = Field(default_factory=list, max_length=20)
-    submit: bool = Field(default=False, description="Submit for review at once instead of a draft.")
+    submit: StrictBool = Field(
+        default=False, description="Submit for review at once instead of a draft."
+    )
 
 
 class IdeaUpdate(Strict):
@@ -305,7 +325,7 @@ class TeamUpsert(Strict):
 class SimilarRequest(Strict):
     text: Annotated[str, StringConstraints(min_length=3, max_length=5000)]
     team: str | None = None
-    limit: int = Field(default=5, ge=1, le=20)
+    limit: StrictInt = Field(default=5, ge=1, le=20)
 
 
 class SimilarIdea(BaseModel):

@@ -84,7 +84,11 @@ async def upload_document(
     ] = None,
     version: Annotated[VisibleText | None, Form(max_length=50)] = None,
     teams: Annotated[
-        StorableText | None, Form(description="`*` (default) or team keys, comma-separated")
+        StorableText | None,
+        Form(
+            description="`*` (default) or team keys, comma-separated",
+            json_schema_extra={"pattern": docs.TEAMS_PATTERN},
+        ),
     ] = None,
 ) -> UploadAccepted:
     data = await _read_limited(request, file)

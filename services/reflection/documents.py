@@ -28,7 +28,12 @@ from services.reflection.models import (
     VersionStatus,
 )
 
-_TEAM = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+_KEY = "[a-z0-9][a-z0-9-]{0,63}"
+_TEAM = re.compile(rf"^{_KEY}$")
+# The grammar parse_teams accepts for the upload form's `teams` field, declared in the OpenAPI
+# document: empty or `*` (everyone), or team keys separated by commas (spaces around them and
+# empty items between them are ignored). A form field is text: `false` is a well-formed team key.
+TEAMS_PATTERN = rf"^\s*(\*?|[\s,]*{_KEY}(\s*,[\s,]*{_KEY})*[\s,]*)\s*$"
 LANGUAGES = ("nl", "en")
 
 
@@ -37,6 +42,10 @@ class DocumentNotFound(NotFound):
 
 
 def parse_teams(value: str | None) -> list[str]:
+    """The team keys an upload's `teams` form field names, sorted, or `["*"]` for everyone.
+
+    Raises Unprocessable (422 `invalid_teams`, the malformed items in `details`) for a value
+    outside TEAMS_PATTERN, the grammar the OpenAPI document declares (tests check they agree)."""
     if value is None or value.strip() in ("", EVERYONE):
         return [EVERYONE]
     teams = sorted({t.strip() for t in value.split(",") if t.strip()})

@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StringConstraints
 from sqlalchemy import JSON, Column, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
@@ -254,7 +254,7 @@ class SearchRequest(BaseModel):
     # A search no one could read is also no knowledge gap a coach could read (gaps.py).
     query: Annotated[VisibleText, StringConstraints(min_length=1, max_length=2000)]
     filters: SearchFilters = Field(default_factory=SearchFilters)
-    k: int = Field(default=5, ge=1, le=50)
+    k: StrictInt = Field(default=5, ge=1, le=50)
 
 
 class SearchHit(BaseModel):
@@ -400,7 +400,7 @@ class ShareRequest(BaseModel):
 class IdeaFromAction(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    action: int = Field(ge=0, le=20, description="Index into the summary's actions.")
+    action: StrictInt = Field(ge=0, le=20, description="Index into the summary's actions.")
     team: str | None = Field(
         default=None, max_length=64, description="Needed when you belong to several teams."
     )
@@ -416,7 +416,7 @@ class IdeaDrafted(BaseModel):
 class Preferences(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    share_with_analytics: bool = Field(
+    share_with_analytics: StrictBool = Field(
         description="False: analytics never learns that you reflected, not even as a count."
     )
 
