@@ -82,7 +82,6 @@ async def _basic(request: Request, session: SessionDep, header: str) -> tuple[Pr
     decoded = _decode(header)
     key, secret = decoded or ("", "")
     key_bucket = "key:" + hashlib.sha256(key.encode("utf-8", "replace")).hexdigest()
-    stamp = guard.throttle.begin(address, key_bucket)
     client = None
     if decoded is not None and len(key) <= 64 and text_fault(key) is None:
         client = (await session.exec(select(LrsClient).where(LrsClient.key == key))).first()
@@ -95,13 +94,17 @@ async def _basic(request: Request, session: SessionDep, header: str) -> tuple[Pr
         and hmac.compare_digest(remembered[0], presented)
         and remembered[1] > time.monotonic()
     )
+    # A key and secret proven right in the last minutes pass without a throttle: no guess can
+    # match a remembered secret, and it keeps an attacker who fails from the same address (a
+    # NAT, a proxy) from locking working LMSs out. Only checks that need scrypt are throttled.
     if not fresh:
+        stamp = guard.throttle.begin(address, key_bucket)
         stored = usable.secret_hash if usable is not None else None
         if decoded is None or not await guard.checker.matches(secret, stored):
             raise invalid_credentials()
         _verified[key] = (presented, time.monotonic() + REMEMBER_SECONDS)
+        guard.throttle.succeeded(stamp, address, key_bucket)
     assert usable is not None
-    guard.throttle.succeeded(stamp, address, key_bucket)
     principal = Principal(
         f"lrs-client:{key}", usable.name, frozenset(), frozenset({Role.lrs_client.value})
     )

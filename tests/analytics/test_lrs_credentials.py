@@ -154,6 +154,24 @@ async def test_failures_are_throttled_per_address_and_a_success_does_not_reset_i
         assert (await send(elsewhere, own_key, own_secret)).status_code == 200
 
 
+async def test_an_attacker_at_a_shared_address_does_not_lock_working_clients_out(
+    lrs_app: Lrs, checks: list[str]
+) -> None:
+    """Behind one NAT or proxy, an LMS that proved its secret keeps working while someone at
+    the same address is throttled for guessing (its secret is remembered: no scrypt, no guess)."""
+    key, secret = await lrs_app.new_client("Moodle")
+    async with lrs_app.at("10.5.0.1") as shared:
+        assert (await send(shared, key, secret)).status_code == 200
+        for i in range(MAX_FAILURES):
+            assert (await send(shared, f"lrs_{i:016x}", "guess")).status_code == 401
+        assert (await send(shared, "lrs_dddddddddddddddd", "guess")).status_code == 429
+        before = len(checks)
+        assert (await send(shared, key, secret)).status_code == 200
+        assert len(checks) == before  # answered from memory, not a fresh check
+        wrong = await send(shared, key, "not-the-secret")
+        assert wrong.status_code == 429  # a different secret is a guess: throttled
+
+
 async def test_concurrent_guesses_cannot_slip_past_the_limit(
     lrs_app: Lrs, checks: list[str]
 ) -> None:
