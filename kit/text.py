@@ -8,9 +8,9 @@ Two faults, one module:
   refused at the edge with 400 `invalid_text`, the same on SQLite and PostgreSQL.
 - *Text that shows as nothing*: a title of zero-width spaces or lone combining accents passes
   `min_length` yet a reader sees an empty line. `VisibleText` needs at least one character of a
-  letter, mark-with-base, number, punctuation or symbol category (Unicode general categories
-  L*, N*, P*, S*), not only format (Cf), separator (Z*), control (Cc) or combining (M*)
-  characters.
+  letter, number, punctuation or symbol category (Unicode general categories L*, N*, P*, S*)
+  that is not a blank glyph (the Hangul fillers, the braille blank), not only format (Cf),
+  separator (Z*), control (Cc) or combining (M*) characters.
 
 `find_invalid_text` walks decoded JSON; `raw_json_may_hold_invalid_text` is the cheap byte
 pre-check that lets the request middleware skip the walk for nearly every body.
@@ -29,6 +29,9 @@ _INVALID = re.compile("[\x00\ud800-\udfff]")
 # JSON escapes that can decode to the above (`\u0000`, `\ud8xx`…`\udfxx`), any letter case.
 _RAW_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F][0-9a-fA-F]{2})")
 _VISIBLE_CATEGORIES = ("L", "N", "P", "S")
+# Letters and symbols that render as blank space: the Hangul fillers (Default_Ignorable_Code_Point
+# in Unicode's DerivedCoreProperties.txt, though their category is Lo) and the braille blank.
+_BLANK_GLYPHS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
 
 
 class InvalidText(ValueError):
@@ -82,7 +85,10 @@ def raw_json_may_hold_invalid_text(body: bytes) -> bool:
 
 def is_visible(value: str) -> bool:
     """True when a reader would see at least one character of `value` (see module docstring)."""
-    return any(unicodedata.category(ch)[0] in _VISIBLE_CATEGORIES for ch in value)
+    return any(
+        unicodedata.category(ch)[0] in _VISIBLE_CATEGORIES and ch not in _BLANK_GLYPHS
+        for ch in value
+    )
 
 
 def _storable(value: str) -> str:

@@ -138,6 +138,6 @@ async def test_lrs_client_routes_check_their_parameters(
     assert 400 <= nul.status_code < 500
     unknown = await lrs.delete("/v1/lrs-clients/lrs_0000000000000000", headers=admin)
     assert (unknown.status_code, unknown.json()["error"]["code"]) == (404, "lrs_client_not_found")
-    for name in ("", "\u200b\u200b", "a\u0000"):
+    for name in ("", "\u200b\u200b", "a\u0000", "\u2800\u2800", "\u3164\u3164"):
         made = await lrs.post("/v1/lrs-clients", json={"name": name}, headers=admin)
         assert made.status_code in (400, 422), (name, made.text)

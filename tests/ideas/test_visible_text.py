@@ -13,7 +13,14 @@ import pytest
 
 from tests.ideas.conftest import IdeasEnv
 
-INVISIBLE = ["\u200b" * 4, "\u0301" * 3, "\u200b\u200d\u2060\ufeff", "\u202e\u202c\u200e"]
+INVISIBLE = [
+    "\u200b" * 4,
+    "\u0301" * 3,
+    "\u200b\u200d\u2060\ufeff",
+    "\u202e\u202c\u200e",
+    "\u2800" * 4,  # braille blank: a symbol that renders as nothing
+    "\u3164\u115f\u1160\uffa0",  # Hangul fillers: letters that render as nothing
+]
 BASE = {"title": "Mallen klaarleggen", "problem": "Omstellen duurt lang", "team": "packaging"}
 
 

@@ -66,6 +66,33 @@ async def test_what_we_cannot_parse_is_415_whatever_it_claims(
     await nothing_stored(reflection)
 
 
+@pytest.mark.parametrize(
+    ("content", "filename"),
+    [
+        ("\u200b" * 40, "notes.txt"),
+        ("\u0301" * 40, "procedure.md"),
+        ("\u2800\u2800\n\n\u3164\u3164 \u200b", "procedure.md"),
+    ],
+)
+async def test_a_file_with_no_visible_text_is_refused(
+    reflection: ReflectionEnv, content: str, filename: str
+) -> None:
+    error = await reflection.upload(
+        content.encode(), filename=filename, kind="text/plain", title="Leeg", expect=422
+    )
+    assert error["error"]["code"] == "unreadable_file"
+    await nothing_stored(reflection)
+
+
+@pytest.mark.parametrize("title", ["\u2800\u2800\u2800", "\u3164\u3164", "\u200b" * 5])
+async def test_a_document_title_needs_a_visible_character(
+    reflection: ReflectionEnv, title: str
+) -> None:
+    error = await reflection.upload(FAULT_PROCEDURE, title=title, expect=422)
+    assert error["error"]["code"] == "validation_error"
+    await nothing_stored(reflection)
+
+
 async def test_a_new_version_is_recognised_by_its_bytes_too(reflection: ReflectionEnv) -> None:
     accepted = await reflection.upload(FAULT_PROCEDURE)
     response = await reflection.client.post(

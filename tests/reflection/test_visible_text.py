@@ -11,7 +11,13 @@ from kit.db import Database
 from tests.reflection.conftest import ReflectionEnv
 from tests.reflection.test_journal import EXPERIENCE, start
 
-INVISIBLE = ["\u200b" * 12, "\u0301" * 12, "\u200b\u200d\u2060\ufeff" * 3]
+INVISIBLE = [
+    "\u200b" * 12,
+    "\u0301" * 12,
+    "\u200b\u200d\u2060\ufeff" * 3,
+    "\u2800" * 12,
+    "\u3164\u115f\u1160\uffa0" * 3,
+]
 
 
 async def _count(reflection: ReflectionEnv, table: str, where: str = "") -> int:

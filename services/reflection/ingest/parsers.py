@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 from pathlib import PurePath
 from typing import Any
 
-from kit.text import safe_for_output
+from kit.text import is_visible, safe_for_output
 
 MEDIA_TYPES = {
     ".md": "text/markdown",
@@ -201,6 +201,7 @@ def parse(data: bytes, kind: str) -> list[Section]:
     else:
         text = _decode(data)
         sections = [Section([], text, 0)] if text.strip() else []
-    if not sections:
+    # A file of zero-width spaces or lone accents parses into sections nobody can read.
+    if not any(is_visible(section.text) for section in sections):
         raise Unreadable("the file holds no text to index")
     return sections
