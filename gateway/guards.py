@@ -222,28 +222,56 @@ def _is_json(scope: Scope) -> bool:
 
 
 def _graphql_shaped(send: Send) -> Send:
-    """Strawberry refuses malformed requests with a plain-text 4xx; clients get the GraphQL
-    error shape with a code instead."""
+    """Strawberry refuses malformed requests with a plain-text 4xx, and the shared platform
+    code (authentication, kit/errors.py) with the REST error body; clients of `/graphql` get
+    the GraphQL error shape with a code instead (HTTP status and challenge headers kept)."""
     held: dict[str, Any] = {}
 
     async def shaped(message: Message) -> None:
         if message["type"] == "http.response.start":
             headers = dict(message.get("headers", []))
             status = message["status"]
-            if 400 <= status < 500 and headers.get(b"content-type", b"").startswith(b"text/plain"):
-                held.update(status=status, body=b"")
+            kind = headers.get(b"content-type", b"")
+            if 400 <= status < 500 and kind.startswith((b"text/plain", b"application/json")):
+                held.update(start=message, status=status, body=b"", json=b"json" in kind)
                 return
         elif held and message["type"] == "http.response.body":
             held["body"] += message.get("body", b"")
             if message.get("more_body"):
                 return
-            status = held["status"]
-            text = held["body"].decode("utf-8", "replace")
-            await _refuse(send, status, PLAIN_TEXT_CODES.get(status, "BAD_REQUEST"), text)
+            await _reshape(send, held)
             return
         await send(message)
 
     return shaped
+
+
+_KEPT_HEADERS = (b"www-authenticate", b"retry-after")
+
+
+async def _reshape(send: Send, held: dict[str, Any]) -> None:
+    """Send a held 4xx answer in the GraphQL error shape (or unchanged when it already is)."""
+    status, body = held["status"], held["body"]
+    if not held["json"]:
+        text = body.decode("utf-8", "replace")
+        await _refuse(send, status, PLAIN_TEXT_CODES.get(status, "BAD_REQUEST"), text)
+        return
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        payload = None
+    error = payload.get("error") if isinstance(payload, dict) else None
+    if not isinstance(error, dict):  # already GraphQL-shaped, or not an error body
+        await send(held["start"])
+        await send({"type": "http.response.body", "body": body})
+        return
+    kept = {
+        name.decode(): value.decode("latin-1")
+        for name, value in held["start"].get("headers", [])
+        if name.lower() in _KEPT_HEADERS
+    }
+    code = str(error.get("code") or "BAD_REQUEST").upper()
+    await _refuse(send, status, code, str(error.get("message") or "refused"), kept)
 
 
 async def _run_until_disconnect(

@@ -67,7 +67,8 @@ async def test_a_bad_token_is_refused_before_any_resolver(gateway: httpx.AsyncCl
         "/graphql", json={"query": HEALTH}, headers={"Authorization": "Bearer forged.token.here"}
     )
     assert response.status_code == 401
-    assert response.json()["error"]["code"] == "token_malformed"
+    # The GraphQL error shape, like every other refusal on /graphql (one shape to parse).
+    assert response.json()["errors"][0]["extensions"]["code"] == "TOKEN_MALFORMED"
     assert "WWW-Authenticate" in response.headers
 
 
