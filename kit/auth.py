@@ -68,6 +68,17 @@ def _challenge(code: str, description: str) -> dict[str, str]:
     }
 
 
+def credentials_missing(basic_realm: str) -> Unauthorized:
+    """401 `credentials_missing` for a route that takes HTTP Basic or a bearer token, with a
+    challenge for each (RFC 9110 section 11.6.1), so a Basic client is not told to send a
+    bearer token."""
+    return Unauthorized(
+        "send credentials: HTTP Basic (key and secret) or a bearer token",
+        code="credentials_missing",
+        headers={"WWW-Authenticate": f'Basic realm="{basic_realm}", Bearer realm="werkvloer"'},
+    )
+
+
 def _reject(code: str, description: str) -> Unauthorized:
     return Unauthorized(description, code=code, headers=_challenge(code, description))
 

@@ -32,7 +32,12 @@ from urllib.parse import unquote_to_bytes
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from kit.auth import VERIFIED_PRINCIPAL, bearer_token, principal_from_claims
+from kit.auth import (
+    VERIFIED_PRINCIPAL,
+    bearer_token,
+    credentials_missing,
+    principal_from_claims,
+)
 from kit.errors import AppError, BodyTooLarge, InvalidTextError, RequestRefused, error_body
 from kit.responses import SafeJSONResponse
 from kit.text import (
@@ -77,6 +82,7 @@ class BodyRule:
     eager: bool = False
     refusal: Refusal = default_refusal
     payload_check: PayloadCheck | None = None
+    basic_realm: str = "werkvloer"
 
     def matches(self, path: str) -> bool:
         return re.fullmatch(self.pattern, path) is not None
@@ -247,6 +253,8 @@ class InboundMiddleware:
         scheme, _, value = (authorization or "").partition(" ")
         if rule.basic and scheme.lower() == "basic" and value.strip():
             return  # the route checks the LRS client's key and secret before reading the body
+        if rule.basic and not authorization:
+            raise credentials_missing(rule.basic_realm)
         token = bearer_token(authorization)  # 401 token_missing / token_malformed
         state = scope["app"].state
         verifier = getattr(state, "verifier", None)

@@ -11,6 +11,7 @@ from kit.app import create_service_app
 from kit.inbound import BodyRule
 from kit.pseudonyms import pseudonym_key
 from services.analytics import clients, lrs
+from services.analytics.credentials import LRS_REALM
 from services.analytics.forwarding import forwarder_running
 from services.analytics.metrics import refresher_running
 from services.analytics.metrics_api import metrics
@@ -38,7 +39,14 @@ def create_app(settings: AnalyticsSettings | None = None) -> FastAPI:
         description=DESCRIPTION,
         extra_lifespan=background_work,
         # LRS clients authenticate with HTTP Basic, checked by the route before it reads.
-        body_rules=[BodyRule("/xapi/.*", int(settings.max_request_mb * 1024 * 1024), basic=True)],
+        body_rules=[
+            BodyRule(
+                "/xapi/.*",
+                int(settings.max_request_mb * 1024 * 1024),
+                basic=True,
+                basic_realm=LRS_REALM,
+            )
+        ],
     )
     app.state.pseudonym_key = pseudonym_key(settings.pseudonym_key, settings.platform, SERVICE)
     app.add_exception_handler(RequestValidationError, lrs.validation_as_400)

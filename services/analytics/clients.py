@@ -21,11 +21,12 @@ from fastapi import APIRouter, Depends, Path, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import col, select
 
-from kit.auth import Principal, Role, authenticate, require_roles
+from kit.auth import Principal, Role, authenticate, credentials_missing, require_roles
 from kit.db import SessionDep
 from kit.errors import Forbidden, NotFound
 from kit.text import VisibleText, safe_for_output, text_fault
 from services.analytics.credentials import (
+    LRS_REALM,
     FailureThrottle,
     SecretChecker,
     hash_secret,
@@ -118,6 +119,8 @@ async def lrs_caller(request: Request, session: SessionDep) -> LrsCaller:
     if scheme.lower() == "basic":
         principal, granted = await _basic(request, session, value.strip())
         return LrsCaller(principal, Scope.of(principal, granted))
+    if not scheme:
+        raise credentials_missing(LRS_REALM)
     principal = await authenticate(request)
     if not (principal.is_admin or principal.has_role(Role.lrs_client)):
         raise Forbidden("this needs the lrs-client role", code="role_required")

@@ -27,6 +27,7 @@ import anyio.to_thread
 from kit.errors import AppError, Unauthorized
 
 INVALID_MESSAGE = "the LRS credentials are not valid"
+LRS_REALM = "werkvloer-lrs"  # the HTTP Basic realm LMSs are challenged with
 MAX_TRACKED = 20_000  # keys and addresses remembered at most (oldest forgotten first)
 
 
@@ -58,7 +59,7 @@ def invalid_credentials() -> Unauthorized:
     return Unauthorized(
         INVALID_MESSAGE,
         code="lrs_credentials_invalid",
-        headers={"WWW-Authenticate": 'Basic realm="werkvloer-lrs"'},
+        headers={"WWW-Authenticate": f'Basic realm="{LRS_REALM}"'},
     )
 
 

@@ -80,6 +80,22 @@ async def send(client: httpx.AsyncClient, key: str, secret: str) -> httpx.Respon
     )
 
 
+async def test_no_credentials_is_a_basic_challenge_not_a_call_for_a_bearer_token(
+    lrs_app: Lrs,
+) -> None:
+    """An LMS waits for `WWW-Authenticate: Basic`; with and without a body, read and write."""
+    async with lrs_app.at("10.6.0.1") as client:
+        replies = [
+            await client.get("/xapi/statements", params={"limit": 1}),
+            await client.post("/xapi/statements", json=statement()),
+        ]
+    for reply in replies:
+        assert reply.status_code == 401, reply.text
+        assert reply.json()["error"]["code"] == "credentials_missing"
+        challenge = reply.headers["WWW-Authenticate"]
+        assert challenge.startswith('Basic realm="werkvloer-lrs"') and "Bearer" in challenge
+
+
 async def test_every_credential_failure_gets_one_answer_after_the_same_work(
     lrs_app: Lrs, checks: list[str]
 ) -> None:
