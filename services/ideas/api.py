@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from kit.auth import PrincipalDep, Role, require_roles
 from kit.db import ReadSessionDep, SessionDep
 from kit.disconnect import until_disconnected
-from kit.errors import AppError, NotFound, PreconditionRequired
+from kit.errors import NotFound
 from services.ideas import personal
 from services.ideas.discussion import Discussion
 from services.ideas.idempotency import REPLAYED_HEADER, IdempotencyKeyHeader
@@ -33,6 +33,7 @@ from services.ideas.models import (
     WebhookCreate,
     WebhookPublic,
 )
+from services.ideas.preconditions import etag, expected_version
 from services.ideas.repository import IdeaFilter, Sort
 from services.ideas.semantic import find_similar
 from services.ideas.service import IdeasService
@@ -78,24 +79,6 @@ PRECONDITION_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _etag(version: int) -> str:
-    return f'"{version}"'
-
-
-def _expected_version(if_match: str | None) -> int:
-    """The version in an If-Match ETag. Raises 428 `if_match_required` when there is none and
-    400 `invalid_if_match` for something this service never handed out (`*`, lists)."""
-    if if_match is None:
-        raise PreconditionRequired(
-            "send If-Match with the ETag you read, so nobody's change is overwritten",
-            code="if_match_required",
-        )
-    value = if_match.strip().removeprefix("W/").strip('"')
-    if not value.isdigit():
-        raise AppError("If-Match must be an ETag this service handed out", code="invalid_if_match")
-    return int(value)
-
-
 # -- teams --------------------------------------------------------------------------------
 
 
@@ -138,7 +121,7 @@ async def create_idea(
     if not created:
         response.status_code = 200
         response.headers[REPLAYED_HEADER] = "true"
-    response.headers["ETag"] = _etag(idea.version)
+    response.headers["ETag"] = etag(idea.version)
     response.headers["Location"] = f"/v1/ideas/{idea.id}"
     return await service.present_one(idea)
 
@@ -168,7 +151,7 @@ async def list_ideas(
 @router.get("/ideas/{idea_id}", response_model=IdeaPublic, summary="One idea")
 async def get_idea(idea_id: uuid.UUID, service: ServiceDep, response: Response) -> IdeaPublic:
     idea = await service.visible(idea_id)
-    response.headers["ETag"] = _etag(idea.version)
+    response.headers["ETag"] = etag(idea.version)
     return await service.present_one(idea)
 
 
@@ -185,8 +168,8 @@ async def update_idea(
     response: Response,
     if_match: IfMatch = None,
 ) -> IdeaPublic:
-    idea = await service.update(idea_id, _expected_version(if_match), body)
-    response.headers["ETag"] = _etag(idea.version)
+    idea = await service.update(idea_id, expected_version(if_match), body)
+    response.headers["ETag"] = etag(idea.version)
     return await service.present_one(idea)
 
 
@@ -206,9 +189,9 @@ async def transition_idea(
     response: Response,
     if_match: IfMatch = None,
 ) -> IdeaPublic:
-    seen = _expected_version(if_match)
+    seen = expected_version(if_match)
     idea = await service.transition(idea_id, body.to, body.reason, seen)
-    response.headers["ETag"] = _etag(idea.version)
+    response.headers["ETag"] = etag(idea.version)
     return await service.present_one(idea)
 
 
@@ -279,7 +262,7 @@ async def add_comment(
     if not created:
         response.status_code = 200
         response.headers[REPLAYED_HEADER] = "true"
-    response.headers["ETag"] = _etag(comment.version)
+    response.headers["ETag"] = etag(comment.version)
     return discussion.present(idea, comment)
 
 
@@ -297,9 +280,9 @@ async def edit_comment(
     response: Response,
     if_match: IfMatch = None,
 ) -> CommentPublic:
-    seen = _expected_version(if_match)
+    seen = expected_version(if_match)
     idea, comment = await discussion.edit(idea_id, comment_id, seen, body.body)
-    response.headers["ETag"] = _etag(comment.version)
+    response.headers["ETag"] = etag(comment.version)
     return discussion.present(idea, comment)
 
 
@@ -312,7 +295,7 @@ async def edit_comment(
 async def delete_comment(
     idea_id: uuid.UUID, comment_id: uuid.UUID, discussion: DiscussionDep, if_match: IfMatch = None
 ) -> Response:
-    await discussion.delete(idea_id, comment_id, _expected_version(if_match))
+    await discussion.delete(idea_id, comment_id, expected_version(if_match))
     return Response(status_code=204)
 
 

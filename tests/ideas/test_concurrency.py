@@ -78,10 +78,14 @@ async def test_a_transition_needs_if_match(ideas: IdeasEnv) -> None:
     url = f"/v1/ideas/{idea['id']}/transitions"
     missing = await ideas.client.post(url, json={"to": "accepted"}, headers=ideas.as_("carla"))
     assert (missing.status_code, missing.json()["error"]["code"]) == (428, "if_match_required")
-    bogus = await ideas.client.post(
-        url, json={"to": "accepted"}, headers={**ideas.as_("carla"), "If-Match": "*"}
-    )
-    assert (bogus.status_code, bogus.json()["error"]["code"]) == (400, "invalid_if_match")
+    version = idea["version"]
+    for value in ("*", f'W/"{version}"', str(version), f'"{version}", "9"', '"-1"', '""'):
+        bogus = await ideas.client.post(
+            url, json={"to": "accepted"}, headers={**ideas.as_("carla"), "If-Match": value}
+        )
+        assert (bogus.status_code, bogus.json()["error"]["code"]) == (400, "invalid_if_match"), (
+            value
+        )
     assert await ideas.scalar("SELECT count(*) FROM idea_transitions") == 2
     assert await ideas.scalar("SELECT count(*) FROM outbox") == 3  # created, proposed, reviewed
 
