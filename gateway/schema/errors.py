@@ -27,6 +27,11 @@ class FieldError:
 @strawberry.type(description="The input was refused; nothing was changed.")
 class ValidationError(UserError):
     fields: list[FieldError] = strawberry.field(description="Which fields were wrong, when known.")
+    details: JSON | None = strawberry.field(
+        default=None,
+        description="What the service added, as `error.details` in REST: e.g. for "
+        "`idempotency_key_reused` the `id` of what the key made first.",
+    )
 
 
 @strawberry.type(description="The object does not exist or is not visible to you.")
@@ -113,7 +118,8 @@ def from_reply(reply: UpstreamReply) -> Any:
         return StaleVersionError(code=code, message=message, current_version=current)
     if reply.status == 401:
         raise GraphQLError(message, extensions={"code": "UNAUTHENTICATED"})
-    return ValidationError(code=code, message=message, fields=_fields(details))
+    extra: Any = details if isinstance(details, dict) else None  # a list is `fields` above
+    return ValidationError(code=code, message=message, fields=_fields(details), details=extra)
 
 
 def unavailable(exc: UpstreamUnavailable) -> ServiceUnavailableError:

@@ -69,6 +69,14 @@ async def test_submit_idea_passes_the_idempotency_key_through(stack: Stack) -> N
     assert again["id"] == first["id"]
     other = await _submit(stack, key="intranet-form-7", title="Iets heel anders")
     assert other == {"__typename": "ValidationError", "code": "idempotency_key_reused"}
+    detailed = await stack.ask(
+        "mutation($input: SubmitIdeaInput!, $key: String) { submitIdea(input: $input,"
+        " idempotencyKey: $key) { ... on ValidationError { details } } }",
+        stack.as_("alice"),
+        input={**INPUT, "title": "Iets heel anders"},
+        key="intranet-form-7",
+    )
+    assert detailed["data"]["submitIdea"]["details"]["id"] == first["id"]  # what the key made
     fresh = await _submit(stack)
     assert fresh["id"] != first["id"]
 
