@@ -105,10 +105,16 @@ def _visible(value: str) -> str:
     return value
 
 
-StorableText = Annotated[str, AfterValidator(_storable)]
+STORABLE = AfterValidator(_storable)
+VISIBLE = AfterValidator(_visible)
+"""The two rules as pydantic markers. Put them after length constraints, e.g.
+`Annotated[str, StringConstraints(min_length=10), VISIBLE]`: constraints placed after a validator
+are checked generically and say "items" where a person expects "characters"."""
+
+StorableText = Annotated[str, STORABLE]
 """A str with no NUL and no unpaired surrogate (pydantic raises a validation error)."""
 
-VisibleText = Annotated[str, AfterValidator(_visible)]
+VisibleText = Annotated[str, VISIBLE]
 """A StorableText that also shows at least one visible character to a reader."""
 
 

@@ -18,13 +18,13 @@ from dataclasses import dataclass
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Request, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from sqlmodel import col, select
 
 from kit.auth import Principal, Role, authenticate, credentials_missing, require_roles
 from kit.db import SessionDep
 from kit.errors import Forbidden, NotFound
-from kit.text import VisibleText, safe_for_output, text_fault
+from kit.text import VISIBLE, safe_for_output, text_fault
 from services.analytics.credentials import (
     LRS_REALM,
     FailureThrottle,
@@ -136,7 +136,7 @@ admin = APIRouter(
 
 class ClientCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    name: VisibleText = Field(min_length=1, max_length=200)
+    name: Annotated[str, StringConstraints(min_length=1, max_length=200), VISIBLE]
     scope: Literal["own", "read_all"] = Field(
         default="own",
         description="own: the client reads only its own statements; read_all: every statement "

@@ -23,7 +23,7 @@ from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from kit.db import UTCDateTime, utcnow
-from kit.text import StorableText, VisibleText, is_visible
+from kit.text import STORABLE, VISIBLE, is_visible
 from services.ideas.workflow import Status
 
 # ---- tables -------------------------------------------------------------------------------
@@ -179,8 +179,8 @@ class Strict(BaseModel):
 
 # Text a person reads needs a visible character (kit/text.py): four zero-width spaces are not a
 # title. Optional texts are checked when given; an empty proposal stays allowed.
-Title = Annotated[VisibleText, StringConstraints(min_length=3, max_length=200)]
-LongText = Annotated[VisibleText, StringConstraints(min_length=1, max_length=5000)]
+Title = Annotated[str, StringConstraints(min_length=3, max_length=200), VISIBLE]
+LongText = Annotated[str, StringConstraints(min_length=1, max_length=5000), VISIBLE]
 
 
 def _empty_or_visible(value: str) -> str:
@@ -190,7 +190,7 @@ def _empty_or_visible(value: str) -> str:
 
 
 OptionalText = Annotated[
-    StorableText, StringConstraints(max_length=5000), AfterValidator(_empty_or_visible)
+    str, StringConstraints(max_length=5000), STORABLE, AfterValidator(_empty_or_visible)
 ]
 Tag = Annotated[
     str,
@@ -199,7 +199,7 @@ Tag = Annotated[
 ]
 # Empty is "no reason" (the workflow answers 422 reason_required where one is needed).
 Reason = Annotated[
-    StorableText, StringConstraints(max_length=1000), AfterValidator(_empty_or_visible)
+    str, StringConstraints(max_length=1000), STORABLE, AfterValidator(_empty_or_visible)
 ]
 # Effect on the work itself, from -2 (much worse) through 0 (none) to +2 (much better).
 Scale = Annotated[StrictInt, Field(ge=-2, le=2)]
@@ -212,7 +212,7 @@ class Impact(Strict):
     safety: Scale | None = None
     work_pressure: Scale | None = None
     wellbeing: Scale | None = None
-    notes: Annotated[VisibleText, StringConstraints(max_length=2000)] | None = None
+    notes: Annotated[str, StringConstraints(max_length=2000), VISIBLE] | None = None
 
 
 class IdeaCreate(Strict):
@@ -288,7 +288,7 @@ class TransitionPublic(BaseModel):
     actor: Person | None = Field(description="Absent when the anonymous author made the move.")
 
 
-CommentBody = Annotated[VisibleText, StringConstraints(min_length=1, max_length=2000)]
+CommentBody = Annotated[str, StringConstraints(min_length=1, max_length=2000), VISIBLE]
 
 
 class CommentCreate(Strict):
@@ -319,7 +319,7 @@ class TeamPublic(BaseModel):
 
 
 class TeamUpsert(Strict):
-    name: Annotated[VisibleText, StringConstraints(min_length=1, max_length=200)]
+    name: Annotated[str, StringConstraints(min_length=1, max_length=200), VISIBLE]
 
 
 class SimilarRequest(Strict):

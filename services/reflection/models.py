@@ -13,7 +13,7 @@ from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
 from kit.db import UTCDateTime, utcnow
-from kit.text import VisibleText
+from kit.text import VISIBLE
 
 
 class VersionStatus(StrEnum):
@@ -252,7 +252,7 @@ class SearchRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     # A search no one could read is also no knowledge gap a coach could read (gaps.py).
-    query: Annotated[VisibleText, StringConstraints(min_length=1, max_length=2000)]
+    query: Annotated[str, StringConstraints(min_length=1, max_length=2000), VISIBLE]
     filters: SearchFilters = Field(default_factory=SearchFilters)
     k: StrictInt = Field(default=5, ge=1, le=50)
 
@@ -287,10 +287,10 @@ class SearchResultWithGap(SearchResult):
 
 # What a person wrote, for people to read: at least one visible character (kit/text.py).
 Experience = Annotated[
-    VisibleText, StringConstraints(strip_whitespace=True, min_length=10, max_length=4000)
+    str, StringConstraints(strip_whitespace=True, min_length=10, max_length=4000), VISIBLE
 ]
 AnswerText = Annotated[
-    VisibleText, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000), VISIBLE
 ]
 
 
@@ -299,7 +299,7 @@ class ReflectionStart(BaseModel):
 
     experience: Experience = Field(description="What happened, in your own words.")
     process: (
-        Annotated[VisibleText, StringConstraints(strip_whitespace=True, max_length=100)] | None
+        Annotated[str, StringConstraints(strip_whitespace=True, max_length=100), VISIBLE] | None
     ) = None
     model: str = Field(default="what-so-what-now-what", max_length=40)
     language: Literal["nl", "en"] | None = Field(
@@ -404,7 +404,7 @@ class IdeaFromAction(BaseModel):
     team: str | None = Field(
         default=None, max_length=64, description="Needed when you belong to several teams."
     )
-    title: Annotated[VisibleText, StringConstraints(min_length=3, max_length=150)] | None = None
+    title: Annotated[str, StringConstraints(min_length=3, max_length=150), VISIBLE] | None = None
 
 
 class IdeaDrafted(BaseModel):
