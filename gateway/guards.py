@@ -15,10 +15,12 @@ import hashlib
 import json
 import math
 import time
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
+from graphql import GraphQLError, OperationDefinitionNode, parse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.callers import VerifiedCallers, client_address, current_caller
@@ -88,6 +90,33 @@ def request_shape_error(payload: Any) -> str | None:
             return f"`{name}` must be a JSON object or null"
     if not isinstance(payload.get("operationName"), str | None):
         return "`operationName` must be a string or null"
+    if _operation_kind(payload["query"], payload.get("operationName")) == "subscription":
+        return SUBSCRIPTION_OVER_HTTP
+    return None
+
+
+SUBSCRIPTION_OVER_HTTP = "subscriptions run over WebSocket (graphql-transport-ws), not HTTP"
+
+
+def _get_is_subscription(scope: Scope) -> bool:
+    params = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+    query, name = params.get("query", [""])[0], params.get("operationName", [None])[0]
+    return bool(query) and _operation_kind(query, name) == "subscription"
+
+
+@lru_cache(maxsize=512)
+def _operation_kind(query: str, operation_name: str | None) -> str | None:
+    """`query`, `mutation` or `subscription` for the operation a request would run; None when
+    the document does not parse or names no such operation (Strawberry then says why)."""
+    try:
+        document = parse(query)
+    except GraphQLError:
+        return None
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    for operation in operations:
+        name = operation.name.value if operation.name else None
+        if operation_name is None or name == operation_name:
+            return operation.operation.value
     return None
 
 
@@ -139,6 +168,9 @@ class GraphQLGuard:
                 await _refuse(send, 400, checked[0], checked[1])
                 return
             body = checked
+        elif scope["method"] == "GET" and _get_is_subscription(scope):
+            await _refuse(send, 400, "BAD_REQUEST", SUBSCRIPTION_OVER_HTTP)
+            return
         elif scope["method"] == "GET" and self.trusted is not None and not self._trusted_get(scope):
             await _refuse(
                 send,

@@ -38,6 +38,7 @@ def _json(payload: Any) -> bytes:
     return json.dumps(payload).encode()
 
 
+ZERO_ID = "00000000-0000-0000-0000-000000000000"
 CASES = [
     # (what, raw body, expected code)
     ("null body", b"null", "BAD_REQUEST"),
@@ -58,6 +59,21 @@ CASES = [
     (
         "operationName not found",
         _json({"query": "query A { me { subject } }", "operationName": "B"}),
+        "BAD_REQUEST",
+    ),
+    (
+        "subscription over HTTP",
+        _json({"query": f'subscription {{ ideaChanged(id: "{ZERO_ID}") {{ id }} }}'}),
+        "BAD_REQUEST",
+    ),
+    (
+        "subscription named among operations",
+        _json(
+            {
+                "query": f'query Q {{ me {{ subject }} }} subscription S {{ ideaChanged(id: "{ZERO_ID}") {{ id }} }}',
+                "operationName": "S",
+            }
+        ),
         "BAD_REQUEST",
     ),
     ("syntax error", _json({"query": "{"}), "GRAPHQL_PARSE_FAILED"),
@@ -115,6 +131,7 @@ async def test_a_malformed_request_is_a_400_graphql_error_with_a_code(
         ("GET", {"params": {"query": ME, "variables": "{bad"}}),
         ("GET", {"params": {"query": ME, "variables": "3"}}),
         ("GET", {"params": {"query": 'mutation { supportIdea(id: "x") { __typename } }'}}),
+        ("GET", {"params": {"query": f'subscription {{ ideaChanged(id: "{ZERO_ID}") {{ id }} }}'}}),
         ("POST", {"content": b"query=x", "headers": {"content-type": "text/plain"}}),
     ],
 )
