@@ -12,6 +12,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -260,7 +261,23 @@ class UnexpectedErrorMiddleware:
             await response(scope, receive, send)
 
 
+async def _integrity_error(_: Request, exc: Exception) -> SafeJSONResponse:
+    """A constraint the database enforced (a row deleted or inserted by a concurrent request,
+    a duplicate): the caller's request lost a race, nothing was written (the session rolled
+    back). 409 `concurrent_change` instead of a 500; logged with its cause as a warning, since
+    a domain rule that should have caught it earlier may be missing."""
+    log.warning("a database constraint refused a write", exc_info=exc)
+    return SafeJSONResponse(
+        error_body(
+            "concurrent_change",
+            "the data changed while this request ran; nothing was written, read it again",
+        ),
+        status_code=409,
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(IntegrityError, _integrity_error)
     app.add_exception_handler(AppError, _app_error)
     app.add_exception_handler(RequestValidationError, validation_error_response)
     app.add_exception_handler(StarletteHTTPException, _http_error)

@@ -45,6 +45,13 @@ def _app(platform: PlatformSettings, url: str) -> FastAPI:
         await session.exec(text("INSERT INTO probe_notes (body) VALUES ('crash')"))
         raise RuntimeError("a bug with an internal detail: postgres://secret@db")
 
+    @router.post("/race")
+    async def race(session: SessionDep) -> None:
+        # Stands for a write that lost a race (a row deleted or added meanwhile): the database
+        # refuses it with a constraint error.
+        await session.exec(text("INSERT INTO probe_notes (body) VALUES ('first')"))
+        await session.exec(text("INSERT INTO probe_notes (body) VALUES (NULL)"))
+
     return create_service_app(
         service="probe",
         settings=ServiceSettings(platform=platform),
@@ -103,6 +110,15 @@ async def test_a_bug_is_500_without_internals_and_rolls_back(
     assert body["code"] == "internal_error"
     assert "secret" not in response.text
     assert body["details"] == {"request_id": "trace-me-1"}
+    assert await _count(database_url) == 0
+
+
+async def test_a_write_the_database_refuses_is_409_and_rolls_back(
+    client: httpx.AsyncClient, database_url: str
+) -> None:
+    response = await client.post("/race")
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "concurrent_change"
     assert await _count(database_url) == 0
 
 
