@@ -173,6 +173,19 @@ async def update_idea(
     return await service.present_one(idea)
 
 
+@router.delete(
+    "/ideas/{idea_id}",
+    status_code=204,
+    summary="Discard your own draft for good (If-Match required)",
+    responses={409: {"description": "`idea_not_draft`"}, 412: {"description": "stale version"}},
+)
+async def discard_idea(
+    idea_id: uuid.UUID, service: ServiceDep, if_match: IfMatch = None
+) -> Response:
+    await service.discard(idea_id, expected_version(if_match))
+    return Response(status_code=204)
+
+
 @router.post(
     "/ideas/{idea_id}/transitions",
     response_model=IdeaPublic,

@@ -133,6 +133,29 @@ class IdeasRepository:
         )
         return bool(result.rowcount)
 
+    async def delete_draft(self, idea_id: uuid.UUID, seen_version: int) -> bool:
+        """Delete a draft with everything attached to it, if it is still a draft at
+        `seen_version`; its row is locked first, so a concurrent submit or edit either lands
+        before (then False, nothing deleted) or finds it gone."""
+        locked = select(Idea.id).where(
+            col(Idea.id) == idea_id,
+            col(Idea.version) == seen_version,
+            col(Idea.status) == Status.draft.value,
+        )
+        if (await self.session.exec(locked.with_for_update())).first() is None:
+            return False
+        for table, column in (
+            (IdeaTransition, IdeaTransition.idea_id),
+            (Support, Support.idea_id),
+            (Follow, Follow.idea_id),
+        ):
+            await self.session.exec(delete(table).where(col(column) == idea_id))
+        replies = col(Comment.parent_id).is_not(None)  # a comment's parent must outlive it
+        await self.session.exec(delete(Comment).where(col(Comment.idea_id) == idea_id, replies))
+        await self.session.exec(delete(Comment).where(col(Comment.idea_id) == idea_id))
+        await self.session.exec(delete(Idea).where(col(Idea.id) == idea_id))
+        return True
+
     async def add_transition(self, transition: IdeaTransition) -> None:
         self.session.add(transition)
         await self.session.flush()

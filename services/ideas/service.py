@@ -226,6 +226,17 @@ class IdeasService:
             raise self._stale(await self.visible(idea_id))
         return await self.visible(idea_id)
 
+    async def discard(self, idea_id: uuid.UUID, seen_version: int) -> None:
+        """Delete the caller's own draft for good (what the reflection service calls when the
+        reflection a draft came from was deleted meanwhile). Raises 404 `idea_not_found` (a
+        draft is its author's only), 409 `idea_not_draft` (submitted: withdraw it instead),
+        412 `stale_version` when it changed since `seen_version`."""
+        idea = await self.visible(idea_id)
+        if idea.status != Status.draft:
+            raise Conflict("only a draft can be discarded: withdraw it", code="idea_not_draft")
+        if not await self.repo.delete_draft(idea_id, seen_version):
+            raise self._stale(await self.visible(idea_id))
+
     def _stale(self, idea: Idea) -> StaleVersion:
         return StaleVersion(
             "the idea changed since you read it: reload and try again",

@@ -1,9 +1,13 @@
-"""The reflection journal: start, answer stage by stage, finish, share, and turn an action into
-an idea. Domain rules only; the engines are behind `ReflectionGuide`.
+"""The reflection journal: start, answer stage by stage, finish, share, delete. Domain rules
+only; the engines are behind `ReflectionGuide`, asking a stage is asking.py, turning an action
+into an idea is idea_drafts.py.
 
 Slow work (retrieval, a language model) happens outside any transaction; each change is then
-written in one short transaction guarded by the stage it expects, so two answers racing for
-the same stage cannot both land and a session is never left half-updated.
+written in one short transaction that first locks the reflection (`views.lock_own`: 404 once
+it is deleted) and is guarded by the stage it expects, so two answers racing for the same stage
+cannot both land, a delete racing a share, an answer or a finish leaves no row behind, and a
+session is never left half-updated. Each write answers with what it wrote, read in its own
+transaction.
 """
 
 from __future__ import annotations
@@ -19,25 +23,19 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kit.auth import Principal
 from kit.db import Database, utcnow
-from kit.errors import Conflict, NotFound, ServiceUnavailable, Unprocessable
+from kit.errors import Conflict, NotFound, Unprocessable
+from services.reflection import asking, views
 from services.reflection import language as languages
-from services.reflection import views
 from services.reflection.access import readable_documents
 from services.reflection.events import reflection_finished
-from services.reflection.gaps import record_gap
 from services.reflection.guide.base import (
     Answered,
-    GuideQuestion,
-    Passage,
     ReflectionGuide,
-    StageRequest,
     SummaryRequest,
     TokenSink,
 )
-from services.reflection.guide.catalogue import ReflectionModel, Stage
+from services.reflection.guide.catalogue import ReflectionModel
 from services.reflection.models import (
-    IdeaDrafted,
-    IdeaFromAction,
     Reflection,
     ReflectionPage,
     ReflectionPreference,
@@ -46,23 +44,22 @@ from services.reflection.models import (
     ReflectionStart,
     ReflectionStatus,
     ReflectionTurn,
-    SearchFilters,
-    SearchRequest,
 )
-from services.reflection.search import retrieve
 from services.reflection.settings import ReflectionSettings
-
-PASSAGES_PER_STAGE = 3
 
 
 @dataclass
 class Loaded:
+    """A reflection with its stages (in order) and its reflection model."""
+
     reflection: Reflection
     turns: list[ReflectionTurn]
     model: ReflectionModel
 
 
 class Journal:
+    """The journal's rules, over the database, the retrieval engines and the guide."""
+
     def __init__(
         self,
         *,
@@ -91,17 +88,25 @@ class Journal:
     async def visible(self, principal: Principal, reflection_id: uuid.UUID) -> ReflectionPublic:
         """The author, or a member of a team it is shared with; anyone else learns nothing."""
         async with self.database.reading() as session:
-            loaded = await self._load(session, reflection_id)
-            shares = await views.shares_of(session, [reflection_id])
-            teams = shares.get(reflection_id, [])
-            if loaded is None or not (
-                loaded.reflection.author_id == principal.subject or set(teams) & principal.teams
-            ):
-                raise NotFound("no such reflection", code="reflection_not_found")
-            # The reader's visibility of each cited document, now (access.py).
-            readable = await readable_documents(
-                session, principal, views.cited_documents(loaded.turns)
-            )
+            return await self.present(session, principal, reflection_id)
+
+    async def present(
+        self, session: AsyncSession, principal: Principal, reflection_id: uuid.UUID
+    ) -> ReflectionPublic:
+        """The reflection as `principal` may see it, read in `session`: a write presents what
+        it wrote in its own transaction, so a delete right after its commit cannot turn its
+        success into a 404. Raises 404 `reflection_not_found` for anyone else."""
+        await session.flush()
+        session.expire_all()  # core UPDATEs of this transaction are not in the identity map
+        loaded = await self._load(session, reflection_id)
+        shares = await views.shares_of(session, [reflection_id])
+        teams = shares.get(reflection_id, [])
+        if loaded is None or not (
+            loaded.reflection.author_id == principal.subject or set(teams) & principal.teams
+        ):
+            raise NotFound("no such reflection", code="reflection_not_found")
+        # The reader's visibility of each cited document, now (access.py).
+        readable = await readable_documents(session, principal, views.cited_documents(loaded.turns))
         return views.public(
             loaded.reflection, loaded.turns, loaded.model, teams, principal, readable
         )
@@ -162,100 +167,14 @@ class Journal:
             items=items, next_cursor=views.make_cursor(found[limit - 1]) if more else None
         )
 
-    async def _own(self, principal: Principal, reflection_id: uuid.UUID) -> Loaded:
+    async def own(self, principal: Principal, reflection_id: uuid.UUID) -> Loaded:
+        """The author's reflection as it stands, to check before slow work (read only: every
+        write checks again under a lock, `views.lock_own`). Raises 404 `reflection_not_found`."""
         async with self.database.reading() as session:
             loaded = await self._load(session, reflection_id)
         if loaded is None or loaded.reflection.author_id != principal.subject:
             raise NotFound("no such reflection", code="reflection_not_found")
         return loaded
-
-    # ---- asking ------------------------------------------------------------------------
-
-    async def _passages(
-        self, principal: Principal, reflection: Reflection, query: str, first: int
-    ) -> list[Passage]:
-        """What the worker may read that bears on this stage; none (and a gap) if nothing does."""
-        threshold = self.settings.gap_threshold
-        processes = [reflection.process] if reflection.process else []
-        async with self.database.reading() as session:
-            request = SearchRequest(
-                query=query[:2000], filters=SearchFilters(process=processes), k=PASSAGES_PER_STAGE
-            )
-            hits, relevance = await retrieve(session, self.index, self.embedder, principal, request)
-            if processes and relevance < threshold:  # the named process may lack the answer
-                request = SearchRequest(query=query[:2000], k=PASSAGES_PER_STAGE)
-                hits, relevance = await retrieve(
-                    session, self.index, self.embedder, principal, request
-                )
-        if relevance < threshold:
-            await record_gap(
-                self.database,
-                self.pseudonym_key,
-                process=reflection.process,
-                question=query,
-                source="reflection",
-                who=principal.subject,
-            )
-            return []
-        return [
-            Passage(
-                cite=f"c{first + i}",
-                chunk_id=hit.citation_id,
-                document_id=str(hit.document_id),
-                title=hit.document_title,
-                section=hit.section,
-                text=hit.text,
-            )
-            for i, hit in enumerate(hits)
-        ]
-
-    async def _ask(
-        self,
-        principal: Principal,
-        reflection: Reflection,
-        model: ReflectionModel,
-        stage: Stage,
-        answered: list[Answered],
-        sink: TokenSink | None,
-        earlier: list[ReflectionTurn] | None = None,
-    ) -> tuple[GuideQuestion, list[Passage]]:
-        passages: list[Passage] = []
-        if stage.grounded is not None:
-            query = " ".join([reflection.experience, *(a.answer for a in answered[-1:])])
-            passages = await self._passages(
-                principal, reflection, query, reflection.passages_shown + 1
-            )
-        if sink is not None and passages:
-            await sink.passages(passages)
-        request = StageRequest(
-            model=model,
-            stage=stage,
-            language=reflection.language,
-            experience=reflection.experience,
-            answered=answered,
-            passages=passages,
-            quoted_before=frozenset(
-                p["chunk_id"]
-                for turn in earlier or []
-                for p in turn.passages
-                if f"[{p['id']}]" in turn.question
-            ),
-        )
-        return await self.guide.ask(request, sink), passages
-
-    def _turn(
-        self, reflection: Reflection, index: int, question: GuideQuestion, passages: list[Passage]
-    ) -> ReflectionTurn:
-        return ReflectionTurn(
-            reflection_id=reflection.id,
-            stage_index=index,
-            stage_key=self.catalogue[reflection.model_key].stages[index].key,
-            question=question.text,
-            passages=[views.passage_record(p) for p in passages],
-            engine=question.engine,
-            notice=question.notice,
-            stripped_citations=question.stripped,
-        )
 
     # ---- changing ----------------------------------------------------------------------
 
@@ -280,22 +199,23 @@ class Journal:
             process=body.process or None,
             experience=body.experience,
         )
-        question, passages = await self._ask(
-            principal, reflection, model, model.stages[0], [], sink
+        question, passages = await asking.ask(
+            self, principal, reflection, model, model.stages[0], [], sink
         )
         reflection.passages_shown = len(passages)
-        turn = self._turn(reflection, 0, question, passages)
+        turn = asking.turn(self.catalogue, reflection, 0, question, passages)
         async with self.database.sessions() as session:
             session.add(reflection)
             await session.flush()
             session.add(turn)
+            public = await self.present(session, principal, reflection.id)
             await session.commit()
-        return await self.visible(principal, reflection.id)
+        return public
 
     async def check_answer(
         self, principal: Principal, reflection_id: uuid.UUID, stage_key: str
     ) -> Loaded:
-        loaded = await self._own(principal, reflection_id)
+        loaded = await self.own(principal, reflection_id)
         reflection, stages = loaded.reflection, loaded.model.stages
         if reflection.status == ReflectionStatus.finished:
             raise Conflict("this reflection is finished", code="reflection_finished")
@@ -322,13 +242,21 @@ class Journal:
         next_turn = None
         shown = reflection.passages_shown
         if index + 1 < len(model.stages):
-            question, passages = await self._ask(
-                principal, reflection, model, model.stages[index + 1], answered, sink, loaded.turns
+            question, passages = await asking.ask(
+                self,
+                principal,
+                reflection,
+                model,
+                model.stages[index + 1],
+                answered,
+                sink,
+                loaded.turns,
             )
-            next_turn = self._turn(reflection, index + 1, question, passages)
+            next_turn = asking.turn(self.catalogue, reflection, index + 1, question, passages)
             shown += len(passages)
         now = utcnow()
         async with self.database.sessions() as session:
+            await views.lock_own(session, principal, reflection.id)  # 404 once deleted
             moved = await session.exec(
                 update(Reflection)
                 .where(
@@ -350,11 +278,12 @@ class Journal:
             )
             if next_turn is not None:
                 session.add(next_turn)
+            public = await self.present(session, principal, reflection.id)
             await session.commit()
-        return await self.visible(principal, reflection.id)
+        return public
 
     async def finish(self, principal: Principal, reflection_id: uuid.UUID) -> ReflectionPublic:
-        loaded = await self._own(principal, reflection_id)
+        loaded = await self.own(principal, reflection_id)
         reflection, model = loaded.reflection, loaded.model
         if reflection.status == ReflectionStatus.finished:
             raise Conflict("this reflection is already finished", code="reflection_finished")
@@ -377,6 +306,7 @@ class Journal:
         )
         now = utcnow()
         async with self.database.sessions() as session:
+            await views.lock_own(session, principal, reflection.id)  # 404 once deleted
             done = await session.exec(
                 update(Reflection)
                 .where(
@@ -397,13 +327,16 @@ class Journal:
                 reflection_finished(
                     session, self.settings.platform.public_url, reflection, principal, now
                 )
+            public = await self.present(session, principal, reflection.id)
             await session.commit()
-        return await self.visible(principal, reflection.id)
+        return public
 
     async def share(
         self, principal: Principal, reflection_id: uuid.UUID, teams: list[str] | None
     ) -> ReflectionPublic:
-        await self._own(principal, reflection_id)
+        """Share with `teams` (all of the author's when None), replacing an earlier choice.
+        Raises 404 `reflection_not_found` (also when deleted meanwhile), 422 `no_team`,
+        `not_your_team`."""
         chosen = sorted(set(teams) if teams is not None else principal.teams)
         if not chosen:
             raise Unprocessable("you belong to no team to share with", code="no_team")
@@ -414,132 +347,30 @@ class Journal:
                 code="not_your_team",
                 details={"teams": foreign},
             )
-        async with self.database.sessions() as session:
-            await session.exec(
-                delete(ReflectionShare).where(col(ReflectionShare.reflection_id) == reflection_id)
-            )
-            for team in chosen:
-                session.add(ReflectionShare(reflection_id=reflection_id, team=team))
-            await session.commit()
-        return await self.visible(principal, reflection_id)
+        return await self._set_shares(principal, reflection_id, chosen)
 
     async def unshare(self, principal: Principal, reflection_id: uuid.UUID) -> ReflectionPublic:
-        await self._own(principal, reflection_id)
+        """Make it private again. Raises 404 `reflection_not_found`."""
+        return await self._set_shares(principal, reflection_id, [])
+
+    async def _set_shares(
+        self, principal: Principal, reflection_id: uuid.UUID, teams: list[str]
+    ) -> ReflectionPublic:
         async with self.database.sessions() as session:
+            await views.lock_own(session, principal, reflection_id)  # 404 once deleted
             await session.exec(
                 delete(ReflectionShare).where(col(ReflectionShare.reflection_id) == reflection_id)
             )
+            for team in teams:
+                session.add(ReflectionShare(reflection_id=reflection_id, team=team))
+            public = await self.present(session, principal, reflection_id)
             await session.commit()
-        return await self.visible(principal, reflection_id)
+        return public
 
     async def delete(self, principal: Principal, reflection_id: uuid.UUID) -> None:
-        await self._own(principal, reflection_id)
+        """Delete the author's reflection for good, with its stages and shares. Raises 404
+        `reflection_not_found`, also for the second of two deletes."""
         async with self.database.sessions() as session:
+            await views.lock_own(session, principal, reflection_id)
             await views.delete_rows(session, [reflection_id])
             await session.commit()
-
-    async def draft_idea(
-        self, principal: Principal, reflection_id: uuid.UUID, body: IdeaFromAction
-    ) -> IdeaDrafted:
-        loaded = await self._own(principal, reflection_id)
-        reflection = loaded.reflection
-        if reflection.status != ReflectionStatus.finished or reflection.summary is None:
-            raise Conflict("finish the reflection first", code="reflection_not_finished")
-        actions = reflection.summary["actions"]
-        if body.action >= len(actions):
-            raise Unprocessable(
-                "no such action in the summary",
-                code="unknown_action",
-                details={"actions": len(actions)},
-            )
-        for link in reflection.ideas:
-            if link["action"] == body.action:
-                public = await self.visible(principal, reflection_id)
-                return IdeaDrafted(
-                    idea_id=uuid.UUID(link["idea_id"]), created=False, reflection=public
-                )
-        # The ideas service commits before the link below does: a failure in between, then a
-        # retry, must not make a second idea, so the create carries a key of this action.
-        idea_id = await self._post_idea(principal, loaded, body, actions[body.action]["text"])
-        async with self.database.sessions() as session:
-            stored = await session.get(Reflection, reflection_id, with_for_update=True)
-            if stored is None:
-                raise NotFound("no such reflection", code="reflection_not_found")
-            if not any(link["action"] == body.action for link in stored.ideas):
-                stored.ideas = [*stored.ideas, {"action": body.action, "idea_id": str(idea_id)}]
-                stored.updated_at = utcnow()
-                session.add(stored)
-            await session.commit()
-        public = await self.visible(principal, reflection_id)
-        return IdeaDrafted(idea_id=idea_id, created=True, reflection=public)
-
-    async def _post_idea(
-        self, principal: Principal, loaded: Loaded, body: IdeaFromAction, action: str
-    ) -> uuid.UUID:
-        team = body.team
-        if team is None:
-            if len(principal.teams) != 1:
-                raise Unprocessable("say which of your teams the idea is for", code="team_required")
-            team = next(iter(principal.teams))
-        elif team not in principal.teams:
-            raise Unprocessable("the idea must be for one of your teams", code="not_your_team")
-        summary = loaded.reflection.summary or {}
-        async with self.database.reading() as session:  # only what the author may open now
-            readable = await readable_documents(
-                session, principal, views.cited_documents(loaded.turns)
-            )
-        documents = [
-            d
-            for d in dict.fromkeys(c["document_id"] for t in loaded.turns for c in t.passages)
-            if str(d) in readable
-        ]
-        payload = {
-            "title": body.title or views.title_of(action),
-            "problem": summary.get("what_happened") or loaded.reflection.experience,
-            "proposal": action,
-            "team": team,
-            "reflection_ids": [str(loaded.reflection.id)],
-            "document_ids": documents[:20],
-        }
-        url = f"{self.settings.ideas_url.rstrip('/')}/v1/ideas"
-        headers = {
-            "Authorization": f"Bearer {principal.token}",
-            "Idempotency-Key": idea_draft_key(loaded.reflection.id, body.action),
-        }
-        try:
-            response = await self.http.post(url, json=payload, headers=headers)
-        except httpx.HTTPError as exc:
-            raise ServiceUnavailable(
-                "the ideas service did not answer; nothing was changed", code="ideas_unavailable"
-            ) from exc
-        if response.status_code >= 500:
-            raise ServiceUnavailable(
-                "the ideas service failed; nothing was changed", code="ideas_unavailable"
-            )
-        error = _error_of(response)
-        first = error.get("details") if error.get("code") == "idempotency_key_reused" else None
-        if response.status_code == 422 and isinstance(first, dict) and "id" in first:
-            # This action already became an idea, from other words (a new title): that one.
-            return uuid.UUID(str(first["id"]))
-        if response.status_code not in (200, 201):  # 200: the first idea, replayed
-            raise Unprocessable(
-                "the ideas service refused the draft",
-                code="idea_refused",
-                details=response.json() if response.content else None,
-            )
-        return uuid.UUID(response.json()["id"])
-
-
-def idea_draft_key(reflection_id: uuid.UUID, action: int) -> str:
-    """The Idempotency-Key of turning one action of one reflection into an idea: every retry
-    of it, by any replica, names the same create (docs/ideas.md, Idempotency-Key)."""
-    return f"reflection-{reflection_id}-action-{action}"
-
-
-def _error_of(response: httpx.Response) -> dict[str, Any]:
-    try:
-        body = response.json()
-    except ValueError:
-        return {}
-    error = body.get("error") if isinstance(body, dict) else None
-    return error if isinstance(error, dict) else {}

@@ -12,8 +12,8 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Header, Query, Request, Response
 
 from kit.auth import PrincipalDep
-from kit.db import ReadSessionDep, SessionDep
-from services.reflection import personal
+from kit.db import ReadSessionDep, SessionDep, upsert
+from services.reflection import idea_drafts, personal
 from services.reflection.cancel import ensure_connected
 from services.reflection.gaps import GapList, readable_processes, top_gaps
 from services.reflection.journal import Journal
@@ -189,7 +189,7 @@ async def idea_from_action(
     response: Response,
     principal: PrincipalDep,
 ) -> IdeaDrafted:
-    drafted = await _journal(request).draft_idea(principal, reflection_id, body)
+    drafted = await idea_drafts.draft_idea(_journal(request), principal, reflection_id, body)
     response.status_code = 201 if drafted.created else 200
     return drafted
 
@@ -206,10 +206,9 @@ async def get_preferences(session: ReadSessionDep, principal: PrincipalDep) -> P
 async def put_preferences(
     body: Preferences, session: SessionDep, principal: PrincipalDep
 ) -> Preferences:
-    stored = await session.get(ReflectionPreference, principal.subject)
-    stored = stored or ReflectionPreference(subject=principal.subject)
-    stored.share_with_analytics = body.share_with_analytics
-    session.add(stored)
+    # One statement: two first choices at once cannot both insert (no 500 on the second).
+    values = {"subject": principal.subject, "share_with_analytics": body.share_with_analytics}
+    await session.exec(upsert(session, ReflectionPreference, ["subject"], values))
     return body
 
 

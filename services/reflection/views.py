@@ -13,7 +13,7 @@ from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kit.auth import Principal
-from kit.errors import InvalidParameter
+from kit.errors import InvalidParameter, NotFound
 from services.reflection.guide.base import Answered, GuideSummary, Passage, cited_ids
 from services.reflection.guide.catalogue import ReflectionModel
 from services.reflection.models import (
@@ -242,10 +242,40 @@ async def turns_of(
     return turns
 
 
-async def delete_rows(session: AsyncSession, reflection_ids: Sequence[uuid.UUID]) -> None:
+async def lock_own(
+    session: AsyncSession, principal: Principal, reflection_id: uuid.UUID
+) -> Reflection:
+    """The reflection, fresh from the database and locked until the transaction ends, if it
+    exists and `principal` wrote it; else 404 `reflection_not_found`.
+
+    Every write to one reflection (and to the rows that reference it) begins here, in the
+    transaction that writes: a row lock on PostgreSQL (`SELECT … FOR UPDATE`), SQLite's one
+    write lock (taken at `BEGIN IMMEDIATE`, kit/db.py) on SQLite. So a delete and a share, an
+    answer, a finish or an idea link are serialised: the one that comes second finds the
+    reflection gone (404) or changed, and never writes a row whose reflection was deleted.
+    """
+    statement = (
+        select(Reflection)
+        .where(Reflection.id == reflection_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    found = (await session.exec(statement)).first()
+    if found is None or found.author_id != principal.subject:
+        raise NotFound("no such reflection", code="reflection_not_found")
+    return found
+
+
+async def delete_rows(session: AsyncSession, reflection_ids: Sequence[uuid.UUID]) -> int:
+    """Delete the reflections with their stages and shares; returns how many reflections were
+    there. Their rows are locked first (in id order, so two erasures cannot deadlock): a share
+    or an answer that got there first commits before the delete sees its rows."""
+    locked = select(Reflection.id).where(col(Reflection.id).in_(reflection_ids))
+    found = (await session.exec(locked.order_by(col(Reflection.id)).with_for_update())).all()
     for table, column in (
         (ReflectionTurn, ReflectionTurn.reflection_id),
         (ReflectionShare, ReflectionShare.reflection_id),
         (Reflection, Reflection.id),
     ):
         await session.exec(delete(table).where(col(column).in_(reflection_ids)))
+    return len(found)

@@ -21,7 +21,7 @@ from kit.migrations import upgrade
 from kit.settings import PlatformSettings
 from services.ideas.app import MIGRATIONS as IDEAS_MIGRATIONS
 from services.ideas.app import create_app as create_ideas
-from services.reflection.journal import Journal
+from services.reflection.idea_drafts import IdeasClient
 from tests.ideas.conftest import _seed_teams, ideas_settings
 from tests.reflection.conftest import ReflectionEnv
 from tests.reflection.test_journal import complete, ready
@@ -64,17 +64,17 @@ async def test_a_crash_between_the_idea_and_the_link_then_a_retry_makes_one_idea
     done = await complete(reflection, ann)
     url = f"/v1/reflections/{done['id']}/ideas"
 
-    post_idea = Journal._post_idea
+    create = IdeasClient.create
     crashes: list[Any] = []
 
-    async def crash_after_the_ideas_call(self: Journal, *args: Any) -> Any:
-        idea_id = await post_idea(self, *args)
+    async def crash_after_the_ideas_call(self: IdeasClient, *args: Any) -> Any:
+        draft = await create(self, *args)
         if not crashes:
-            crashes.append(idea_id)
+            crashes.append(draft.idea_id)
             raise RuntimeError("the process died before the link was committed")
-        return idea_id
+        return draft
 
-    monkeypatch.setattr(Journal, "_post_idea", crash_after_the_ideas_call)
+    monkeypatch.setattr(IdeasClient, "create", crash_after_the_ideas_call)
     try:
         first = await reflection.client.post(url, json={"action": 0}, headers=ann)
         assert first.status_code == 500

@@ -1,0 +1,192 @@
+"""Turning one action of a finished reflection into an idea draft in the ideas service.
+
+Two services, two commits: the ideas service commits the draft, then this service commits the
+link in the reflection. Two rules make that safe (docs/guided-reflection.md, "An idea from an
+action"):
+
+- A retry never makes a second idea: the create carries an Idempotency-Key of the reflection
+  and the action (`idea_draft_key`), so the ideas service hands back the first draft.
+- No idea outlives a reflection deleted before the answer: the link is written in a
+  transaction that locks the reflection (`views.lock_own`). When the reflection was deleted
+  meanwhile, the draft this call made is discarded again (`DELETE /v1/ideas/{id}` with the
+  worker's own token and the draft's ETag) and the caller gets 404 `reflection_not_found`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from kit.auth import Principal
+from kit.db import utcnow
+from kit.errors import Conflict, NotFound, ServiceUnavailable, Unprocessable
+from services.reflection import views
+from services.reflection.access import readable_documents
+from services.reflection.models import IdeaDrafted, IdeaFromAction, ReflectionStatus
+
+if TYPE_CHECKING:
+    from services.reflection.journal import Journal, Loaded
+
+DISCARD_TRIES = 3
+
+
+def idea_draft_key(reflection_id: uuid.UUID, action: int) -> str:
+    """The Idempotency-Key of turning one action of one reflection into an idea: every retry
+    of it, by any replica, names the same create (docs/ideas.md, Idempotency-Key)."""
+    return f"reflection-{reflection_id}-action-{action}"
+
+
+@dataclass(frozen=True)
+class Draft:
+    """An idea draft as the ideas service answered its create."""
+
+    idea_id: uuid.UUID
+    etag: str | None  # for If-Match when it has to be discarded again
+    created: bool  # made by this call (201), not the first draft handed back (200)
+
+
+class IdeasClient:
+    """The two calls this service makes to the ideas service, with the worker's own token."""
+
+    def __init__(self, http: httpx.AsyncClient, base_url: str) -> None:
+        self.http, self.base_url = http, base_url.rstrip("/")
+
+    async def create(self, principal: Principal, payload: dict[str, Any], key: str) -> Draft:
+        """`POST /v1/ideas` with `Idempotency-Key: key`. Returns the draft; when the key
+        already made an idea from other words (a new title), that idea (`created` False).
+        Raises 503 `ideas_unavailable` (no answer, or a 5xx) and 422 `idea_refused`."""
+        headers = {"Authorization": f"Bearer {principal.token}", "Idempotency-Key": key}
+        try:
+            response = await self.http.post(
+                f"{self.base_url}/v1/ideas", json=payload, headers=headers
+            )
+        except httpx.HTTPError as exc:
+            raise ServiceUnavailable(
+                "the ideas service did not answer; nothing was changed", code="ideas_unavailable"
+            ) from exc
+        if response.status_code >= 500:
+            raise ServiceUnavailable(
+                "the ideas service failed; nothing was changed", code="ideas_unavailable"
+            )
+        error = _error_of(response)
+        first = error.get("details") if error.get("code") == "idempotency_key_reused" else None
+        if response.status_code == 422 and isinstance(first, dict) and "id" in first:
+            return Draft(uuid.UUID(str(first["id"])), None, created=False)
+        if response.status_code not in (200, 201):  # 200: the first idea, replayed
+            raise Unprocessable(
+                "the ideas service refused the draft",
+                code="idea_refused",
+                details=response.json() if response.content else None,
+            )
+        idea_id = uuid.UUID(response.json()["id"])
+        return Draft(idea_id, response.headers.get("ETag"), response.status_code == 201)
+
+    async def discard(self, principal: Principal, draft: Draft) -> None:
+        """`DELETE /v1/ideas/{id}` with the draft's ETag, retried a few times. Done when it
+        answers 204 or 404 (gone already), and also on 409/412: the worker has submitted or
+        changed the draft meanwhile, so it is theirs now. Raises 503 `ideas_unavailable`,
+        naming the draft in `details.idea_id`, when the ideas service cannot be reached."""
+        headers = {"Authorization": f"Bearer {principal.token}", "If-Match": draft.etag or '"1"'}
+        url = f"{self.base_url}/v1/ideas/{draft.idea_id}"
+        for attempt in range(DISCARD_TRIES):
+            if attempt:
+                await asyncio.sleep(0.2 * attempt)  # a moment for a restarting ideas service
+            try:
+                response = await self.http.delete(url, headers=headers)
+            except httpx.HTTPError:
+                continue
+            if response.status_code < 500:
+                return
+        raise ServiceUnavailable(
+            "the reflection was deleted meanwhile, and the idea draft made from it could not be "
+            "removed: it is in your ideas",
+            code="ideas_unavailable",
+            details={"idea_id": str(draft.idea_id)},
+        )
+
+
+async def draft_idea(
+    journal: Journal, principal: Principal, reflection_id: uuid.UUID, body: IdeaFromAction
+) -> IdeaDrafted:
+    """Turn action `body.action` of the author's finished reflection into an idea draft, linked
+    both ways. Returns the draft (`created` False when this action was turned into one before).
+    Raises 404 `reflection_not_found` (also when the reflection is deleted while the draft is
+    made: the draft is then discarded), 409 `reflection_not_finished`, 422 `unknown_action`,
+    `team_required`, `not_your_team`, `idea_refused`, 503 `ideas_unavailable`."""
+    loaded = await journal.own(principal, reflection_id)
+    reflection = loaded.reflection
+    if reflection.status != ReflectionStatus.finished or reflection.summary is None:
+        raise Conflict("finish the reflection first", code="reflection_not_finished")
+    actions = reflection.summary["actions"]
+    if body.action >= len(actions):
+        raise Unprocessable(
+            "no such action in the summary",
+            code="unknown_action",
+            details={"actions": len(actions)},
+        )
+    for link in reflection.ideas:
+        if link["action"] == body.action:
+            public = await journal.visible(principal, reflection_id)
+            return IdeaDrafted(idea_id=uuid.UUID(link["idea_id"]), created=False, reflection=public)
+    client = IdeasClient(journal.http, journal.settings.ideas_url)
+    payload = await _payload(journal, principal, loaded, body, actions[body.action]["text"])
+    draft = await client.create(principal, payload, idea_draft_key(reflection.id, body.action))
+    try:
+        async with journal.database.sessions() as session:
+            stored = await views.lock_own(session, principal, reflection_id)
+            if not any(link["action"] == body.action for link in stored.ideas):
+                link = {"action": body.action, "idea_id": str(draft.idea_id)}
+                stored.ideas = [*stored.ideas, link]
+                stored.updated_at = utcnow()
+                session.add(stored)
+            public = await journal.present(session, principal, reflection_id)
+            await session.commit()
+    except NotFound:
+        # Deleted while the ideas service made the draft: the worker is told nothing was made,
+        # so nothing may be. A draft handed back (not made by this call) is left to the call
+        # that made it, which either linked it before the delete or discards it here too.
+        if draft.created:
+            await client.discard(principal, draft)
+        raise
+    return IdeaDrafted(idea_id=draft.idea_id, created=True, reflection=public)
+
+
+async def _payload(
+    journal: Journal, principal: Principal, loaded: Loaded, body: IdeaFromAction, action: str
+) -> dict[str, Any]:
+    team = body.team
+    if team is None:
+        if len(principal.teams) != 1:
+            raise Unprocessable("say which of your teams the idea is for", code="team_required")
+        team = next(iter(principal.teams))
+    elif team not in principal.teams:
+        raise Unprocessable("the idea must be for one of your teams", code="not_your_team")
+    summary = loaded.reflection.summary or {}
+    async with journal.database.reading() as session:  # only what the author may open now
+        readable = await readable_documents(session, principal, views.cited_documents(loaded.turns))
+    documents = [
+        d
+        for d in dict.fromkeys(c["document_id"] for t in loaded.turns for c in t.passages)
+        if str(d) in readable
+    ]
+    return {
+        "title": body.title or views.title_of(action),
+        "problem": summary.get("what_happened") or loaded.reflection.experience,
+        "proposal": action,
+        "team": team,
+        "reflection_ids": [str(loaded.reflection.id)],
+        "document_ids": documents[:20],
+    }
+
+
+def _error_of(response: httpx.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    error = body.get("error") if isinstance(body, dict) else None
+    return error if isinstance(error, dict) else {}
