@@ -24,6 +24,7 @@ import httpx
 from kit.auth import Principal
 from kit.db import utcnow
 from kit.errors import Conflict, NotFound, ServiceUnavailable, Unprocessable
+from kit.http import url_path
 from services.reflection import views
 from services.reflection.access import readable_documents
 from services.reflection.models import IdeaDrafted, IdeaFromAction, ReflectionStatus
@@ -91,7 +92,7 @@ class IdeasClient:
         changed the draft meanwhile, so it is theirs now. Raises 503 `ideas_unavailable`,
         naming the draft in `details.idea_id`, when the ideas service cannot be reached."""
         headers = {"Authorization": f"Bearer {principal.token}", "If-Match": draft.etag or '"1"'}
-        url = f"{self.base_url}/v1/ideas/{draft.idea_id}"
+        url = self.base_url + url_path("/v1/ideas/{id}", id=draft.idea_id)
         for attempt in range(DISCARD_TRIES):
             if attempt:
                 await asyncio.sleep(0.2 * attempt)  # a moment for a restarting ideas service
