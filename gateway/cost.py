@@ -165,6 +165,10 @@ class OperationWalk:
             return default if isinstance(default, int) and 1 <= default <= maximum else maximum
         node: ValueNode = value
         if isinstance(value, IntValueNode):
+            if len(value.value.lstrip("-")) > 18:
+                # Past Python's int() limit at 4,300 digits, and out of every range anyway:
+                # graphql-core's own literal check reports it (BAD_USER_INPUT).
+                return maximum
             number = int(value.value)
         elif isinstance(value, VariableNode) and self.variables is not None:
             variable = value.name.value

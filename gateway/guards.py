@@ -98,6 +98,20 @@ def request_shape_error(payload: Any) -> str | None:
 SUBSCRIPTION_OVER_HTTP = "subscriptions run over WebSocket (graphql-transport-ws), not HTTP"
 
 
+def _get_json_fault(scope: Scope) -> str | None:
+    """What is wrong with the JSON-valued GET parameters (`variables`, `extensions`), or None:
+    an integer beyond Python's conversion limit or nesting past the parser's recursion would
+    otherwise fail inside Strawberry as a 500."""
+    params = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+    for name in ("variables", "extensions"):
+        for value in params.get(name, []):
+            try:
+                json.loads(value)
+            except (ValueError, RecursionError):
+                return f"`{name}` is not valid JSON"
+    return None
+
+
 def _get_is_subscription(scope: Scope) -> bool:
     params = parse_qs(scope.get("query_string", b"").decode("latin-1"))
     query, name = params.get("query", [""])[0], params.get("operationName", [None])[0]
@@ -168,6 +182,9 @@ class GraphQLGuard:
                 await _refuse(send, 400, checked[0], checked[1])
                 return
             body = checked
+        elif scope["method"] == "GET" and (fault := _get_json_fault(scope)):
+            await _refuse(send, 400, "BAD_REQUEST", fault)
+            return
         elif scope["method"] == "GET" and _get_is_subscription(scope):
             await _refuse(send, 400, "BAD_REQUEST", SUBSCRIPTION_OVER_HTTP)
             return
@@ -208,7 +225,9 @@ class GraphQLGuard:
         """The body to pass on (rewritten in trusted-documents mode), or (code, message)."""
         try:
             payload: Any = json.loads(body)
-        except (json.JSONDecodeError, UnicodeDecodeError):
+        except (ValueError, RecursionError):
+            # Not JSON, not UTF-8, an integer beyond Python's conversion limit, or nesting
+            # deeper than the parser's recursion: all a client's malformed request.
             return ("BAD_REQUEST", "the body is not valid JSON")
         if isinstance(payload, list):
             return ("BATCHING_DISABLED", "send one operation per request")
@@ -290,7 +309,7 @@ async def _reshape(send: Send, held: dict[str, Any]) -> None:
         return
     try:
         payload = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         payload = None
     error = payload.get("error") if isinstance(payload, dict) else None
     if not isinstance(error, dict):  # already GraphQL-shaped, or not an error body

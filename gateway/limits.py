@@ -144,7 +144,14 @@ class MaskUnexpectedErrors(MaskErrors):
     def on_validate(self) -> Iterator[None]:
         yield
         for error in self.execution_context.pre_execution_errors or ():
-            if not _is_bug(error):
+            if isinstance(error.original_error, ValueError) and error.message.startswith(
+                "Expected value of type"
+            ):
+                # graphql-core coerced a literal and Python refused it (an integer of thousands
+                # of digits): the client's input, not a bug of ours.
+                error.original_error = None
+                _tag(error, "BAD_USER_INPUT")
+            elif not _is_bug(error):
                 _tag(error, "GRAPHQL_VALIDATION_FAILED")
 
     def on_execute(self) -> Iterator[None]:

@@ -17,7 +17,7 @@ import httpx
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
 
-from kit.errors import NotFound, ServiceUnavailable
+from kit.errors import AppError, NotFound, ServiceUnavailable
 
 xapi = APIRouter(tags=["xapi"])
 PREFIX = b"/xapi/"
@@ -84,6 +84,13 @@ async def pass_on(request: Request) -> Response:
     resource = resource_of(request)
     upstreams = request.app.state.upstreams
     headers = {k: v for k, v in request.headers.items() if k.lower() in FORWARDED}
+    for name, value in headers.items():
+        if not value.isascii():  # httpx sends ASCII only; a raw byte above 0x7F would fail it
+            raise AppError(
+                f"the {name} header holds bytes outside ASCII",
+                code="invalid_header",
+                details=[{"location": ["header", name], "parameter": name}],
+            )
     if request.client:
         # The LRS throttles failed credentials per client address: it must see the caller's,
         # not the gateway's, or one attacker would lock every LMS out (analytics trusts

@@ -128,7 +128,7 @@ def query_fault(query_string: bytes) -> InvalidTextError | None:
         if value[:1] in ("{", "[") and raw_json_may_hold_invalid_text(value.encode()):
             try:
                 decoded = json.loads(value)
-            except ValueError:
+            except (ValueError, RecursionError):
                 continue  # not JSON after all: the route parses it and answers for it
             found = find_invalid_text(decoded, where)
             if found:
@@ -143,7 +143,7 @@ def json_body_fault(body: bytes, extra: PayloadCheck | None = None) -> InvalidTe
         return None
     try:
         payload = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     return find_invalid_text(payload) or (extra(payload, "body") if extra else None)
 

@@ -76,6 +76,29 @@ CASES = [
         ),
         "BAD_REQUEST",
     ),
+    (
+        "an integer past Python's conversion limit",
+        b'{"query": "{ me { subject } }", "variables": {"x": ' + b"9" * 4400 + b"}}",
+        "BAD_REQUEST",
+    ),
+    (
+        "an integer past the limit in extensions",
+        b'{"query": "{ me { subject } }", "extensions": {"x": ' + b"9" * 4400 + b"}}",
+        "BAD_REQUEST",
+    ),
+    (
+        "nesting past the parser's recursion",
+        b'{"query": "{ me { subject } }", "variables": {"x": '
+        + b"[" * 20000
+        + b"]" * 20000
+        + b"}}",
+        "BAD_REQUEST",
+    ),
+    (
+        "an integer literal of thousands of digits",
+        _json({"query": '{ search(query: "x", k: ' + "1" * 4400 + ") { text } }"}),
+        "BAD_USER_INPUT",
+    ),
     ("syntax error", _json({"query": "{"}), "GRAPHQL_PARSE_FAILED"),
     ("unknown field", _json({"query": "{ healthz }"}), "GRAPHQL_VALIDATION_FAILED"),
     ("unknown fragment", _json({"query": "{ me { ...F } }"}), "GRAPHQL_VALIDATION_FAILED"),
@@ -130,6 +153,8 @@ async def test_a_malformed_request_is_a_400_graphql_error_with_a_code(
     [
         ("GET", {"params": {"query": ME, "variables": "{bad"}}),
         ("GET", {"params": {"query": ME, "variables": "3"}}),
+        ("GET", {"params": {"query": ME, "variables": '{"x": ' + "9" * 4400 + "}"}}),
+        ("GET", {"params": {"query": ME, "variables": '{"x": ' + "[" * 1200 + "]" * 1200 + "}"}}),
         ("GET", {"params": {"query": 'mutation { supportIdea(id: "x") { __typename } }'}}),
         ("GET", {"params": {"query": f'subscription {{ ideaChanged(id: "{ZERO_ID}") {{ id }} }}'}}),
         ("POST", {"content": b"query=x", "headers": {"content-type": "text/plain"}}),

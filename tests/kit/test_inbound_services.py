@@ -206,3 +206,21 @@ async def test_the_xapi_pass_through_tells_the_lrs_the_callers_address(
     answer = await client.get("/xapi/statements", headers=headers)
     assert [r.headers["x-forwarded-for"] for r in sent_upstream] == ["127.0.0.1"]
     assert answer.status_code == 429 and answer.headers["retry-after"] == "30"
+
+
+async def test_the_xapi_pass_through_refuses_header_bytes_it_cannot_forward(
+    gateway: tuple[FastAPI, httpx.AsyncClient], platform: PlatformSettings
+) -> None:
+    """A raw byte above 0x7F in a forwarded header (If-None-Match, Content-Type, the xAPI
+    version) made the upstream call fail as a 500; it is the client's malformed request."""
+    app, _ = gateway
+
+    async def no_call(request: httpx.Request, **_: Any) -> httpx.Response:
+        raise AssertionError("no call may leave the gateway")
+
+    app.state.upstreams.http.send = no_call
+    for name in ("if-none-match", "x-experience-api-version", "content-type"):
+        headers = {"authorization": "Basic a2V5OnNlY3JldA==", name: "1.0.\xff"}
+        exchange = await call(app, "GET", b"/xapi/about", headers)
+        assert exchange.status == 400, (name, exchange.body)
+        assert json.loads(exchange.body)["error"]["code"] == "invalid_header"
