@@ -24,6 +24,7 @@ from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kit.db import insert_ignoring_duplicates
+from kit.jsonsafe import UnsafeJSON, loads_strict
 from kit.text import text_fault
 from services.analytics.models import Attachment, Statement, StatementAttachment
 from services.analytics.scope import Scope
@@ -53,15 +54,26 @@ def _content_type(headers: dict[str, str], sha2: str) -> str:
     return value
 
 
+def _json(data: bytes, what: str) -> Any:
+    """`data` parsed by `kit.jsonsafe.loads_strict`; 400 `invalid_json` (details: `reason`) for
+    malformed JSON, NaN/Infinity/overflowing numbers, overlong integers or deep nesting."""
+    try:
+        return loads_strict(data)
+    except UnsafeJSON as exc:
+        raise StatementRejected(
+            f"{what} is not acceptable JSON: {exc}",
+            code="invalid_json",
+            details={"reason": exc.reason},
+        ) from exc
+
+
 def parse(content_type: str, body: bytes) -> tuple[Any, Parts]:
-    """The JSON payload and the attachment parts of a request body; 400 when the body is not
-    JSON, the multipart framing is broken, a part's hash or Content-Type is wrong (the
-    statements themselves are checked, text included, by `statements.check`)."""
+    """The JSON payload and the attachment parts of a request body; 400 `invalid_json` when the
+    statements are not strict JSON (`_json`), 400 when the multipart framing is broken, a part's
+    hash or Content-Type is wrong (the statements themselves are checked, text included, by
+    `statements.check`)."""
     if not content_type.lower().startswith("multipart/mixed"):
-        try:
-            return json.loads(body), {}
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise StatementRejected("the body is not valid JSON") from exc
+        return _json(body, "the body"), {}
     found = re.search(r'boundary="?([^";]+)"?', content_type)
     if found is None:
         raise StatementRejected("multipart/mixed needs a boundary")
@@ -77,10 +89,7 @@ def parse(content_type: str, body: bytes) -> tuple[Any, Parts]:
         parts.append((_headers(head), content.removesuffix(b"\r\n")))
     if not parts or not parts[0][0].get("content-type", "").startswith("application/json"):
         raise StatementRejected("the first part must hold the statements as application/json")
-    try:
-        payload = json.loads(parts[0][1])
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise StatementRejected("the first part is not valid JSON") from exc
+    payload = _json(parts[0][1], "the first part")
     attachments: Parts = {}
     for headers, content in parts[1:]:
         declared = headers.get(HASH_HEADER)

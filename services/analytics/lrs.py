@@ -15,6 +15,7 @@ from kit.errors import NotFound, PayloadTooLarge
 from services.analytics import attachments
 from services.analytics.clients import LrsCaller, LrsCallerDep
 from services.analytics.params import InvalidParameter, decode_more, encode_more, parse_query
+from services.analytics.sizes import check_statement_sizes, fitting
 from services.analytics.statements import (
     VERSION,
     StatementRejected,
@@ -42,6 +43,10 @@ def _version(header: str | None) -> None:
         raise StatementRejected(
             f"xAPI version {header} is not supported", code="version_unsupported"
         )
+
+
+def _max_statement(request: Request) -> int:
+    return int(request.app.state.settings.max_statement_kb) * 1024
 
 
 def _forwarding(request: Request) -> bool:
@@ -106,6 +111,7 @@ async def post_statements(
     raw = payload if isinstance(payload, list) else [payload]
     if not raw or len(raw) > MAX_BATCH:
         raise StatementRejected(f"send between 1 and {MAX_BATCH} statements")
+    check_statement_sizes(raw, _max_statement(request))
     return await _store(request, session, caller, [check(s) for s in raw], parts)
 
 
@@ -124,6 +130,7 @@ async def put_statement(
 ) -> Response:
     _version(version)
     payload, parts = await _read(request)
+    check_statement_sizes([payload], _max_statement(request))
     statement = check(payload)
     if isinstance(payload, dict) and payload.get("id") not in (None, str(statement_id)):
         raise StatementRejected("the statement id differs from statementId")
@@ -191,8 +198,11 @@ async def get_statements(
         }  # fmt: skip
         query, after = parse_query(raw), None
     rows, has_more = await find(session, query, after, scope)
-    link = f"/xapi/statements?more={encode_more(query, rows[-1])}" if has_more and rows else ""
     bodies = [readable(ids_only(row.body) if format == "ids" else row.body) for row in rows]
+    fit = fitting(bodies, int(request.app.state.settings.max_page_kb) * 1024)
+    if fit < len(rows):
+        rows, bodies, has_more = rows[:fit], bodies[:fit], True
+    link = f"/xapi/statements?more={encode_more(query, rows[-1])}" if has_more and rows else ""
     result = {"statements": bodies, "more": link}
     if with_attachments:
         return await attachments.multipart(session, result, rows, response)

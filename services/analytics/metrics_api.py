@@ -199,10 +199,18 @@ async def my_learning(
 
 @metrics.get("/my-data", summary="Everything the analytics service holds about you (GDPR)")
 async def export_my_data(
-    request: Request, session: ReadSessionDep, principal: PrincipalDep
+    request: Request,
+    session: ReadSessionDep,
+    principal: PrincipalDep,
+    after: Annotated[str | None, Query(max_length=200, description="from a `more` link")] = None,
 ) -> dict[str, Any]:
-    public_url = request.app.state.settings.platform.public_url
-    return await personal.export(session, public_url, principal.subject)
+    """Your statements oldest first, at most ANALYTICS_MAX_EXPORT_KB per answer; `more` links
+    to the next part ("" when complete)."""
+    settings = request.app.state.settings
+    budget = int(settings.max_export_kb) * 1024
+    return await personal.export(
+        session, settings.platform.public_url, principal.subject, budget, after
+    )
 
 
 @metrics.delete("/my-data", summary="Erase your data here (GDPR); safe to repeat")

@@ -2,9 +2,11 @@
 and ranges before any use, and the `more` token that carries them to the next page.
 
 Every refusal is 400 with the parameter named in `message` and in `details[].location`:
-`invalid_text` for NUL or an unpaired surrogate, `invalid_request` for anything else (a
-timestamp without a time zone or outside years 1 to 9999 in UTC, an agent that is not an xAPI
-Agent or Group, a verb or activity that is not an absolute IRI).
+`invalid_text` for NUL or an unpaired surrogate, `invalid_json` for an agent that is not strict
+JSON (`kit.jsonsafe.loads_strict`: NaN/Infinity, overlong integers, deep nesting),
+`invalid_request` for anything else (a timestamp without a time zone or outside years 1 to 9999
+in UTC, an agent that is not an xAPI Agent or Group, a verb or activity that is
+not an absolute IRI).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 from pydantic_core import PydanticCustomError
 
 from kit.errors import AppError
+from kit.jsonsafe import UnsafeJSON, loads_strict
 from kit.text import find_invalid_text, text_fault
 from services.analytics.models import Statement
 from services.analytics.validation import IRI_MAX, Invalid, agent, iri
@@ -61,9 +64,13 @@ class Query(BaseModel):
         _text(value, "agent")
         if isinstance(value, str):
             try:
-                value = json.loads(value)
-            except json.JSONDecodeError:
-                raise PydanticCustomError("agent", "agent must be a JSON object") from None
+                value = loads_strict(value)
+            except UnsafeJSON as exc:
+                if exc.reason == "not_json":
+                    raise PydanticCustomError("agent", "agent must be a JSON object") from None
+                raise PydanticCustomError(
+                    "invalid_json", f"agent is not acceptable JSON: {exc}"
+                ) from None
         fault = find_invalid_text(value, "agent")
         if fault is not None:
             raise PydanticCustomError("invalid_text", str(fault))
@@ -140,7 +147,8 @@ def _refusal(exc: ValidationError) -> InvalidParameter:
     first = errors[0]
     name = str(first["loc"][0]) if first.get("loc") else "query"
     message = first["msg"] if str(first["msg"]).startswith(name) else f"{name}: {first['msg']}"
-    code = "invalid_text" if any(e["type"] == "invalid_text" for e in errors) else None
+    types = {e["type"] for e in errors}
+    code = next((c for c in ("invalid_text", "invalid_json") if c in types), None)
     return InvalidParameter(message, code=code, details=details)
 
 
@@ -157,7 +165,7 @@ def decode_more(token: str) -> tuple[Query, tuple[datetime, uuid.UUID]]:
     """The filters and position of a `more` token, checked like fresh parameters (a caller may
     have edited it); 400 `invalid_request` when it is not one this LRS handed out."""
     try:
-        state = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+        state = loads_strict(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
         stored, last_id = state["after"]
         at = datetime.fromisoformat(stored)
         if at.tzinfo is None:

@@ -12,19 +12,24 @@ before the entry rule (a lone surrogate, a NUL) shows as U+FFFD instead of faili
 
 from __future__ import annotations
 
+import uuid
+from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy import update
-from sqlmodel import col, delete, or_, select
+from sqlmodel import and_, col, delete, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kit.auth import Principal
+from kit.errors import AppError
 from kit.personal import ERASED
 from kit.pseudonyms import pseudonym
 from services.analytics import attachments
 from services.analytics.facts import Fact, derive
 from services.analytics.metrics import mark_dirty
 from services.analytics.models import LearningFact, LrsClient, PersonTeam, Statement
+from services.analytics.sizes import json_bytes
 from services.analytics.statements import like_key, readable
 
 
@@ -97,11 +102,55 @@ def _meaning(body: dict[str, Any], me: str, key: bytes) -> Fact | None:
         return None
 
 
-async def export(session: AsyncSession, public_url: str, subject: str) -> dict[str, Any]:
-    """Every statement by or naming the person, as stored (text made encodable)."""
+EXPORT_BATCH = 100
+
+
+async def export(
+    session: AsyncSession, public_url: str, subject: str, budget: int, after: str | None = None
+) -> dict[str, Any]:
+    """The statements by or naming the person, as stored (text made encodable), oldest first,
+    at most `budget` bytes of them (at least one); `more` is the link to the rest, or "".
+
+    `after` is the `more` link's token; 400 `invalid_request` when it is not one handed out."""
     me = account_key(public_url, subject)
-    rows = (await session.exec(select(Statement).where(_naming(me)))).all()
-    return {"statements": [readable(row.body) for row in rows]}
+    query = select(Statement).where(_naming(me))
+    stored, ident = col(Statement.stored), col(Statement.id)
+    if after is not None:
+        at, last = _position(after)
+        query = query.where(or_(stored > at, and_(stored == at, ident > last)))
+    bodies: list[Any] = []
+    used, last_row = 0, None
+    while True:
+        batch = (
+            await session.exec(query.order_by(stored.asc(), ident.asc()).limit(EXPORT_BATCH))
+        ).all()
+        for row in batch:
+            body = readable(row.body)
+            used += json_bytes(body) + 1
+            if used > budget and bodies:
+                return {"statements": bodies, "more": _more(last_row)}
+            bodies.append(body)
+            last_row = row
+        if len(batch) < EXPORT_BATCH or last_row is None:
+            return {"statements": bodies, "more": ""}
+        query = query.where(
+            or_(stored > last_row.stored, and_(stored == last_row.stored, ident > last_row.id))
+        )
+
+
+def _more(row: Statement | None) -> str:
+    if row is None:
+        return ""
+    return "/v1/my-data?after=" + quote(f"{row.stored.isoformat()}|{row.id}", safe="")
+
+
+def _position(token: str) -> tuple[datetime, uuid.UUID]:
+    try:
+        stored, ident = token.split("|", 1)
+        at = datetime.fromisoformat(stored)
+        return at, uuid.UUID(ident)
+    except ValueError as exc:
+        raise AppError("after: not a position this service handed out") from exc
 
 
 async def erase(session: AsyncSession, public_url: str, subject: str, key: bytes) -> dict[str, int]:

@@ -26,6 +26,15 @@ class AnalyticsSettings(DatabaseServiceSettings):
     pseudonym_key: str | None = None
     # Statement requests (with attachments) above this size are refused with 413.
     max_request_mb: float = 20
+    # One statement's JSON (attachments' binary excluded) above this many KB is refused with
+    # 413 `statement_too_large`; real xAPI statements are a few KB.
+    max_statement_kb: int = Field(default=64, ge=1)
+    # A page of `GET /xapi/statements` stops before passing this many KB (the rest follows via
+    # its `more` link); it always holds at least one statement.
+    max_page_kb: int = Field(default=2048, ge=1)
+    # One answer of `GET /v1/my-data` stops before passing this many KB; `more` names the next
+    # part (`?after=...`).
+    max_export_kb: int = Field(default=16384, ge=1)
     # Failed LRS credential checks allowed per client key and per client address within the
     # window below; past it, 429 with Retry-After until the oldest failure leaves the window.
     lrs_auth_max_failures: int = Field(default=10, ge=1)
