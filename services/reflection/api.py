@@ -13,7 +13,7 @@ from kit.db import ReadSessionDep, SessionDep
 from kit.disconnect import until_disconnected
 from kit.errors import NotFound, PayloadTooLarge
 from kit.service_auth import require_service
-from kit.text import StorableText, VisibleText
+from kit.text import StorableText
 from services.reflection import documents as docs
 from services.reflection.cancel import embed_in_steps, ensure_connected
 from services.reflection.embeddings import Embedder
@@ -29,6 +29,7 @@ from services.reflection.models import (
 )
 from services.reflection.search import retrieve
 from services.reflection.settings import ReflectionSettings
+from services.reflection.uploads import FormText, VisibleFormText, upload_name
 
 router = APIRouter(prefix="/v1", tags=["embeddings"])
 documents = APIRouter(prefix="/v1", tags=["documents"])
@@ -54,9 +55,10 @@ def _wake(request: Request, tasks: BackgroundTasks) -> None:
     tasks.add_task(request.app.state.ingestor.wake.set)
 
 
-# Upload metadata is text people read: the one text rule (kit/text.py) applies as to JSON.
-Title = Annotated[VisibleText, Form(min_length=1, max_length=300)]
-OptionalField = Annotated[VisibleText | None, Form(max_length=200)]
+# Upload metadata is text people read: the one text rule (kit/text.py) applies as to JSON, and
+# control characters (a field that was not UTF-8 arrives with them) are refused (uploads.py).
+Title = Annotated[VisibleFormText, Form(min_length=1, max_length=300)]
+OptionalField = Annotated[VisibleFormText | None, Form(max_length=200)]
 
 
 @documents.post(
@@ -80,20 +82,21 @@ async def upload_document(
     process: OptionalField = None,
     owner: OptionalField = None,
     language: Annotated[
-        StorableText | None, Form(description="nl or en; detected when left out")
+        FormText | None, Form(description="nl or en; detected when left out")
     ] = None,
-    version: Annotated[VisibleText | None, Form(max_length=50)] = None,
+    version: Annotated[VisibleFormText | None, Form(max_length=50)] = None,
     teams: Annotated[
-        StorableText | None,
+        FormText | None,
         Form(
             description="`*` (default) or team keys, comma-separated",
             json_schema_extra={"pattern": docs.TEAMS_PATTERN},
         ),
     ] = None,
 ) -> UploadAccepted:
+    filename, declared = upload_name(file)
     data = await _read_limited(request, file)
     visible_to = docs.parse_teams(teams)
-    kind, sections = await docs.read_sections(data, file.filename or "upload", file.content_type)
+    kind, sections = await docs.read_sections(data, filename, declared)
     document = Document(
         title=title.strip(),
         process=process,
@@ -105,7 +108,7 @@ async def upload_document(
     session.add(document)
     await session.flush()
     job = await docs.add_version(
-        session, principal, document, data, file.filename or "upload", kind, sections, version
+        session, principal, document, data, filename, kind, sections, version
     )
     _wake(request, tasks)
     return UploadAccepted(document=docs.public(document), job=docs.job_public(job))
@@ -125,13 +128,14 @@ async def upload_version(
     principal: PrincipalDep,
     tasks: BackgroundTasks,
     file: Annotated[UploadFile, File()],
-    version: Annotated[VisibleText | None, Form(max_length=50)] = None,
+    version: Annotated[VisibleFormText | None, Form(max_length=50)] = None,
 ) -> UploadAccepted:
     document = await docs.visible_document(session, document_id, principal)
+    filename, declared = upload_name(file)
     data = await _read_limited(request, file)
-    kind, sections = await docs.read_sections(data, file.filename or "upload", file.content_type)
+    kind, sections = await docs.read_sections(data, filename, declared)
     job = await docs.add_version(
-        session, principal, document, data, file.filename or "upload", kind, sections, version
+        session, principal, document, data, filename, kind, sections, version
     )
     _wake(request, tasks)
     return UploadAccepted(document=docs.public(document), job=docs.job_public(job))

@@ -3,8 +3,10 @@
 Markdown and HTML keep their heading structure; PDF pages become sections; plain text is one
 section. What a file is is read from its bytes, never from its name or declared type
 (`media_type`): what is none of these raises `Unsupported` (the API answers 415). A file that
-cannot be read raises `Unreadable` with the parser's own reason (422). Either way nothing is
-stored or indexed.
+cannot be read raises `Unreadable` with the parser's own reason (422): `parse` turns whatever a
+parser library raises on a malformed or unsupported file (pypdf's PdfReadError,
+NotImplementedError for an unknown encryption handler, RecursionError, BeautifulSoup's errors...)
+into `Unreadable`, so no parser fault is ever a 500. Either way nothing is stored or indexed.
 """
 
 from __future__ import annotations
@@ -48,20 +50,29 @@ class Section:
 
 
 def media_type(data: bytes, filename: str, declared: str | None) -> str:
-    """What the bytes are, whatever the name and the declared type claim (issue 12, item 13).
+    """What the bytes are, whatever the name and the declared type claim (issue 12, items 13, 22).
 
-    A PDF (`%PDF-` in the first 1,024 bytes, as readers accept it) is a PDF even when named
-    `notes.txt` (clean text that merely mentions `%PDF-` stays text). Anything else must be
-    text: UTF-8 (a BOM allowed) without control characters other than tab, line feed, carriage
-    return and form feed. Text that is recognisably a format
-    of its own we cannot parse (RTF, PostScript, SVG/XML...) is refused; HTML is parsed as HTML
-    when its bytes say so; among text, the name or declared type picks Markdown or HTML, else
-    plain text. Raises `Unsupported` (→ 415) naming what the bytes look like."""
+    A PDF is a PDF even when named `notes.txt`: a file that starts with `%PDF-` (after only
+    whitespace or a BOM), or one with a few junk bytes before a `%PDF-` header in its first
+    1,024 bytes (the PDF spec's allowance) that is not text and that puremagic calls a PDF or
+    pypdf can open. Anything else must be text: UTF-8 (a BOM allowed) without control characters
+    other than tab, line feed, carriage return and form feed. Text that mentions `%PDF-` stays
+    text, but text holding a PDF (a `%PDF-` header and `obj`/`endobj` structure, e.g. a PDF
+    behind a kilobyte of text) is refused rather than indexed as PDF syntax. Text that is
+    recognisably a format of its own we cannot parse (RTF, PostScript, SVG/XML...) is refused;
+    HTML is parsed as HTML when its bytes say so; among text, the name or declared type picks
+    Markdown or HTML, else plain text. Raises `Unsupported` (→ 415) naming what the bytes
+    look like."""
     text = _as_text(data)
-    if data.startswith(b"%PDF-") or (text is None and b"%PDF-" in data[:1024]):
+    if _is_pdf(data, text):
         return "application/pdf"
     if text is None:
         raise Unsupported(f"not a supported type ({_looks_like(data)}): {_ACCEPTED}")
+    if _PDF_HEADER.search(text) and _PDF_OBJECT.search(text) and "endobj" in text:
+        raise Unsupported(
+            "not a supported type (text holding a PDF: a %PDF- header and PDF objects): "
+            "upload the PDF on its own"
+        )
     recognised = _recognised_text_format(data)
     if recognised == "text/html":
         return "text/html"
@@ -76,6 +87,33 @@ def media_type(data: bytes, filename: str, declared: str | None) -> str:
 
 
 _ACCEPTED = "upload Markdown, plain text (UTF-8), HTML or PDF"
+_PDF_HEADER = re.compile(r"%PDF-\d")
+_PDF_OBJECT = re.compile(r"\b\d+\s+\d+\s+obj\b")
+_LEADING = b" \t\r\n\x0c\x00"
+
+
+def _is_pdf(data: bytes, text: str | None) -> bool:
+    """Whether `data` is a PDF by its header (see media_type)."""
+    head = data.removeprefix(b"\xef\xbb\xbf").lstrip(_LEADING)
+    if head.startswith(b"%PDF-"):
+        return True
+    at = data.find(b"%PDF-", 0, 1024)
+    if at <= 0 or text is not None:
+        return False
+    if any("pdf" in str(m.mime_type).lower() for m in _magic(data)):
+        return True
+    return _pypdf_opens(data[at:])
+
+
+def _pypdf_opens(data: bytes) -> bool:
+    from pypdf import PdfReader
+
+    try:
+        return len(PdfReader(io.BytesIO(data), strict=False).pages) > 0
+    except Exception:
+        return False
+
+
 # C0 controls and DEL, but tab, line feed, form feed and carriage return; C1 controls.
 _BINARY = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
 
@@ -171,17 +209,17 @@ def html_to_markdown(html: str) -> str:
 
 
 def pdf_sections(data: bytes) -> list[Section]:
+    """A section per page with text. An encrypted PDF is read when it opens with the empty
+    password (the Standard handler's "no user password"); one that needs a password raises
+    `Unreadable`, as does any other fault pypdf raises (wrapped by `parse`)."""
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
 
-    try:
-        reader = PdfReader(io.BytesIO(data), strict=False)
-        # Extracted text may hold NUL and other controls: they can be neither stored nor read.
-        pages = [
-            safe_for_output(_BINARY.sub(" ", page.extract_text() or "")) for page in reader.pages
-        ]
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
-        raise Unreadable(f"the PDF cannot be read: {exc}") from exc
+    start = data.find(b"%PDF-", 0, 1024)  # xref offsets count from the header, not junk before it
+    reader = PdfReader(io.BytesIO(data[max(start, 0) :]), strict=False)
+    if reader.is_encrypted and not reader.decrypt(""):
+        raise Unreadable("the PDF is protected with a password: upload it without one")
+    # Extracted text may hold NUL and other controls: they can be neither stored nor read.
+    pages = [safe_for_output(_BINARY.sub(" ", page.extract_text() or "")) for page in reader.pages]
     sections = []
     offset = 0
     for number, text in enumerate(pages, start=1):
@@ -192,6 +230,26 @@ def pdf_sections(data: bytes) -> list[Section]:
 
 
 def parse(data: bytes, kind: str) -> list[Section]:
+    """The sections of `data`, read as `kind` (from media_type).
+
+    Raises `Unreadable` (→ 422 `unreadable_file`) for a file with no visible text and for
+    anything the parser libraries raise on a malformed or unsupported file: the one place
+    parser faults are caught."""
+    try:
+        sections = _parse(data, kind)
+    except Unreadable:
+        raise
+    except Exception as exc:
+        what = "PDF" if kind == "application/pdf" else "file"
+        reason = safe_for_output(str(exc))[:300] or type(exc).__name__
+        raise Unreadable(f"the {what} cannot be read: {reason}") from exc
+    # A file of zero-width spaces or lone accents parses into sections nobody can read.
+    if not any(is_visible(section.text) for section in sections):
+        raise Unreadable("the file holds no text to index")
+    return sections
+
+
+def _parse(data: bytes, kind: str) -> list[Section]:
     if kind == "application/pdf":
         sections = pdf_sections(data)
     elif kind == "text/html":
@@ -201,7 +259,4 @@ def parse(data: bytes, kind: str) -> list[Section]:
     else:
         text = _decode(data)
         sections = [Section([], text, 0)] if text.strip() else []
-    # A file of zero-width spaces or lone accents parses into sections nobody can read.
-    if not any(is_visible(section.text) for section in sections):
-        raise Unreadable("the file holds no text to index")
     return sections

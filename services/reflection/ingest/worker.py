@@ -28,6 +28,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kit.db import Database, utcnow
+from kit.text import safe_for_output
 from services.reflection.embeddings import Embedder
 from services.reflection.index.base import IndexedChunk, VectorIndex
 from services.reflection.index.sparse import document_vector
@@ -107,7 +108,9 @@ class Ingestor:
             await self._process(job_id)
         except Exception as exc:
             log.exception("ingestion job failed", extra={"job": str(job_id)})
-            await self._fail(job_id, f"{type(exc).__name__}: {exc}"[:2000])
+            # The reason is stored: a NUL or lone surrogate in a library's message must not
+            # make the failure itself fail on PostgreSQL (the job would stay `running`).
+            await self._fail(job_id, safe_for_output(f"{type(exc).__name__}: {exc}"[:2000]))
         return True
 
     async def _claim(self) -> uuid.UUID | None:
