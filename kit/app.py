@@ -21,7 +21,7 @@ from kit.docs_ui import install_docs
 from kit.errors import install_error_handlers
 from kit.health import ReadinessCheck, health_router
 from kit.http import make_client
-from kit.inbound import BodyRule, InboundMiddleware
+from kit.inbound import BodyRule, InboundMiddleware, LargeBodies
 from kit.logging import RequestContextMiddleware, configure_logging
 from kit.migrations import schema_check
 from kit.observability import metrics_router, setup_tracing
@@ -108,7 +108,10 @@ def create_service_app(
     )
     # Innermost of the process's middleware, inside the crash handler added next.
     app.add_middleware(
-        InboundMiddleware, default_max_bytes=settings.max_body_kb * 1024, rules=body_rules
+        InboundMiddleware,
+        default_max_bytes=settings.max_body_kb * 1024,
+        rules=body_rules,
+        large_bodies=LargeBodies(settings.max_large_bodies, settings.large_body_wait_seconds),
     )
     install_error_handlers(app)  # adds the crash middleware first: it must sit innermost
     setup_tracing(service)

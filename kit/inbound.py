@@ -23,7 +23,9 @@ routes; everything else gets the process's default limit (`<PREFIX>_MAX_BODY_KB`
 
 from __future__ import annotations
 
+import asyncio
 import json
+import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -196,16 +198,73 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
+LARGE_BODY_BYTES = 1024 * 1024
+
+
+class LargeBodies:
+    """At most `slots` requests with a body over 1 MB (declared, or chunked on a route that
+    allows more) are let through at once; the others wait up to `wait_seconds` for a turn and
+    then get 503 `busy` with `Retry-After`. Each limit bounds one request; this bounds their sum."""
+
+    def __init__(self, slots: int, wait_seconds: float) -> None:
+        self.slots = slots
+        self.wait_seconds = wait_seconds
+        self._semaphore: asyncio.Semaphore | None = None  # made on first use, in the loop
+
+    def concerns(self, scope: Scope, rule: BodyRule) -> bool:
+        """True for a request whose body may pass 1 MB on a route that accepts that much."""
+        if rule.max_bytes <= LARGE_BODY_BYTES:
+            return False
+        declared = (_header(scope, b"content-length") or "").strip()
+        if declared.isdigit():
+            return int(declared) > LARGE_BODY_BYTES
+        return _header(scope, b"transfer-encoding") is not None
+
+    async def acquire(self) -> bool:
+        """Takes a slot, waiting up to `wait_seconds`; False when none came free in time."""
+        if self._semaphore is None:
+            self._semaphore = asyncio.Semaphore(self.slots)
+        try:
+            await asyncio.wait_for(self._semaphore.acquire(), self.wait_seconds)
+        except TimeoutError:
+            return False
+        return True
+
+    def release(self) -> None:
+        """Gives back the slot `acquire` took."""
+        assert self._semaphore is not None
+        self._semaphore.release()
+
+
+class Busy(RequestRefused):
+    """503 `busy`: every slot for large bodies stayed taken while this request waited."""
+
+    def __init__(self, waited_seconds: float) -> None:
+        super().__init__(
+            503,
+            "busy",
+            "too many large requests at once; try again shortly",
+            {"waited_seconds": waited_seconds},
+        )
+        self.headers = {"Retry-After": str(max(1, math.ceil(waited_seconds)))}
+
+
 class InboundMiddleware:
     """Pure ASGI middleware applying the rules in the module docstring; `rules` are tried in
     order, the first whose pattern matches the path wins, else `default_max_bytes` applies."""
 
     def __init__(
-        self, app: ASGIApp, *, default_max_bytes: int, rules: Sequence[BodyRule] = ()
+        self,
+        app: ASGIApp,
+        *,
+        default_max_bytes: int,
+        rules: Sequence[BodyRule] = (),
+        large_bodies: LargeBodies | None = None,
     ) -> None:
         self.app = app
         self.rules = tuple(rules)
         self.default = BodyRule(pattern=".*", max_bytes=default_max_bytes)
+        self.large_bodies = large_bodies or LargeBodies(4, 10.0)
 
     def rule_for(self, path: str) -> BodyRule:
         return next((rule for rule in self.rules if rule.matches(path)), self.default)
@@ -222,6 +281,20 @@ class InboundMiddleware:
             return
         is_json = _JSON_TYPE.match(_header(scope, b"content-type") or "") is not None
         body = _Body(receive, rule, is_json)
+        if not self.large_bodies.concerns(scope, rule):
+            await self._run(scope, send, rule, body, is_json)
+            return
+        if not await self.large_bodies.acquire():
+            await _refuse(rule, Busy(self.large_bodies.wait_seconds))(scope, receive, send)
+            return
+        try:
+            await self._run(scope, send, rule, body, is_json)
+        finally:
+            self.large_bodies.release()
+
+    async def _run(
+        self, scope: Scope, send: Send, rule: BodyRule, body: _Body, is_json: bool
+    ) -> None:
         if not (rule.eager and is_json):
             await self.app(scope, body.receive, send)
             return

@@ -87,6 +87,11 @@ class ServiceSettings(BaseSettings):
     # Request bodies above this size are refused with 413 `payload_too_large`, before they are
     # read (routes with their own limit, such as uploads and xAPI statements, say so).
     max_body_kb: int = Field(default=1024, ge=1)
+    # Bodies over 1 MB (xAPI batches, uploads) read at the same time by this process; more wait
+    # up to `large_body_wait_seconds` for a turn, then get 503 `busy` with Retry-After. Bounds
+    # the memory that many large requests at once can take (each may cost a few times its size).
+    max_large_bodies: int = Field(default=4, ge=1)
+    large_body_wait_seconds: float = Field(default=10.0, ge=0)
     # This process's own credential for another service's internal endpoints (e.g. the
     # reflection service's /v1/embeddings): a bearer token with the `service` role, issued by the
     # identity provider to this process. Development: left empty, a development token is minted.

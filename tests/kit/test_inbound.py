@@ -5,6 +5,7 @@ always encode. Requests are driven at the ASGI level where it matters what was *
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator, MutableMapping
 from dataclasses import dataclass, field
@@ -16,9 +17,10 @@ from fastapi import APIRouter, FastAPI, Query, Request
 
 from kit.app import create_service_app
 from kit.auth import PrincipalDep
-from kit.inbound import BodyRule
+from kit.inbound import BodyRule, InboundMiddleware, LargeBodies
 from kit.settings import PlatformSettings, ServiceSettings
 from tests.support.apps import app_client, bearer
+from tests.support.waiting import DEADLINE_SECONDS
 
 LIMIT_KB = 4
 LIMIT = LIMIT_KB * 1024
@@ -84,6 +86,11 @@ class Exchange:
     status: int = 0
     body: bytes = b""
     sent: list[MutableMapping[str, Any]] = field(default_factory=list)
+
+    @property
+    def headers(self) -> dict[str, str]:
+        start = next(m for m in self.sent if m["type"] == "http.response.start")
+        return {k.decode(): v.decode() for k, v in start.get("headers", [])}
 
     @property
     def error(self) -> dict[str, Any]:
@@ -325,3 +332,39 @@ async def test_parameter_errors_are_400_naming_the_parameter(
 
 def _lower(headers: dict[str, str]) -> dict[str, str]:
     return {k.lower(): v for k, v in headers.items()}
+
+
+async def test_large_bodies_at_once_are_bounded_and_the_rest_wait_then_get_busy() -> None:
+    """Each body limit bounds one request; this bounds their sum (second attack round: 16
+    concurrent 20 MB xAPI batches took analytics to 960 MB)."""
+    both, release = asyncio.Event(), asyncio.Event()
+    running = 0
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        nonlocal running
+        if dict(scope["headers"])[b"content-length"] != b"10":  # the large ones hold on
+            running += 1
+            if running == 2:
+                both.set()
+            await release.wait()
+            running -= 1
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    guard = InboundMiddleware(
+        app,
+        default_max_bytes=LIMIT,
+        rules=[BodyRule("/big", 64 * 1024 * 1024, public=True)],
+        large_bodies=LargeBodies(2, 0.05),
+    )
+    big = {"content-length": str(20 * 1024 * 1024)}
+    first = [asyncio.ensure_future(call(guard, "POST", b"/big", big)) for _ in range(2)]
+    await asyncio.wait_for(both.wait(), DEADLINE_SECONDS)
+    # Both slots are taken: a third large body waits its turn, then is told to come back.
+    busy = await call(guard, "POST", b"/big", big)
+    assert (busy.status, busy.error["code"]) == (503, "busy")
+    assert busy.headers["retry-after"] == "1"
+    small = await call(guard, "POST", b"/big", {"content-length": "10"}, chunks=0)
+    assert small.status == 200  # small bodies never wait for a slot
+    release.set()
+    assert [(await f).status for f in first] == [200, 200]
