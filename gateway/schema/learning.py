@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, date, datetime
 from enum import Enum
-from typing import Any
+from typing import Annotated, Any
+from urllib.parse import parse_qs, urlsplit
 
 import strawberry
 from graphql import GraphQLError
@@ -121,12 +122,12 @@ class ErasureReport:
 
 
 async def _with_retries(
-    info: Info[Context, None], service: str, method: str, path: str
+    info: Info[Context, None], service: str, method: str, path: str, **kwargs: Any
 ) -> UpstreamReply:
     # Erasure is idempotent, so even its DELETE may be sent again (call() retries reads only).
     for delay in (*RETRY_DELAYS, None):
         try:
-            return await ask(info, service, method, path)
+            return await ask(info, service, method, path, **kwargs)
         except UpstreamUnavailable:
             if delay is None:
                 raise
@@ -200,25 +201,51 @@ class LearningQuery:
         )
 
     @strawberry.field(
-        description="Everything the platform holds about you, as one JSON document.",
+        description="Everything the platform holds about you, as one JSON document. The "
+        "learning records come in parts of bounded size: while `analyticsAfter` in the answer "
+        "is not null, ask again with `analyticsAfter` set to it for the next part (only the "
+        "analytics section is sent then).",
         permission_classes=[IsAuthenticated],
     )
-    async def export_my_data(self, info: Info[Context, None]) -> JSON:
+    async def export_my_data(
+        self,
+        info: Info[Context, None],
+        analytics_after: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Where the next part of your learning records starts: the "
+                "`analyticsAfter` of the previous answer; leave out for the whole export."
+            ),
+        ] = None,
+    ) -> JSON:
         principal = info.context.principal
         assert principal is not None
         document: dict[str, Any] = {
             "subject": principal.subject,
             "exported_at": datetime.now(UTC).isoformat(),
         }
+        services = ("analytics",) if analytics_after else SERVICES
+        params = {"after": analytics_after} if analytics_after else None
         try:
             replies = await asyncio.gather(
-                *(_with_retries(info, service, "GET", "/v1/my-data") for service in SERVICES)
+                *(
+                    _with_retries(
+                        info,
+                        service,
+                        "GET",
+                        "/v1/my-data",
+                        params=params if service == "analytics" else None,
+                    )
+                    for service in services
+                )
             )
         except UpstreamUnavailable as exc:
             raise_unavailable(exc)
-        for service, reply in zip(SERVICES, replies, strict=True):
+        for service, reply in zip(services, replies, strict=True):
             raise_for_query(reply)
             document[service] = reply.body
+        more = (document.get("analytics") or {}).get("more") or ""
+        document["analyticsAfter"] = parse_qs(urlsplit(more).query).get("after", [None])[0]
         return document  # type: ignore[return-value]  # JSON is any JSON value
 
 
