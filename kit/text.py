@@ -30,8 +30,9 @@ _INVALID = re.compile("[\x00\ud800-\udfff]")
 _RAW_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F][0-9a-fA-F]{2})")
 _VISIBLE_CATEGORIES = ("L", "N", "P", "S")
 # Letters and symbols that render as blank space: the Hangul fillers (Default_Ignorable_Code_Point
-# in Unicode's DerivedCoreProperties.txt, though their category is Lo) and the braille blank.
-_BLANK_GLYPHS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+# in Unicode's DerivedCoreProperties.txt, though their category is Lo), the braille blank, the
+# musical null notehead, and the object replacement character (a placeholder, not text).
+_BLANK_GLYPHS = frozenset("\u115f\u1160\u3164\uffa0\u2800\U0001d159\ufffc")
 
 
 class InvalidText(ValueError):

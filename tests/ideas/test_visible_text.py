@@ -20,6 +20,7 @@ INVISIBLE = [
     "\u202e\u202c\u200e",
     "\u2800" * 4,  # braille blank: a symbol that renders as nothing
     "\u3164\u115f\u1160\uffa0",  # Hangul fillers: letters that render as nothing
+    "\ufffc\U0001d159",  # an object placeholder and the musical null notehead
 ]
 BASE = {"title": "Mallen klaarleggen", "problem": "Omstellen duurt lang", "team": "packaging"}
 
