@@ -56,8 +56,10 @@ class Discussion:
     ) -> tuple[Idea, Comment, bool]:
         """Comment or reply; returns `(idea, comment, created)`. A reused idempotency key gives
         the first comment (`created` False) or 422 `idempotency_key_reused`; 422
-        `unknown_parent` / `reply_depth` for a bad parent; 404 for an idea you cannot see."""
-        idea = await self.ideas.visible(idea_id)
+        `unknown_parent` / `reply_depth` for a bad parent; 404 for an idea you cannot see —
+        read with its row locked, so a concurrent discard of the draft either committed first
+        (404) or waits until this comment and its counter are written."""
+        idea = await self.ideas.visible(idea_id, lock=True)
         digest = fingerprint(data, str(idea_id)) if idempotency_key else None
         if idempotency_key and digest:
             first = await self.repo.comment_by_key(self.me.subject, idempotency_key)

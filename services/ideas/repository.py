@@ -26,7 +26,7 @@ from services.ideas.models import (
     WebhookDelivery,
 )
 from services.ideas.text import like_escape, terms
-from services.ideas.workflow import Status
+from services.ideas.workflow import NOT_SUPPORTABLE, IdeaNotOpen, Status
 
 
 @dataclass(frozen=True)
@@ -251,16 +251,21 @@ class IdeasRepository:
 
     # -- support and follow: counters move only when a row really came or went --
     async def _add_mark(
-        self, table: type[Support] | type[Follow], idea_id: uuid.UUID, person: str, counter: Any
+        self, table: type[Support] | type[Follow], idea_id: uuid.UUID, person: str, *moves: Any
     ) -> bool:
+        """Insert the mark and raise the counter (`moves[0]`) where `moves[1:]` still hold,
+        else `IdeaNotOpen` (the request rolls back, the mark row with it)."""
         insert = insert_ignoring_duplicates(self.session, table).values(
             idea_id=idea_id, person_id=person, created_at=utcnow()
         )
         added = bool((await self.session.exec(insert)).rowcount)
         if added:
-            await self.session.exec(
-                update(Idea).where(col(Idea.id) == idea_id).values({counter: counter + 1})
+            counter, *only_if = moves
+            moved = await self.session.exec(
+                update(Idea).where(col(Idea.id) == idea_id, *only_if).values({counter: counter + 1})
             )
+            if not moved.rowcount:
+                raise IdeaNotOpen("the idea left an open state while it was being supported")
         return added
 
     async def _remove_mark(
@@ -276,7 +281,9 @@ class IdeasRepository:
         return bool(removed.rowcount)
 
     async def add_support(self, idea_id: uuid.UUID, person: str) -> bool:
-        return await self._add_mark(Support, idea_id, person, col(Idea.support_count))
+        """True for a new support; `IdeaNotOpen` if the idea is a draft or withdrawn."""
+        still_open = col(Idea.status).not_in([s.value for s in NOT_SUPPORTABLE])
+        return await self._add_mark(Support, idea_id, person, col(Idea.support_count), still_open)
 
     async def remove_support(self, idea_id: uuid.UUID, person: str) -> bool:
         return await self._remove_mark(Support, idea_id, person, col(Idea.support_count))

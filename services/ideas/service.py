@@ -28,6 +28,8 @@ from services.ideas.text import normalize
 from services.ideas.workflow import (
     EDITABLE_CONTENT,
     IMPACT_RECORDABLE,
+    NOT_SUPPORTABLE,
+    IdeaNotOpen,
     Status,
     TransitionRefused,
     check_transition,
@@ -120,8 +122,9 @@ class IdeasService:
         return (await self.present_many([idea]))[0]
 
     # -- reading --
-    async def visible(self, idea_id: uuid.UUID) -> Idea:
-        idea = await self.repo.get(idea_id)
+    async def visible(self, idea_id: uuid.UUID, *, lock: bool = False) -> Idea:
+        """The idea or 404 `idea_not_found`; `lock`: FOR UPDATE, rules see committed state."""
+        idea = await self.repo.get(idea_id, for_update=lock)
         if idea is None or (idea.status == Status.draft and not self.is_author(idea)):
             raise IdeaNotFound("no such idea")
         return idea
@@ -361,13 +364,13 @@ class IdeasService:
             )
         return shown
 
-    # -- support and follow --
     async def support(self, idea_id: uuid.UUID) -> Idea:
-        idea = await self.visible(idea_id)
+        """Idempotent; 404, 409 `own_idea`/`idea_not_open` (docs/ideas.md), on the locked row."""
+        idea = await self.visible(idea_id, lock=True)
         if self.is_author(idea):
             raise Conflict("you cannot support your own idea", code="own_idea")
-        if idea.status in (Status.draft, Status.withdrawn):
-            raise Conflict(f"a {idea.status} idea cannot be supported", code="idea_not_open")
+        if idea.status in NOT_SUPPORTABLE:
+            raise IdeaNotOpen(f"a {idea.status} idea cannot be supported")
         if await self.repo.add_support(idea_id, self.me.subject):
             idea = await self.visible(idea_id)
             await events.record(
@@ -381,12 +384,14 @@ class IdeasService:
         return await self.visible(idea_id)
 
     async def unsupport(self, idea_id: uuid.UUID) -> Idea:
-        await self.visible(idea_id)
+        """Take support back (idempotent, any state; 404 `idea_not_found`), on the locked row."""
+        await self.visible(idea_id, lock=True)
         await self.repo.remove_support(idea_id, self.me.subject)
         return await self.visible(idea_id)
 
     async def follow(self, idea_id: uuid.UUID, on: bool) -> Idea:
-        await self.visible(idea_id)
+        """Idempotent, any state, on the locked row; 404 `idea_not_found` (also: discarded)."""
+        await self.visible(idea_id, lock=True)
         if on:
             await self.repo.add_follow(idea_id, self.me.subject)
         else:

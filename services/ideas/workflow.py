@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from kit.errors import Conflict
+
 
 class Status(StrEnum):
     draft = "draft"
@@ -116,3 +118,13 @@ def check_transition(
     if move.reason_required and not (reason and reason.strip()):
         raise TransitionRefused("reason_required", f"moving to {target} needs a public reason")
     return move
+
+
+# Support is refused in these states (docs/ideas.md, "Support, follow, discuss").
+NOT_SUPPORTABLE = (Status.draft, Status.withdrawn)
+
+
+class IdeaNotOpen(Conflict):
+    """409 `idea_not_open`: support on a draft or withdrawn idea; the request rolls back."""
+
+    code = "idea_not_open"
