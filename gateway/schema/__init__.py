@@ -12,7 +12,8 @@ from gateway.limits import limit_extensions
 from gateway.schema.documents import DocumentsQuery
 from gateway.schema.glossary import describe
 from gateway.schema.health import HealthQuery
-from gateway.schema.ideas import IdeasMutation, IdeasQuery
+from gateway.schema.ideas import IdeasQuery
+from gateway.schema.ideas_mutations import IdeasMutation
 from gateway.schema.identity import IdentityQuery
 from gateway.schema.learning import LearningMutation, LearningQuery
 from gateway.schema.reflections import ReflectionsMutation, ReflectionsQuery
