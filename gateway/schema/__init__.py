@@ -16,7 +16,8 @@ from gateway.schema.ideas import IdeasQuery
 from gateway.schema.ideas_mutations import IdeasMutation
 from gateway.schema.identity import IdentityQuery
 from gateway.schema.learning import LearningMutation, LearningQuery
-from gateway.schema.reflections import ReflectionsMutation, ReflectionsQuery
+from gateway.schema.reflections import ReflectionsQuery
+from gateway.schema.reflections_mutations import ReflectionsMutation
 from gateway.schema.subscriptions import Subscription
 from gateway.settings import GatewaySettings
 
