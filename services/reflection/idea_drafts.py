@@ -27,7 +27,8 @@ from kit.errors import Conflict, NotFound, ServiceUnavailable, Unprocessable
 from kit.http import url_path
 from services.reflection import views
 from services.reflection.access import readable_documents
-from services.reflection.models import IdeaDrafted, IdeaFromAction, ReflectionStatus
+from services.reflection.journal_models import IdeaDrafted, IdeaFromAction
+from services.reflection.models import ReflectionStatus
 
 if TYPE_CHECKING:
     from services.reflection.journal import Journal, Loaded

@@ -35,13 +35,11 @@ from services.reflection.guide.base import (
     TokenSink,
 )
 from services.reflection.guide.catalogue import ReflectionModel
+from services.reflection.journal_models import ReflectionPage, ReflectionPublic, ReflectionStart
 from services.reflection.models import (
     Reflection,
-    ReflectionPage,
     ReflectionPreference,
-    ReflectionPublic,
     ReflectionShare,
-    ReflectionStart,
     ReflectionStatus,
     ReflectionTurn,
 )

@@ -17,19 +17,19 @@ from services.reflection import idea_drafts, personal
 from services.reflection.cancel import ensure_connected
 from services.reflection.gaps import GapList, readable_processes, top_gaps
 from services.reflection.journal import Journal
-from services.reflection.models import (
+from services.reflection.journal_models import (
     AnswerCreate,
     IdeaDrafted,
     IdeaFromAction,
     Preferences,
     ReflectionModelPublic,
     ReflectionPage,
-    ReflectionPreference,
     ReflectionPublic,
     ReflectionStart,
     ShareRequest,
     StagePublic,
 )
+from services.reflection.models import ReflectionPreference
 from services.reflection.streaming import event_stream, wants_stream
 
 journal = APIRouter(prefix="/v1", tags=["reflections"])

@@ -19,7 +19,7 @@ from fastapi.responses import StreamingResponse
 from kit.errors import AppError, error_body
 from kit.logging import current_request_id
 from services.reflection.guide.base import Passage
-from services.reflection.models import ReflectionPublic
+from services.reflection.journal_models import ReflectionPublic
 from services.reflection.views import passage_record
 
 log = logging.getLogger(__name__)

@@ -16,18 +16,15 @@ from kit.auth import Principal
 from kit.errors import InvalidParameter, NotFound
 from services.reflection.guide.base import Answered, GuideSummary, Passage, cited_ids
 from services.reflection.guide.catalogue import ReflectionModel
-from services.reflection.models import (
+from services.reflection.journal_models import (
     Citation,
     IdeaLink,
     PointPublic,
-    Reflection,
     ReflectionPublic,
-    ReflectionShare,
-    ReflectionStatus,
-    ReflectionTurn,
     SummaryPublic,
     TurnPublic,
 )
+from services.reflection.models import Reflection, ReflectionShare, ReflectionStatus, ReflectionTurn
 
 
 def passage_record(passage: Passage) -> dict[str, Any]:
