@@ -23,7 +23,7 @@ from typing import Any
 
 import httpx
 
-from bench.servers import database, free_port, postgres_available, service
+from bench.servers import database, free_port, postgres_available, service, wait_until_ready
 from kit.auth import dev_secret, issue_dev_token
 
 INGEST = 20_000
@@ -130,16 +130,8 @@ def _ralph_rate(made: list[dict[str, Any]]) -> float | None:
         )  # fmt: skip
         url = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    if httpx.get(f"{url}/__heartbeat__", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() > deadline or process.poll() is not None:
-                    return None
-                time.sleep(0.3)
+            if not wait_until_ready(f"{url}/__heartbeat__", process, interval=0.3):
+                return None
             headers = {"X-Experience-API-Version": "1.0.3"}
             basic = httpx.BasicAuth("bench", "bench")
             headers["Authorization"] = basic._auth_header  # type: ignore[attr-defined]

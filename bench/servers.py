@@ -104,20 +104,28 @@ def service(
         )
         url = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise RuntimeError(f"{module} did not become ready")
-                time.sleep(0.2)
+            if not wait_until_ready(f"{url}/readyz", process):
+                raise RuntimeError(f"{module} did not become ready")
             yield Server(url=url, env=env)
         finally:
             process.terminate()
             process.wait(timeout=20)
+
+
+def wait_until_ready(
+    probe: str, process: subprocess.Popen[bytes], *, seconds: float = 60, interval: float = 0.2
+) -> bool:
+    """True once GET `probe` answers 200; False when `process` exits or `seconds` pass first."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            if httpx.get(probe, timeout=1).status_code == 200:
+                return True
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline or process.poll() is not None:
+            return False
+        time.sleep(interval)
 
 
 def wrk(
