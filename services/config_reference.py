@@ -77,6 +77,8 @@ def _default(field: Any) -> str:
 
 
 def reference() -> str:
+    """docs/configuration.md as Markdown: one table per settings class, a row per variable with
+    its default and the comment written above the field."""
     lines = [
         "# Configuration reference",
         "",

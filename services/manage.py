@@ -27,6 +27,9 @@ SERVICES_DIR = Path(__file__).parent
 
 
 def migrate(names: list[str]) -> None:
+    """Upgrade the named services' databases (all when `names` is empty) to their Alembic head.
+
+    Exits with a message naming the known services when a name is unknown."""
     unknown = sorted(set(names) - set(SERVICES))
     if unknown:
         sys.exit(f"unknown service(s): {', '.join(unknown)}; known: {', '.join(SERVICES)}")
@@ -62,6 +65,10 @@ def demo() -> None:
 
 
 def token(subject: str, roles: list[str], teams: list[str], name: str | None, hours: int) -> None:
+    """Print a development bearer token signed with the secret under `var/`, valid `hours` hours.
+
+    Exits with a message in production (tokens come from the identity provider there) and when a
+    role is not one of the platform's roles."""
     platform = PlatformSettings()
     if platform.is_production:
         sys.exit("development tokens are refused in production: use your identity provider")
@@ -83,6 +90,7 @@ def _split(value: str) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> None:
+    """The `python -m services.manage` command line: migrate, demo, revision, token."""
     parser = argparse.ArgumentParser(prog="python -m services.manage")
     commands = parser.add_subparsers(dest="command", required=True)
     migrate_cmd = commands.add_parser(
