@@ -94,6 +94,20 @@ class Database:
             yield session
 
 
+@asynccontextmanager
+async def unit_of_work(database: Database) -> AsyncIterator[AsyncSession]:
+    """A session whose transaction commits when the `async with` body returns and rolls back
+    when it raises (the error propagates): the one transaction helper for background work
+    (workers, start-up tasks). Requests use `SessionDep`, which owns the request's transaction."""
+    async with database.sessions() as session:
+        try:
+            yield session
+            await session.commit()
+        except BaseException:
+            await session.rollback()
+            raise
+
+
 async def _session(request: Request, read_only: bool) -> AsyncIterator[AsyncSession]:
     database: Database = request.app.state.database
     async with database.sessions() as session:

@@ -6,18 +6,18 @@ when neither is set, a short-lived development token with the `lrs-client` role 
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
 from kit.auth import dev_secret, issue_dev_token
 from kit.relay import OutboxRelay
 from kit.settings import OutboxRelaySettings
+from kit.worker import workers_running
 
 log = logging.getLogger(__name__)
 XAPI_VERSION = "1.0.3"
@@ -83,17 +83,14 @@ def make_relay(app: FastAPI, service: str) -> OutboxRelay | None:
 
 @asynccontextmanager
 async def relay_running(app: FastAPI, service: str) -> AsyncIterator[None]:
+    """For a lifespan: `app.state.relay` (None without credentials in production), its counts
+    in /readyz under `outbox`, and the relay running while the app runs if `relay_enabled`."""
     relay = make_relay(app, service)
     app.state.relay = relay
-    task = None
+    run = None
     if relay is not None:
         app.state.readiness_checks["outbox"] = relay.status
         if app.state.settings.relay_enabled:
-            task = asyncio.create_task(relay.run_forever(), name="outbox-relay")
-    try:
+            run = relay.run_forever
+    async with workers_running({"outbox-relay": run}):
         yield
-    finally:
-        if task is not None:
-            task.cancel()
-            with suppress(asyncio.CancelledError):
-                await task

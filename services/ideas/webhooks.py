@@ -29,7 +29,7 @@ from sqlmodel import col, select
 
 from kit.db import Database, utcnow
 from kit.errors import Unprocessable
-from kit.relay import backoff
+from kit.worker import backoff
 from services.ideas.models import Webhook, WebhookDelivery
 from services.ideas.settings import IdeasSettings
 
