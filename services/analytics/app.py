@@ -10,12 +10,14 @@ from fastapi.exceptions import RequestValidationError
 from kit.app import create_service_app
 from kit.inbound import BodyRule
 from kit.pseudonyms import pseudonym_key
-from services.analytics import clients, lrs
+from services.analytics import clients
 from services.analytics.credentials import LRS_REALM
-from services.analytics.forwarding import forwarder_running
 from services.analytics.metrics import refresher_running
 from services.analytics.metrics_api import metrics
 from services.analytics.settings import SERVICE, AnalyticsSettings
+from services.analytics.statements.api import router as statements
+from services.analytics.statements.protocol import XapiVersionMiddleware, validation_as_400
+from services.analytics.statements.workers import forwarder_running
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 DESCRIPTION = "The xAPI learning record store and privacy-safe learning metrics."
@@ -35,7 +37,7 @@ def create_app(settings: AnalyticsSettings | None = None) -> FastAPI:
         settings=settings,
         database_url=settings.database,
         migrations=MIGRATIONS,
-        routers=[lrs.router, clients.admin, metrics],
+        routers=[statements, clients.admin, metrics],
         description=DESCRIPTION,
         extra_lifespan=background_work,
         # LRS clients authenticate with HTTP Basic, checked by the route before it reads.
@@ -49,6 +51,6 @@ def create_app(settings: AnalyticsSettings | None = None) -> FastAPI:
         ],
     )
     app.state.pseudonym_key = pseudonym_key(settings.pseudonym_key, settings.platform, SERVICE)
-    app.add_exception_handler(RequestValidationError, lrs.validation_as_400)
-    app.add_middleware(lrs.XapiVersionMiddleware)
+    app.add_exception_handler(RequestValidationError, validation_as_400)
+    app.add_middleware(XapiVersionMiddleware)
     return app

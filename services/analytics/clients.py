@@ -33,7 +33,7 @@ from services.analytics.credentials import (
     invalid_credentials,
 )
 from services.analytics.models import LrsClient
-from services.analytics.scope import OWN, Scope
+from services.analytics.statements.scope import OWN, Scope
 
 REMEMBER_SECONDS = 300
 KEY_PATTERN = r"^lrs_[0-9a-f]{16}$"
@@ -42,7 +42,7 @@ _verified: dict[str, tuple[str, float]] = {}
 
 @dataclass(frozen=True)
 class LrsCaller:
-    """Who calls the LRS and what it may see (services/analytics/scope.py)."""
+    """Who calls the LRS and what it may see (services/analytics/statements/scope.py)."""
 
     principal: Principal
     scope: Scope

@@ -15,7 +15,7 @@ from kit.db import Database
 from kit.pseudonyms import pseudonym_key
 from services.analytics.facts import ACTIVITY_IDEA, ACTIVITY_REFLECTION, EXT_PROCESS, EXT_TEAM
 from services.analytics.settings import SERVICE, AnalyticsSettings
-from services.analytics.statements import check, store
+from services.analytics.statements.service import check, store
 
 TEAMS = {"packaging": 6, "logistics": 4, "maintenance": 5}
 PROCESSES = {"packaging": "storingen", "logistics": "veiligheid", "maintenance": "onderhoud"}

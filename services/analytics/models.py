@@ -1,4 +1,4 @@
-"""Tables of the analytics service: the learning record store's statements."""
+"""Tables of the analytics service: LRS clients and the learning metrics."""
 
 from __future__ import annotations
 
@@ -6,33 +6,10 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, LargeBinary, Text
+from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
 
 from kit.db import UTCDateTime, utcnow
-
-
-class Statement(SQLModel, table=True):
-    """One xAPI statement as stored; `body` is what GET returns (with `stored`, `authority`)."""
-
-    __tablename__ = "statements"
-    __table_args__ = (Index("ix_statements_stored", "stored", "id"),)
-
-    id: uuid.UUID = Field(primary_key=True)
-    body: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
-    # The statement without the LRS's own stamps: what "the same statement" is compared on.
-    fingerprint: str = Field(max_length=64)
-    actor_key: str = Field(max_length=500, index=True)
-    verb_id: str = Field(max_length=2000, index=True)
-    activity_id: str | None = Field(default=None, max_length=2000, index=True)
-    registration: str | None = Field(default=None, max_length=36, index=True)
-    # "|key|key|" lists for the related_agents / related_activities queries, matched with a
-    # portable LIKE on SQLite and PostgreSQL.
-    related_agents: str = Field(default="||", sa_column=Column(Text, nullable=False))
-    related_activities: str = Field(default="||", sa_column=Column(Text, nullable=False))
-    voided: bool = False
-    authority: str = Field(max_length=255)
-    stored: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
 
 
 class LrsClient(SQLModel, table=True):
@@ -47,7 +24,7 @@ class LrsClient(SQLModel, table=True):
     name: str = Field(max_length=200)
     active: bool = True
     # What it may read besides its own statements: "own" (nothing) or "read_all" (every
-    # statement), granted by an admin; see services/analytics/scope.py.
+    # statement), granted by an admin; see services/analytics/statements/scope.py.
     scope: str = Field(default="own", max_length=16, sa_column_kwargs={"server_default": "own"})
     created_by: str = Field(max_length=255)
     created_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
@@ -106,23 +83,3 @@ class MetricCell(SQLModel, table=True):
     people: int
     suppressed: bool
     values: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
-
-
-class Attachment(SQLModel, table=True):
-    """Attachment content sent with statements (multipart/mixed), stored once per hash."""
-
-    __tablename__ = "attachments"
-
-    sha2: str = Field(primary_key=True, max_length=128)
-    content_type: str = Field(max_length=255)
-    length: int
-    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
-
-
-class StatementAttachment(SQLModel, table=True):
-    """Which stored statement refers to which attachment content."""
-
-    __tablename__ = "statement_attachments"
-
-    statement_id: uuid.UUID = Field(primary_key=True)
-    sha2: str = Field(primary_key=True, max_length=128, index=True)

@@ -18,30 +18,24 @@ from typing import Any
 from urllib.parse import quote
 
 from sqlalchemy import update
-from sqlmodel import and_, col, delete, or_, select
+from sqlmodel import col, delete, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kit.auth import Principal
 from kit.errors import AppError
 from kit.personal import ERASED
 from kit.pseudonyms import pseudonym
-from services.analytics import attachments
 from services.analytics.facts import Fact, derive
 from services.analytics.metrics import mark_dirty
-from services.analytics.models import LearningFact, LrsClient, PersonTeam, Statement
-from services.analytics.sizes import json_bytes
-from services.analytics.statements import like_key, readable
+from services.analytics.models import LearningFact, LrsClient, PersonTeam
+from services.analytics.statements import repository as statements
+from services.analytics.statements.formats import readable
+from services.analytics.statements.models import Statement
+from services.analytics.statements.sizes import json_bytes
 
 
 def account_key(public_url: str, subject: str) -> str:
     return f"account:{public_url.rstrip('/')}|{subject}"
-
-
-def _naming(key: str) -> Any:
-    return or_(
-        col(Statement.actor_key) == key,
-        col(Statement.related_agents).like(like_key(key), escape="\\"),
-    )
 
 
 async def history(
@@ -50,14 +44,7 @@ async def history(
     """Your own statements, newest first, each with what it counts as (`kind`, `informal`; None
     when it counts as nothing); and totals per kind and the informal share."""
     me = account_key(public_url, principal.subject)
-    rows = (
-        await session.exec(
-            select(Statement)
-            .where(Statement.actor_key == me, col(Statement.voided).is_(False))
-            .order_by(col(Statement.stored).desc())
-            .limit(limit)
-        )
-    ).all()
+    rows = await statements.latest_by(session, me, limit)
     facts = (
         await session.exec(select(LearningFact).where(LearningFact.person == pseudonym(key, me)))
     ).all()
@@ -113,17 +100,11 @@ async def export(
 
     `after` is the `more` link's token; 400 `invalid_request` when it is not one handed out."""
     me = account_key(public_url, subject)
-    query = select(Statement).where(_naming(me))
-    stored, ident = col(Statement.stored), col(Statement.id)
-    if after is not None:
-        at, last = _position(after)
-        query = query.where(or_(stored > at, and_(stored == at, ident > last)))
+    position = _position(after) if after is not None else None
     bodies: list[Any] = []
     used, last_row = 0, None
     while True:
-        batch = (
-            await session.exec(query.order_by(stored.asc(), ident.asc()).limit(EXPORT_BATCH))
-        ).all()
+        batch = await statements.naming_page(session, me, position, EXPORT_BATCH)
         for row in batch:
             body = readable(row.body)
             used += json_bytes(body) + 1
@@ -133,9 +114,7 @@ async def export(
             last_row = row
         if len(batch) < EXPORT_BATCH or last_row is None:
             return {"statements": bodies, "more": ""}
-        query = query.where(
-            or_(stored > last_row.stored, and_(stored == last_row.stored, ident > last_row.id))
-        )
+        position = (last_row.stored, last_row.id)
 
 
 def _more(row: Statement | None) -> str:
@@ -156,7 +135,7 @@ def _position(token: str) -> tuple[datetime, uuid.UUID]:
 async def erase(session: AsyncSession, public_url: str, subject: str, key: bytes) -> dict[str, int]:
     me = account_key(public_url, subject)
     person = pseudonym(key, me)
-    ids = list((await session.exec(select(Statement.id).where(_naming(me)))).all())
+    ids = await statements.ids_naming(session, me)
     months = set(
         (
             await session.exec(
@@ -171,8 +150,7 @@ async def erase(session: AsyncSession, public_url: str, subject: str, key: bytes
             or_(col(LearningFact.person) == person, col(LearningFact.statement_id).in_(ids))
         )
     )
-    await session.exec(delete(Statement).where(col(Statement.id).in_(ids)))
-    await attachments.forget(session, ids)
+    await statements.delete_with_attachments(session, ids)
     await session.exec(delete(PersonTeam).where(col(PersonTeam.person) == person))
     await session.exec(
         update(LrsClient).where(col(LrsClient.created_by) == subject).values(created_by=ERASED)

@@ -1,6 +1,6 @@
 """Issue 12 item 3 (OWASP API1): an LRS client reads, voids and learns about only its own
 statements; another client's statements answer as if they did not exist. The rule lives in
-services/analytics/scope.py and is asked by every xAPI operation tested here."""
+services/analytics/statements/scope.py and is asked by every xAPI operation tested here."""
 
 from __future__ import annotations
 

@@ -16,10 +16,10 @@ from sqlmodel import col
 
 from kit.db import Database, utcnow
 from kit.settings import PlatformSettings
-from services.analytics import attachments
-from services.analytics.models import Statement
-from services.analytics.params import InvalidParameter, parse_query
-from services.analytics.statements import StatementRejected, check
+from services.analytics.statements import attachments
+from services.analytics.statements.models import Statement
+from services.analytics.statements.params import InvalidParameter, parse_query
+from services.analytics.statements.service import StatementRejected, check
 from tests.analytics.test_attachments import CERTIFICATE, SHA, split, with_attachment
 from tests.analytics.test_lrs_statements import statement
 from tests.support.apps import bearer

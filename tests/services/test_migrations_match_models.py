@@ -17,14 +17,16 @@ from kit import outbox
 from kit.db import create_engine
 from kit.migrations import owned_by, tables_of, upgrade
 from services.analytics import models as analytics_models
+from services.analytics.statements import models as analytics_statement_models
 from services.ideas import models as ideas_models
 from services.reflection import models as reflection_models
+from services.reflection.journal import models as journal_models
 
 SERVICES = Path(__file__).resolve().parents[2] / "services"
 OWNED: dict[str, tuple[ModuleType, ...]] = {
     "ideas": (ideas_models, outbox),
-    "reflection": (reflection_models, outbox),
-    "analytics": (analytics_models, outbox),
+    "reflection": (reflection_models, journal_models, outbox),
+    "analytics": (analytics_models, analytics_statement_models, outbox),
 }
 
 

@@ -1,9 +1,11 @@
-"""Alembic environment of the analytics service; the engine handling lives in kit.migrations."""
+"""Alembic environment of the analytics service; the engine handling lives in kit.migrations.
+Every subpackage's tables are imported so autogenerate sees them all."""
 
 from sqlmodel import SQLModel
 
 from kit import outbox
 from kit.migrations import run_env
 from services.analytics import models
+from services.analytics.statements import models as statement_models
 
-run_env(SQLModel.metadata, models, outbox)
+run_env(SQLModel.metadata, models, statement_models, outbox)

@@ -8,6 +8,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from kit.errors import AppError
 from kit.text import find_invalid_text
 
 _IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s]+$")
@@ -27,7 +28,18 @@ IRI_MAX = 2000  # the verb and activity id columns hold this many characters
 IDENTIFIER_MAX = 400  # an agent's identifier (mbox, openid, account homePage + name) at most
 
 
+class StatementRejected(AppError):
+    """400 `invalid_statement` (or the code given): a statement, a batch or its attachment
+    parts break an xAPI rule; nothing of the request is stored."""
+
+    status_code = 400
+    code = "invalid_statement"
+
+
 class Invalid(Exception):
+    """The first xAPI rule a statement breaks: `rule` names it (e.g. `ifi`, `timestamp`,
+    `invalid_text`), `message` says where. service.check turns it into StatementRejected."""
+
     def __init__(self, rule: str, message: str) -> None:
         super().__init__(message)
         self.rule = rule
@@ -46,9 +58,6 @@ def iri(value: Any, where: str) -> None:
         "iri",
         f"{where} must be an absolute IRI",
     )
-
-
-_iri = iri
 
 
 def _uuid(value: Any, where: str) -> None:
@@ -73,7 +82,7 @@ def _language_map(value: Any, where: str) -> None:
 def _extensions(value: Any, where: str) -> None:
     _require(isinstance(value, dict), "extensions", f"{where} must be an object")
     for key in value:
-        _iri(key, f"{where} key {key!r}")
+        iri(key, f"{where} key {key!r}")
 
 
 def _only(value: dict[str, Any], allowed: set[str], where: str) -> None:
@@ -126,7 +135,7 @@ def agent(value: Any, where: str, *, allow_group: bool = True) -> None:
             f"{where}.mbox_sha1sum must be 40 hex digits",
         )
     if "openid" in value:
-        _iri(value["openid"], f"{where}.openid")
+        iri(value["openid"], f"{where}.openid")
     if "account" in value:
         account = value["account"]
         _require(
@@ -134,7 +143,7 @@ def agent(value: Any, where: str, *, allow_group: bool = True) -> None:
             "account",
             f"{where}.account needs homePage and name",
         )
-        _iri(account["homePage"], f"{where}.account.homePage")
+        iri(account["homePage"], f"{where}.account.homePage")
         _require(
             isinstance(account["name"], str) and bool(account["name"]),
             "account",
@@ -154,7 +163,7 @@ def _activity(value: Any, where: str) -> None:
     _require(
         isinstance(value, dict) and "id" in value, "activity", f"{where}: an Activity needs an id"
     )
-    _iri(value["id"], f"{where}.id")
+    iri(value["id"], f"{where}.id")
     definition = value.get("definition")
     if definition is not None:
         _require(isinstance(definition, dict), "activity", f"{where}.definition must be an object")
@@ -162,9 +171,9 @@ def _activity(value: Any, where: str) -> None:
             if key in definition:
                 _language_map(definition[key], f"{where}.definition.{key}")
         if "type" in definition:
-            _iri(definition["type"], f"{where}.definition.type")
+            iri(definition["type"], f"{where}.definition.type")
         if "moreInfo" in definition:
-            _iri(definition["moreInfo"], f"{where}.definition.moreInfo")
+            iri(definition["moreInfo"], f"{where}.definition.moreInfo")
         if "extensions" in definition:
             _extensions(definition["extensions"], f"{where}.definition.extensions")
 
@@ -303,7 +312,7 @@ def _body(statement: dict[str, Any], where: str, *, sub: bool = False) -> None:
     verb = statement["verb"]
     _require(isinstance(verb, dict), "verb", f"{where}.verb must be an object")
     _only(verb, {"id", "display"}, f"{where}.verb")
-    _iri(verb.get("id"), f"{where}.verb.id")
+    iri(verb.get("id"), f"{where}.verb.id")
     if "display" in verb:
         _language_map(verb["display"], f"{where}.verb.display")
     kind = _object(statement["object"], f"{where}.object", sub=sub)
@@ -328,9 +337,9 @@ def _timestamp(value: Any, where: str) -> None:
 
 
 def validate(statement: Any) -> None:
-    """Raises `Invalid` at the first xAPI rule `statement` breaks; rule `invalid_text` for NUL or
-    an unpaired surrogate anywhere in it (services/analytics/statements.py answers that with the
-    platform's `invalid_text` code)."""
+    """Returns None when `statement` meets the xAPI 1.0.3 rules. Raises `Invalid` at the first
+    rule it breaks; rule `invalid_text` for NUL or an unpaired surrogate anywhere in it
+    (service.check answers that with the platform's `invalid_text` code)."""
     _require(isinstance(statement, dict), "statement", "a statement is a JSON object")
     fault = find_invalid_text(statement, "statement")
     if fault is not None:
@@ -352,7 +361,7 @@ def validate(statement: Any) -> None:
         _require(isinstance(attachment, dict), "attachment", f"attachments[{i}] must be an object")
         for key in ("usageType", "display", "contentType", "length", "sha2"):
             _require(key in attachment, "attachment", f"attachments[{i}] needs {key}")
-        _iri(attachment["usageType"], f"attachments[{i}].usageType")
+        iri(attachment["usageType"], f"attachments[{i}].usageType")
         _language_map(attachment["display"], f"attachments[{i}].display")
         _require(
             isinstance(attachment["length"], int) and attachment["length"] >= 0,

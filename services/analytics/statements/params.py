@@ -11,8 +11,6 @@ not an absolute IRI).
 
 from __future__ import annotations
 
-import base64
-import json
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -20,11 +18,12 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationError, field_validator
 from pydantic_core import PydanticCustomError
 
+from kit.cursors import KeysetCursor
 from kit.errors import AppError
 from kit.jsonsafe import UnsafeJSON, loads_strict
 from kit.text import find_invalid_text, text_fault
-from services.analytics.models import Statement
-from services.analytics.validation import IRI_MAX, Invalid, agent, iri
+from services.analytics.statements.models import Statement
+from services.analytics.statements.validation import IRI_MAX, Invalid, agent, iri
 
 MAX_PAGE = 100
 
@@ -152,27 +151,32 @@ def _refusal(exc: ValidationError) -> InvalidParameter:
     return InvalidParameter(message, code=code, details=details)
 
 
+# The `more` token keeps the error body it has always had (400 `invalid_request` naming `more`).
+MORE = KeysetCursor(
+    parameter="more",
+    message="more: the more link is not one this LRS handed out",
+    code="invalid_request",
+    details=[{"location": ["query", "more"], "message": "unknown token", "type": "more"}],
+)
+
+
 def encode_more(query: Query, last: Statement) -> str:
-    """The opaque `more` token: the filters and where the page ended."""
-    state = {
-        "q": query.model_dump(mode="json"),
-        "after": [last.stored.isoformat(), str(last.id)],
-    }
-    return base64.urlsafe_b64encode(json.dumps(state).encode()).decode().rstrip("=")
+    """The opaque `more` token (kit/cursors.py): the filters and where the page ended."""
+    after = [last.stored.isoformat(), str(last.id)]
+    return MORE.encode_json({"q": query.model_dump(mode="json"), "after": after})
 
 
 def decode_more(token: str) -> tuple[Query, tuple[datetime, uuid.UUID]]:
-    """The filters and position of a `more` token, checked like fresh parameters (a caller may
-    have edited it); 400 `invalid_request` when it is not one this LRS handed out."""
+    """The filters and position (stored, id) of a `more` token, checked like fresh parameters
+    (a caller may have edited it). Raises InvalidCursor (400 `invalid_request` naming `more`)
+    when it is not one this LRS handed out."""
+    state = MORE.decode_json(token)
+    if not isinstance(state, dict) or "q" not in state:
+        raise MORE.refuse()
+    at, last_id = MORE.check(state.get("after"), (datetime, uuid.UUID))
     try:
-        state = loads_strict(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-        stored, last_id = state["after"]
-        at = datetime.fromisoformat(stored)
         if at.tzinfo is None:
-            raise ValueError("naive")
-        return Query.model_validate(state["q"]), (at.astimezone(UTC), uuid.UUID(last_id))
-    except (ValueError, KeyError, TypeError, OverflowError, ValidationError) as exc:
-        raise InvalidParameter(
-            "more: the more link is not one this LRS handed out",
-            details=[{"location": ["query", "more"], "message": "unknown token", "type": "more"}],
-        ) from exc
+            raise ValueError("a position without a time zone")
+        return Query.model_validate(state["q"]), (at.astimezone(UTC), last_id)
+    except (ValueError, OverflowError) as exc:  # pydantic's ValidationError is a ValueError
+        raise MORE.refuse() from exc

@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from kit.relay import OutboxRelay
 from kit.relay_app import credential_headers
 from services.analytics.settings import AnalyticsSettings
-from services.analytics.statements import VERSION
+from services.analytics.statements.service import VERSION
 
 log = logging.getLogger(__name__)
 

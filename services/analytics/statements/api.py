@@ -1,7 +1,7 @@
-"""Routes of the xAPI Statements and About resources; the rules live in statements.py.
+"""Routes of the xAPI Statements and About resources: parse, call service.py, present.
 
-Every response carries `X-Experience-API-Version`; malformed requests are 400, not 422.
-"""
+Every response carries `X-Experience-API-Version` and malformed requests are 400, not 422
+(protocol.py)."""
 
 from __future__ import annotations
 
@@ -12,49 +12,25 @@ from fastapi import APIRouter, Header, Query, Request, Response
 
 from kit.db import SessionDep, utcnow
 from kit.errors import NotFound, PayloadTooLarge
-from services.analytics import attachments
 from services.analytics.clients import LrsCaller, LrsCallerDep
-from services.analytics.params import InvalidParameter, decode_more, encode_more, parse_query
-from services.analytics.sizes import check_statement_sizes, fitting
-from services.analytics.statements import (
-    VERSION,
-    StatementRejected,
-    check,
-    errors_of,
-    find,
-    ids_only,
-    read_one,
-    readable,
-    store,
+from services.analytics.statements import attachments, service
+from services.analytics.statements.formats import ids_only, readable
+from services.analytics.statements.params import (
+    InvalidParameter,
+    decode_more,
+    encode_more,
+    parse_query,
 )
+from services.analytics.statements.protocol import SUPPORTED_VERSIONS, check_version
+from services.analytics.statements.sizes import check_statement_sizes, fitting
+from services.analytics.statements.validation import StatementRejected
 
-SUPPORTED_VERSIONS = ("1.0.0", "1.0.1", "1.0.2", "1.0.3", "2.0.0")
 MAX_BATCH = 500
+SINGLE_ONLY = {"statementId", "voidedStatementId", "attachments", "format"}
 
 router = APIRouter(prefix="/xapi", tags=["xapi"])
 
-
-def _version(header: str | None) -> None:
-    if header is None:
-        raise StatementRejected(
-            "the X-Experience-API-Version header is required", code="version_missing"
-        )
-    if header not in SUPPORTED_VERSIONS:
-        raise StatementRejected(
-            f"xAPI version {header} is not supported", code="version_unsupported"
-        )
-
-
-def _max_statement(request: Request) -> int:
-    return int(request.app.state.settings.max_statement_kb) * 1024
-
-
-def _forwarding(request: Request) -> bool:
-    return bool(request.app.state.settings.forward_url)
-
-
 VersionHeader = Annotated[str | None, Header(alias="X-Experience-API-Version")]
-
 
 BODY = {
     "requestBody": {
@@ -64,6 +40,10 @@ BODY = {
         }
     }
 }
+
+
+def _max_statement(request: Request) -> int:
+    return int(request.app.state.settings.max_statement_kb) * 1024
 
 
 async def _read(request: Request) -> tuple[Any, attachments.Parts]:
@@ -81,18 +61,21 @@ async def _read(request: Request) -> tuple[Any, attachments.Parts]:
 
 async def _store(
     request: Request,
-    session: Any,
+    session: SessionDep,
     caller: LrsCaller,
     statements: list[dict[str, Any]],
-    parts: Any,
+    parts: attachments.Parts,
 ) -> list[str]:
-    references = await attachments.check(session, statements, parts, caller.scope)
-    key = request.app.state.pseudonym_key
-    ids = await store(
-        session, statements, caller.principal, key, _forwarding(request), caller.scope
+    state = request.app.state
+    return await service.store_with_attachments(
+        session,
+        statements,
+        parts,
+        caller.principal,
+        caller.scope,
+        state.pseudonym_key,
+        forward=bool(state.settings.forward_url),
     )
-    await attachments.save(session, parts, references)
-    return ids
 
 
 @router.post(
@@ -106,13 +89,16 @@ async def post_statements(
     caller: LrsCallerDep,
     version: VersionHeader = None,
 ) -> list[str]:
-    _version(version)
+    """The ids of the stored batch, in order. Raises 400 (`invalid_statement`, ...) for a
+    batch of 0 or more than MAX_BATCH statements or a broken rule, 413 for a statement over
+    ANALYTICS_MAX_STATEMENT_KB, 409 `statement_conflict` (service.store)."""
+    check_version(version)
     payload, parts = await _read(request)
     raw = payload if isinstance(payload, list) else [payload]
     if not raw or len(raw) > MAX_BATCH:
         raise StatementRejected(f"send between 1 and {MAX_BATCH} statements")
     check_statement_sizes(raw, _max_statement(request))
-    return await _store(request, session, caller, [check(s) for s in raw], parts)
+    return await _store(request, session, caller, [service.check(s) for s in raw], parts)
 
 
 @router.put(
@@ -128,18 +114,17 @@ async def put_statement(
     statement_id: Annotated[uuid.UUID, Query(alias="statementId")],
     version: VersionHeader = None,
 ) -> Response:
-    _version(version)
+    """204 once stored. Raises 400 when the body's id differs from `statementId`, besides what
+    POST raises."""
+    check_version(version)
     payload, parts = await _read(request)
     check_statement_sizes([payload], _max_statement(request))
-    statement = check(payload)
+    statement = service.check(payload)
     if isinstance(payload, dict) and payload.get("id") not in (None, str(statement_id)):
         raise StatementRejected("the statement id differs from statementId")
     statement["id"] = str(statement_id)
     await _store(request, session, caller, [statement], parts)
     return Response(status_code=204)
-
-
-SINGLE_ONLY = {"statementId", "voidedStatementId", "attachments", "format"}
 
 
 @router.get("/statements", summary="One statement, or a page of them with a `more` link")
@@ -165,10 +150,12 @@ async def get_statements(
     more: Annotated[str | None, Query(max_length=4000)] = None,
     with_attachments: Annotated[bool, Query(alias="attachments")] = False,
 ) -> Any:
-    """Every parameter is parsed before use (services/analytics/params.py); what the caller may
-    see is its scope's (services/analytics/scope.py); stored text is made encodable on the
-    way out."""
-    _version(version)
+    """One statement, or `{"statements": [...], "more": <relative URL or "">}` (xAPI 1.0.3,
+    Communication 2.1.3); multipart/mixed with `attachments=true`. Every parameter is parsed
+    before use (params.py); what the caller may see is its scope's (scope.py); stored text is
+    made encodable on the way out. Raises 400 for a bad parameter or `more` token, 404
+    `statement_not_found` for a statement the caller may not read or that does not exist."""
+    check_version(version)
     response.headers["X-Experience-API-Consistent-Through"] = utcnow().isoformat()
     scope = caller.scope
     if statement_id is not None or voided_statement_id is not None:
@@ -181,12 +168,12 @@ async def get_statements(
             )
         wanted = statement_id or voided_statement_id
         assert wanted is not None
-        row = await read_one(session, wanted, voided_statement_id is not None, scope)
+        row = await service.read_one(session, wanted, voided_statement_id is not None, scope)
         if row is None:
             raise NotFound("no such statement", code="statement_not_found")
         body = readable(row.body)
         if with_attachments:
-            return await attachments.multipart(session, body, [row], response)
+            return await service.with_attachments(session, body, [row], response)
         return body
     if more:
         query, after = decode_more(more)
@@ -197,7 +184,7 @@ async def get_statements(
             "related_agents": related_agents, "related_activities": related_activities,
         }  # fmt: skip
         query, after = parse_query(raw), None
-    rows, has_more = await find(session, query, after, scope)
+    rows, has_more = await service.find(session, query, after, scope)
     bodies = [readable(ids_only(row.body) if format == "ids" else row.body) for row in rows]
     fit = fitting(bodies, int(request.app.state.settings.max_page_kb) * 1024)
     if fit < len(rows):
@@ -205,47 +192,11 @@ async def get_statements(
     link = f"/xapi/statements?more={encode_more(query, rows[-1])}" if has_more and rows else ""
     result = {"statements": bodies, "more": link}
     if with_attachments:
-        return await attachments.multipart(session, result, rows, response)
+        return await service.with_attachments(session, result, rows, response)
     return result
 
 
 @router.get("/about", summary="Versions this LRS speaks")
 async def about() -> dict[str, Any]:
+    """`{"version": [...], "extensions": {}}` (xAPI 1.0.3, Communication 2.8)."""
     return {"version": list(SUPPORTED_VERSIONS), "extensions": {}}
-
-
-class XapiVersionMiddleware:
-    """Every /xapi response carries the version header, errors included."""
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith("/xapi"):
-            await self.app(scope, receive, send)
-            return
-
-        async def with_version(message: Any) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = [
-                    *message.get("headers", []),
-                    (b"x-experience-api-version", VERSION.encode()),
-                ]
-            await send(message)
-
-        await self.app(scope, receive, with_version)
-
-
-async def validation_as_400(request: Any, exc: Exception) -> Any:
-    """xAPI wants 400 for a malformed request; elsewhere the platform's 422 stands."""
-    from fastapi.exceptions import RequestValidationError
-    from fastapi.responses import JSONResponse
-
-    from kit.errors import error_body, validation_error_response
-
-    if request.url.path.startswith("/xapi") and isinstance(exc, RequestValidationError):
-        details = errors_of(exc.errors())
-        named = sorted({d["location"][-1] for d in details if len(d["location"]) > 1})
-        message = "the request is not valid xAPI" + (f": {', '.join(named)}" if named else "")
-        return JSONResponse(error_body("invalid_request", message, details), status_code=400)
-    return await validation_error_response(request, exc)

@@ -7,7 +7,7 @@ with content whose SHA-256 is the declared `sha2` and whose size is the declared
 part no statement declares is refused. Content is stored once per hash.
 
 Content counts as "stored already", and is sent back, only through statements the caller may
-read (services/analytics/scope.py): a hash alone never reaches another client's attachment.
+read (scope.py): a hash alone never reaches another client's attachment.
 """
 
 from __future__ import annotations
@@ -20,15 +20,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from fastapi import Response
-from sqlmodel import col, delete, select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
-from kit.db import insert_ignoring_duplicates
 from kit.jsonsafe import UnsafeJSON, loads_strict
 from kit.text import text_fault
-from services.analytics.models import Attachment, Statement, StatementAttachment
-from services.analytics.scope import Scope
-from services.analytics.statements import StatementRejected
+from services.analytics.statements.models import Attachment
+from services.analytics.statements.validation import StatementRejected
 
 HASH_HEADER = "x-experience-api-hash"
 _CONTENT_TYPE = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+/[!#$%&'*+.^_`|~0-9A-Za-z-]+(\s*;.*)?$")
@@ -71,7 +67,7 @@ def parse(content_type: str, body: bytes) -> tuple[Any, Parts]:
     """The JSON payload and the attachment parts of a request body; 400 `invalid_json` when the
     statements are not strict JSON (`_json`), 400 when the multipart framing is broken, a part's
     hash or Content-Type is wrong (the statements themselves are checked, text included, by
-    `statements.check`)."""
+    `service.check`)."""
     if not content_type.lower().startswith("multipart/mixed"):
         return _json(body, "the body"), {}
     found = re.search(r'boundary="?([^";]+)"?', content_type)
@@ -101,93 +97,50 @@ def parse(content_type: str, body: bytes) -> tuple[Any, Parts]:
     return payload, attachments
 
 
-async def check(
-    session: AsyncSession, statements: Sequence[dict[str, Any]], parts: Parts, scope: Scope
-) -> list[tuple[uuid.UUID, str]]:
-    """The (statement, sha2) references to record; 400 when content is missing or unclaimed.
-
-    Content not sent counts as present only when a statement the caller may read refers to it;
-    otherwise the answer is the one for content nobody holds."""
-    declared: dict[str, dict[str, Any]] = {}
-    references = []
+def declared(statements: Sequence[dict[str, Any]], parts: Parts) -> dict[str, dict[str, Any]]:
+    """The attachments the statements declare without a `fileUrl`, by lower-case sha2. Raises
+    StatementRejected (400) for a sent part no statement declares."""
+    found: dict[str, dict[str, Any]] = {}
     for statement in statements:
         for attachment in statement.get("attachments") or []:
-            if attachment.get("fileUrl"):
-                continue
-            sha2 = str(attachment["sha2"]).lower()
-            declared[sha2] = attachment
-            references.append((uuid.UUID(statement["id"]), sha2))
-    unclaimed = set(parts) - set(declared)
+            if not attachment.get("fileUrl"):
+                found[str(attachment["sha2"]).lower()] = attachment
+    unclaimed = set(parts) - set(found)
     if unclaimed:
         raise StatementRejected(f"attachment part {sorted(unclaimed)[0]} belongs to no statement")
-    missing = [sha2 for sha2 in declared if sha2 not in parts]
-    if missing:
-        held = scope.readable_attachments().where(col(StatementAttachment.sha2).in_(missing))
-        stored = set((await session.exec(held)).all())
-        absent = [sha2 for sha2 in missing if sha2 not in stored]
-        if absent:
-            raise StatementRejected(
-                f"attachment {absent[0]} has no fileUrl and its content was not sent"
-            )
+    return found
+
+
+def references(
+    statements: Sequence[dict[str, Any]],
+    parts: Parts,
+    declared: dict[str, dict[str, Any]],
+    held: set[str],
+) -> list[tuple[uuid.UUID, str]]:
+    """The (statement id, sha2) references to record. Raises StatementRejected (400) for
+    declared content that was neither sent nor `held` (content a statement the caller may read
+    refers to: otherwise the answer is the one for content nobody holds), and for a part whose
+    size is not the declared `length`."""
+    absent = [sha2 for sha2 in declared if sha2 not in parts and sha2 not in held]
+    if absent:
+        raise StatementRejected(
+            f"attachment {absent[0]} has no fileUrl and its content was not sent"
+        )
     for sha2, (_, content) in parts.items():
         if int(declared[sha2]["length"]) != len(content):
             raise StatementRejected(f"attachment {sha2}: length differs from the content")
-    return references
+    return [
+        (uuid.UUID(statement["id"]), str(attachment["sha2"]).lower())
+        for statement in statements
+        for attachment in statement.get("attachments") or []
+        if not attachment.get("fileUrl")
+    ]
 
 
-async def save(
-    session: AsyncSession, parts: Parts, references: list[tuple[uuid.UUID, str]]
-) -> None:
-    for sha2, (content_type, content) in parts.items():
-        await session.exec(
-            insert_ignoring_duplicates(session, Attachment).values(
-                sha2=sha2, content_type=content_type or "application/octet-stream",
-                length=len(content), content=content,
-            )
-        )  # fmt: skip
-    for statement_id, sha2 in references:
-        await session.exec(
-            insert_ignoring_duplicates(session, StatementAttachment).values(
-                statement_id=statement_id, sha2=sha2
-            )
-        )
-
-
-async def forget(session: AsyncSession, statement_ids: list[Any]) -> None:
-    """Drop the references of erased statements, and content nobody refers to any more."""
-    await session.exec(
-        delete(StatementAttachment).where(col(StatementAttachment.statement_id).in_(statement_ids))
-    )
-    still = select(StatementAttachment.sha2)
-    await session.exec(delete(Attachment).where(col(Attachment.sha2).not_in(still)))
-
-
-async def multipart(
-    session: AsyncSession,
-    payload: Any,
-    rows: Sequence[Statement],
-    base: Response | None = None,
-) -> Response:
-    """`payload` followed by the content stored with the given statements (`rows`, already
-    limited to what the caller may read): only content recorded for those very statements."""
-    ids = [row.id for row in rows]
-    held = (
-        (
-            await session.exec(
-                select(Attachment)
-                .where(
-                    col(Attachment.sha2).in_(
-                        select(StatementAttachment.sha2).where(
-                            col(StatementAttachment.statement_id).in_(ids)
-                        )
-                    )
-                )
-                .order_by(col(Attachment.sha2))
-            )
-        ).all()
-        if ids
-        else []
-    )
+def multipart(payload: Any, held: Sequence[Attachment], base: Response | None = None) -> Response:
+    """`payload` as the JSON first part of a multipart/mixed response, followed by one part per
+    attachment in `held` (the content of statements the caller may read); headers of `base`
+    (the route's response) are kept."""
     boundary = uuid.uuid4().hex
     chunks = [
         f"--{boundary}\r\nContent-Type: application/json\r\n\r\n".encode(),

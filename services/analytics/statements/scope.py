@@ -16,11 +16,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlmodel import col, select
+from sqlmodel import col
 from sqlmodel.sql.expression import SelectOfScalar
 
 from kit.auth import Principal
-from services.analytics.models import Statement, StatementAttachment
+from services.analytics.statements.models import Statement
 
 OWN = "own"
 READ_ALL = "read_all"
@@ -62,10 +62,3 @@ class Scope:
         if self.reads_all:
             return query
         return query.where(col(Statement.authority) == self.authority)
-
-    def readable_attachments(self) -> SelectOfScalar[str]:
-        """The attachment hashes referred to by statements the caller may read."""
-        query = select(StatementAttachment.sha2).join(
-            Statement, col(Statement.id) == col(StatementAttachment.statement_id)
-        )
-        return self.readable(query)
