@@ -14,9 +14,9 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.types import Info
 
+from gateway.schema.connections import PageInfo
 from gateway.schema.context import Context
 from gateway.schema.errors import raise_for_query
-from gateway.schema.ideas import PageInfo
 from gateway.schema.ids import InvalidId, parse_ids
 from gateway.schema.upstream import ask_for_query
 from gateway.security import IsAuthenticated

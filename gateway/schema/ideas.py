@@ -5,39 +5,24 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Any
 
 import strawberry
 from graphql import GraphQLError
 from strawberry.types import Info
 
 from gateway.clients import UpstreamUnavailable, call
+from gateway.schema.connections import PageInfo
 from gateway.schema.context import Context
 from gateway.schema.errors import (
     raise_for_query,
     raise_unavailable,
 )
+from gateway.schema.shared import Idea, IdeaStatus, Person, idea_from
 from gateway.schema.upstream import ask_for_query
 from gateway.security import IsAuthenticated
 
-if TYPE_CHECKING:
-    from gateway.schema.documents import Document
-    from gateway.schema.reflections import Reflection
-
 MAX_PAGE = 100
-
-
-@strawberry.enum(description="Where an idea stands in the review workflow.")
-class IdeaStatus(Enum):
-    DRAFT = "draft"
-    SUBMITTED = "submitted"
-    IN_REVIEW = "in_review"
-    ACCEPTED = "accepted"
-    PILOTING = "piloting"
-    IMPLEMENTED = "implemented"
-    REJECTED = "rejected"
-    PARKED = "parked"
-    WITHDRAWN = "withdrawn"
 
 
 @strawberry.enum(description="Order of an idea list.")
@@ -45,25 +30,6 @@ class IdeaSort(Enum):
     NEWEST = "newest"
     MOST_SUPPORTED = "most_supported"
     RECENTLY_UPDATED = "recently_updated"
-
-
-@strawberry.type(description="A person as shown to others.")
-class Person:
-    subject: str = strawberry.field(description="Stable id of the person.")
-    name: str = strawberry.field(description="Display name.")
-
-
-@strawberry.type(
-    description="Effect of an idea on the work; scales run from -2 (much worse) to +2."
-)
-class Impact:
-    hours_saved_per_week: float | None = strawberry.field(description="Working hours saved weekly.")
-    cost_eur: float | None = strawberry.field(description="One-off cost in euros.")
-    quality: int | None = strawberry.field(description="Effect on quality, -2..+2.")
-    safety: int | None = strawberry.field(description="Effect on safety, -2..+2.")
-    work_pressure: int | None = strawberry.field(description="Effect on work pressure, -2..+2.")
-    wellbeing: int | None = strawberry.field(description="Effect on well-being, -2..+2.")
-    notes: str | None = strawberry.field(description="Free text.")
 
 
 @strawberry.input(description="Effect of an idea on the work; scales run from -2 to +2.")
@@ -75,115 +41,6 @@ class ImpactInput:
     work_pressure: int | None = strawberry.field(default=None, description="-2..+2")
     wellbeing: int | None = strawberry.field(default=None, description="-2..+2")
     notes: str | None = strawberry.field(default=None, description="Free text.")
-
-
-def _impact(data: dict[str, Any] | None) -> Impact | None:
-    if not data:
-        return None
-    fields = (
-        "hours_saved_per_week",
-        "cost_eur",
-        "quality",
-        "safety",
-        "work_pressure",
-        "wellbeing",
-        "notes",
-    )
-    return Impact(**{f: data.get(f) for f in fields})
-
-
-@strawberry.type(description="An improvement idea about one's own work.")
-class Idea:
-    id: strawberry.ID = strawberry.field(description="The idea's UUID.")
-    title: str = strawberry.field(description="Short title, 3-200 characters.")
-    problem: str = strawberry.field(description="What goes wrong today.")
-    proposal: str = strawberry.field(description="What the author proposes.")
-    team: str = strawberry.field(description="Key of the team whose process it is about.")
-    tags: list[str] = strawberry.field(description="Process tags.")
-    anonymous: bool = strawberry.field(description="The author chose not to be named.")
-    author: Person | None = strawberry.field(
-        description="Null for anonymous ideas, except to the author."
-    )
-    is_mine: bool = strawberry.field(description="You are the author.")
-    status: IdeaStatus = strawberry.field(description="Workflow status.")
-    status_reason: str | None = strawberry.field(description="Public reason of the last move.")
-    created_at: datetime = strawberry.field(description="When it was captured.")
-    updated_at: datetime = strawberry.field(description="Last change of content or status.")
-    submitted_at: datetime | None = strawberry.field(description="When it was submitted.")
-    version: int = strawberry.field(description="Pass as `expectedVersion` to updateIdea.")
-    support_count: int = strawberry.field(description="How many colleagues support it.")
-    comment_count: int = strawberry.field(description="Comments not deleted.")
-    follower_count: int = strawberry.field(description="How many people follow it.")
-    supported_by_me: bool = strawberry.field(description="You support it.")
-    following: bool = strawberry.field(description="You follow it.")
-    expected_impact: Impact | None = strawberry.field(description="Projected effect.")
-    realized_impact: Impact | None = strawberry.field(description="Measured effect.")
-    reflection_ids: list[strawberry.ID] = strawberry.field(description="Linked reflections.")
-    document_ids: list[strawberry.ID] = strawberry.field(description="Linked process documents.")
-
-    @strawberry.field(
-        description="The linked process documents you may read. Null (with an error naming "
-        "the service) when the reflection service is unavailable; one call per page of ideas."
-    )
-    async def linked_documents(
-        self, info: Info[Context, None]
-    ) -> list[Annotated[Document, strawberry.lazy("gateway.schema.documents")]] | None:
-        from gateway.schema.documents import document_from
-
-        found = await info.context.loaders.documents.load_many([str(i) for i in self.document_ids])
-        return [document_from(d) for d in found if d is not None]
-
-    @strawberry.field(
-        description="The reflection this idea came from, when you may read it (yours, or "
-        "shared with your team)."
-    )
-    async def source_reflection(
-        self, info: Info[Context, None]
-    ) -> Annotated[Reflection, strawberry.lazy("gateway.schema.reflections")] | None:
-        from gateway.schema.reflections import reflection_from
-
-        if not self.reflection_ids:
-            return None
-        found = await info.context.loaders.reflections.load(str(self.reflection_ids[0]))
-        return reflection_from(found) if found is not None else None
-
-
-def idea_from(data: dict[str, Any]) -> Idea:
-    author = data.get("author")
-    return Idea(
-        id=strawberry.ID(data["id"]),
-        title=data["title"],
-        problem=data["problem"],
-        proposal=data["proposal"],
-        team=data["team"],
-        tags=list(data["tags"]),
-        anonymous=data["anonymous"],
-        author=Person(subject=author["subject"], name=author["name"]) if author else None,
-        is_mine=data["is_mine"],
-        status=IdeaStatus(data["status"]),
-        status_reason=data.get("status_reason"),
-        created_at=datetime.fromisoformat(data["created_at"]),
-        updated_at=datetime.fromisoformat(data["updated_at"]),
-        submitted_at=datetime.fromisoformat(data["submitted_at"])
-        if data.get("submitted_at")
-        else None,
-        version=data["version"],
-        support_count=data["support_count"],
-        comment_count=data["comment_count"],
-        follower_count=data["follower_count"],
-        supported_by_me=data["supported_by_me"],
-        following=data["following"],
-        expected_impact=_impact(data.get("expected_impact")),
-        realized_impact=_impact(data.get("realized_impact")),
-        reflection_ids=[strawberry.ID(i) for i in data["reflection_ids"]],
-        document_ids=[strawberry.ID(i) for i in data["document_ids"]],
-    )
-
-
-@strawberry.type(description="Relay page information.")
-class PageInfo:
-    has_next_page: bool = strawberry.field(description="More items follow `endCursor`.")
-    end_cursor: str | None = strawberry.field(description="Pass as `after` for the next page.")
 
 
 @strawberry.type(description="One idea in a list, with the cursor that resumes after it.")

@@ -4,7 +4,7 @@ discussion, each calling the ideas service as the caller (types live in gateway/
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.types import Info
@@ -23,26 +23,16 @@ from gateway.schema.errors import (
     from_reply,
     unavailable,
 )
-from gateway.schema.ideas import (
-    Comment,
-    Idea,
-    IdeaStatus,
-    Person,
-    SubmitIdeaInput,
-    UpdateIdeaInput,
-    idea_from,
-)
+from gateway.schema.ideas import Comment, SubmitIdeaInput, UpdateIdeaInput
 from gateway.schema.idempotency import (
     IDEMPOTENCY_KEY_HELP,
     bad_idempotency_key,
     idempotency_headers,
 )
 from gateway.schema.ids import InvalidId, id_path, parse_id, parse_ids
+from gateway.schema.shared import Idea, IdeaStatus, Person, idea_from
 from gateway.schema.upstream import ask
 from gateway.security import IsAuthenticated
-
-if TYPE_CHECKING:
-    pass
 
 MAX_PAGE = 100
 

@@ -8,31 +8,22 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Any
 
 import strawberry
 from graphql import GraphQLError
 from strawberry.types import Info
 
+from gateway.schema.connections import PageInfo
 from gateway.schema.context import Context
 from gateway.schema.errors import (
     raise_for_query,
 )
-from gateway.schema.ideas import PageInfo
+from gateway.schema.shared import Reflection, reflection_from
 from gateway.schema.upstream import ask_for_query
 from gateway.security import IsAuthenticated
 
-if TYPE_CHECKING:
-    from gateway.schema.documents import Document
-    from gateway.schema.ideas import Idea
-
 MAX_PAGE = 100
-
-
-@strawberry.enum(description="Where a reflection is.")
-class ReflectionStatus(Enum):
-    OPEN = "open"
-    FINISHED = "finished"
 
 
 @strawberry.enum(description="Whose reflections to list.")
@@ -61,105 +52,6 @@ class ReflectionModel:
     name: LocalisedText = strawberry.field(description="Its name.")
     description: LocalisedText = strawberry.field(description="What it is for.")
     stages: list[ReflectionModelStage] = strawberry.field(description="Its stages, in order.")
-
-
-@strawberry.type(
-    description="A passage of a process document shown with a question. When you may not open "
-    "its document (now), only `id` is shown and `readable` is false: a passage you cannot open."
-)
-class Citation:
-    id: str = strawberry.field(description="How questions and summaries cite it: c1, c2 ...")
-    readable: bool = strawberry.field(
-        description="False: a passage of a document you may not open; the fields below are empty."
-    )
-    chunk_id: strawberry.ID | None = strawberry.field(
-        description="The passage (search citation id)."
-    )
-    document_id: strawberry.ID | None = strawberry.field(description="Its document.")
-    document_title: str | None = strawberry.field(description="The document's title.")
-    section: list[str] = strawberry.field(description="Heading path.")
-    text: str | None = strawberry.field(description="The passage.")
-
-    @strawberry.field(description="The document, when you may still read it.")
-    async def document(
-        self, info: Info[Context, None]
-    ) -> Annotated[Document, strawberry.lazy("gateway.schema.documents")] | None:
-        from gateway.schema.documents import document_from
-
-        if self.document_id is None:
-            return None
-        found = await info.context.loaders.documents.load(str(self.document_id))
-        return document_from(found) if found is not None else None
-
-
-@strawberry.type(description="One stage asked: question, sources and the worker's answer.")
-class ReflectionStage:
-    stage: str = strawberry.field(description="The stage key.")
-    title: str = strawberry.field(description="The stage title, in the reflection's language.")
-    question: str = strawberry.field(description="The question, citing [c1] ... sources.")
-    citations: list[Citation] = strawberry.field(description="The sources shown with it.")
-    answer: str | None = strawberry.field(description="The worker's answer, once given.")
-    answer_id: str = strawberry.field(description="How the summary cites this answer: a1 ...")
-    engine: str = strawberry.field(description="guided or llm.")
-    notice: str | None = strawberry.field(description="E.g. the language model fell back.")
-    stripped_citations: list[str] = strawberry.field(
-        description="Citation ids the engine made up, removed from the question."
-    )
-    asked_at: datetime = strawberry.field(description="When it was asked.")
-    answered_at: datetime | None = strawberry.field(description="When it was answered.")
-
-
-@strawberry.type(description="A learning point or action with what it rests on.")
-class SummaryPoint:
-    text: str = strawberry.field(description="The point.")
-    citations: list[str] = strawberry.field(description="Answer (a1) or source (c1) ids.")
-
-
-@strawberry.type(description="What a finished reflection comes to.")
-class ReflectionSummary:
-    what_happened: str = strawberry.field(description="The experience, in the worker's words.")
-    learning_points: list[SummaryPoint] = strawberry.field(description="What was learned.")
-    actions: list[SummaryPoint] = strawberry.field(description="What will be done differently.")
-    citations: list[Citation] = strawberry.field(description="Every source shown.")
-    engine: str = strawberry.field(description="guided or llm.")
-    notice: str | None = strawberry.field(description="E.g. the language model fell back.")
-    stripped_citations: list[str] = strawberry.field(description="Made-up ids, removed.")
-
-
-@strawberry.type(description="An idea drafted from one of the reflection's actions.")
-class ReflectionIdeaLink:
-    action: int = strawberry.field(description="Index of the action in the summary.")
-    idea_id: strawberry.ID = strawberry.field(description="The idea.")
-
-    @strawberry.field(description="The idea itself, when you may read it.")
-    async def idea(
-        self, info: Info[Context, None]
-    ) -> Annotated[Idea, strawberry.lazy("gateway.schema.ideas")] | None:
-        from gateway.schema.ideas import idea_from
-
-        found = await info.context.loaders.ideas.load(str(self.idea_id))
-        return idea_from(found) if found is not None else None
-
-
-@strawberry.type(description="A reflection: private to its author unless shared with a team.")
-class Reflection:
-    id: strawberry.ID = strawberry.field(description="The reflection's UUID.")
-    model: str = strawberry.field(description="The reflection model's key.")
-    model_name: str = strawberry.field(description="Its name in the reflection's language.")
-    language: str = strawberry.field(description="nl or en.")
-    process: str | None = strawberry.field(description="The process it is about, if named.")
-    experience: str = strawberry.field(description="What happened, in the worker's words.")
-    status: ReflectionStatus = strawberry.field(description="Open or finished.")
-    is_mine: bool = strawberry.field(description="False when it was shared with you.")
-    current_stage: str | None = strawberry.field(description="The stage waiting for an answer.")
-    stages: list[ReflectionStage] = strawberry.field(description="Stages asked so far.")
-    remaining_stages: list[str] = strawberry.field(description="Stages still to come.")
-    shared_with: list[str] = strawberry.field(description="Teams that may read it.")
-    summary: ReflectionSummary | None = strawberry.field(description="Once finished.")
-    ideas: list[ReflectionIdeaLink] = strawberry.field(description="Ideas drafted from it.")
-    created_at: datetime = strawberry.field(description="Started.")
-    updated_at: datetime = strawberry.field(description="Last change.")
-    finished_at: datetime | None = strawberry.field(description="Finished.")
 
 
 @strawberry.type(description="One reflection in a list.")
@@ -218,80 +110,6 @@ class StartReflectionInput:
 
 def _localised(data: dict[str, str]) -> LocalisedText:
     return LocalisedText(nl=data["nl"], en=data["en"])
-
-
-def _citation(data: dict[str, Any]) -> Citation:
-    """The REST citation as it came: the reflection service already withheld what the reader
-    may not open (services/reflection/access.py); nothing is added here."""
-    chunk_id, document_id = data.get("chunk_id"), data.get("document_id")
-    return Citation(
-        id=data["id"],
-        readable=bool(data.get("readable", True)),
-        chunk_id=strawberry.ID(chunk_id) if chunk_id is not None else None,
-        document_id=strawberry.ID(document_id) if document_id is not None else None,
-        document_title=data.get("document_title"),
-        section=list(data.get("section") or []),
-        text=data.get("text"),
-    )
-
-
-def _when(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
-
-
-def _points(items: list[dict[str, Any]]) -> list[SummaryPoint]:
-    return [SummaryPoint(text=p["text"], citations=list(p["citations"])) for p in items]
-
-
-def reflection_from(data: dict[str, Any]) -> Reflection:
-    summary = data.get("summary")
-    return Reflection(
-        id=strawberry.ID(data["id"]),
-        model=data["model"],
-        model_name=data["model_name"],
-        language=data["language"],
-        process=data.get("process"),
-        experience=data["experience"],
-        status=ReflectionStatus(data["status"]),
-        is_mine=data["is_mine"],
-        current_stage=data.get("current_stage"),
-        stages=[
-            ReflectionStage(
-                stage=t["stage"],
-                title=t["title"],
-                question=t["question"],
-                citations=[_citation(c) for c in t["citations"]],
-                answer=t.get("answer"),
-                answer_id=t["answer_id"],
-                engine=t["engine"],
-                notice=t.get("notice"),
-                stripped_citations=list(t["stripped_citations"]),
-                asked_at=datetime.fromisoformat(t["asked_at"]),
-                answered_at=_when(t.get("answered_at")),
-            )
-            for t in data["stages"]
-        ],
-        remaining_stages=list(data["remaining_stages"]),
-        shared_with=list(data["shared_with"]),
-        summary=ReflectionSummary(
-            what_happened=summary["what_happened"],
-            learning_points=_points(summary["learning_points"]),
-            actions=_points(summary["actions"]),
-            citations=[_citation(c) for c in summary["citations"]],
-            engine=summary["engine"],
-            notice=summary.get("notice"),
-            stripped_citations=list(summary["stripped_citations"]),
-        )
-        if summary
-        else None,
-        ideas=[
-            ReflectionIdeaLink(action=i["action"], idea_id=strawberry.ID(i["idea_id"]))
-            for i in data["ideas"]
-        ],
-        created_at=datetime.fromisoformat(data["created_at"]),
-        updated_at=datetime.fromisoformat(data["updated_at"]),
-        finished_at=_when(data.get("finished_at")),
-    )
 
 
 @strawberry.type

@@ -3,7 +3,7 @@ into an idea, each calling the reflection service as the caller (types in reflec
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.types import Info
@@ -29,9 +29,6 @@ from gateway.schema.reflections import (
 )
 from gateway.schema.upstream import ask
 from gateway.security import IsAuthenticated
-
-if TYPE_CHECKING:
-    pass
 
 MAX_PAGE = 100
 

@@ -24,13 +24,14 @@ from strawberry.types import Info
 
 from gateway.clients import UpstreamUnavailable, call
 from gateway.schema.context import Context
-from gateway.schema.ideas import Idea, idea_from
 from gateway.schema.ids import INVALID_ID, InvalidId, id_path
-from gateway.schema.reflections import (
+from gateway.schema.reflections import StartReflectionInput
+from gateway.schema.shared import (
     Citation,
+    Idea,
     Reflection,
-    StartReflectionInput,
-    _citation,
+    citation_from,
+    idea_from,
     reflection_from,
 )
 from gateway.security import subscriber
@@ -68,7 +69,7 @@ ReflectionStreamEvent = Annotated[
 
 def _event(name: str, data: Any) -> Any:
     if name == "passages":
-        return ReflectionSources(citations=[_citation(c) for c in data])
+        return ReflectionSources(citations=[citation_from(c) for c in data])
     if name == "token":
         return ReflectionToken(text=data["text"])
     if name == "restart":

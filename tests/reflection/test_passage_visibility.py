@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from gateway.schema.reflections import reflection_from
+from gateway.schema.shared import reflection_from
 from services.reflection import demo
 from tests.reflection.conftest import ReflectionEnv
 
