@@ -7,26 +7,25 @@ are cached briefly by the SHA-256 of the token, so checking every request stays 
 a flood of forged tokens.
 
 The caller is kept in a context variable for the life of the request, so the upstream client
-(gateway/clients.py) can keep one caller's calls apart from another's: a per-caller cap on calls
-in flight, and a breaker that does not let one caller's slow queries open it for everyone.
+(gateway/clients.py, kit/service_client.py) can keep one caller's calls apart from another's: a
+per-caller cap on calls in flight, and a breaker that does not let one caller's slow queries open
+it for everyone.
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from contextvars import ContextVar
 
 from starlette.types import Scope
 
 from kit.auth import TokenVerifier
 from kit.errors import Unauthorized
+from kit.service_client import INTERNAL
 
-INTERNAL = "internal"  # calls made outside any request (tests, background work)
 current_caller: ContextVar[str] = ContextVar("gateway_caller", default=INTERNAL)
 
 # Refusals that say nothing about the token itself are not remembered: the keys may be back soon.
@@ -104,34 +103,3 @@ class VerifiedCallers:
         self._cache.move_to_end(key)
         while len(self._cache) > self.max_entries:
             self._cache.popitem(last=False)
-
-
-class CallerSlots:
-    """At most `per_caller` upstream calls in flight per caller; further calls wait their turn.
-
-    One caller's fifteen aliased searches then occupy a bounded share of a service, and other
-    callers' calls are not queued behind them. Idle callers hold no memory.
-    """
-
-    def __init__(self, per_caller: int) -> None:
-        self.per_caller = max(1, per_caller)
-        self._slots: dict[str, tuple[asyncio.Semaphore, int]] = {}
-
-    @asynccontextmanager
-    async def hold(self, caller: str) -> AsyncIterator[None]:
-        """Wait for a free slot of `caller`, hold it for the block."""
-        semaphore, users = self._slots.get(caller, (asyncio.Semaphore(self.per_caller), 0))
-        self._slots[caller] = (semaphore, users + 1)
-        try:
-            async with semaphore:
-                yield
-        finally:
-            semaphore, users = self._slots[caller]
-            if users <= 1:
-                del self._slots[caller]
-            else:
-                self._slots[caller] = (semaphore, users - 1)
-
-    def in_use(self, caller: str) -> int:
-        """How many calls of `caller` hold or wait for a slot (for tests and metrics)."""
-        return self._slots.get(caller, (None, 0))[1]

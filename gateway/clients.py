@@ -1,33 +1,68 @@
-"""Calls from the gateway to the services: one shared httpx client, the caller's token forwarded.
+"""Calls from the gateway to the services: one kit ServiceClient per service over the shared
+httpx client, the caller's token forwarded.
 
-Each call holds one of its caller's slots (gateway/callers.py) and passes the service's circuit
-breaker (gateway/breaker.py), which only a sick service opens."""
+Each call holds one of its caller's slots (kit/service_client.py) and passes the service's
+circuit breaker (kit/breaker.py), which only a sick service opens. Only reads are retried: a
+GraphQL mutation answers what its one call did (docs/graphql.md)."""
 
 from __future__ import annotations
 
-import asyncio
 import time
-from collections import Counter as Counter_
+from collections import Counter
+from collections.abc import Iterator, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from prometheus_client import Counter, Histogram
 
-from gateway.breaker import Breaker, Outcome, Ticket, outcome_of
-from gateway.callers import CallerSlots, current_caller
+from gateway.callers import current_caller
+from kit.breaker import Breaker
+from kit.service_client import CallerSlots, CallMetrics, Reply, ServiceClient, ServiceUnavailable
+
+# The names the gateway's resolvers know these by.
+UpstreamUnavailable = ServiceUnavailable
+UpstreamReply = Reply
+
+METRICS = CallMetrics.register("werkvloer_gateway_upstream", "the gateway")
 
 
 @dataclass(frozen=True)
 class UpstreamHealth:
+    """A service's readiness as the gateway's health query shows it: `up`, the answer's
+    `latency_ms` (None when it did not answer) and a `detail` that never names an address."""
+
     service: str
     up: bool
     latency_ms: float | None
     detail: str | None
 
 
+class _BaseUrls(MutableMapping[str, str]):
+    """The services' base URLs, read from and written to their clients (the xAPI pass-through
+    and subscriptions build URLs from them; a test points one at a dead address)."""
+
+    def __init__(self, clients: dict[str, ServiceClient]) -> None:
+        self._clients = clients
+
+    def __getitem__(self, service: str) -> str:
+        return self._clients[service].base_url
+
+    def __setitem__(self, service: str, url: str) -> None:
+        self._clients[service].base_url = url.rstrip("/")
+
+    def __delitem__(self, service: str) -> None:
+        raise TypeError("the services behind the gateway are fixed when it starts")
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._clients)
+
+    def __len__(self) -> int:
+        return len(self._clients)
+
+
 class Upstreams:
-    """The three services behind the gateway, by name."""
+    """The three services behind the gateway, by name: their clients (`clients`), base URLs
+    (`urls`), breakers, the callers' shared slots and the time limits of the gateway's calls."""
 
     def __init__(
         self,
@@ -43,17 +78,41 @@ class Upstreams:
         calls_per_caller: int = 8,
     ) -> None:
         self.http = http
-        self.urls = {name: url.rstrip("/") for name, url in urls.items()}
         self.health_timeout_seconds = health_timeout_seconds
         self.timeout_seconds = timeout_seconds
         self.guide_timeout_seconds = guide_timeout_seconds
-        self.read_retries = read_retries
         self.subscription_poll_seconds = subscription_poll_seconds
-        self.breakers = {name: Breaker(breaker_failures, breaker_open_seconds) for name in urls}
         self.slots = CallerSlots(calls_per_caller)
-        self.calls: Counter_[str] = Counter_()  # per service, for tests and benchmarks
+        self.clients = {
+            name: ServiceClient(
+                name,
+                url,
+                http,
+                timeout_seconds=timeout_seconds,
+                retries=read_retries,
+                retry_methods={"GET"},
+                retry_keyed_posts=False,
+                breaker=Breaker(breaker_failures, breaker_open_seconds),
+                slots=self.slots,
+                metrics=METRICS,
+            )
+            for name, url in urls.items()
+        }
+        self.urls: MutableMapping[str, str] = _BaseUrls(self.clients)
+
+    @property
+    def breakers(self) -> dict[str, Breaker]:
+        """Each service's circuit breaker, by service name."""
+        return {name: client.breaker for name, client in self.clients.items()}
+
+    @property
+    def calls(self) -> Counter[str]:
+        """Calls that reached each service so far (services never called are left out)."""
+        return Counter({name: c.calls for name, c in self.clients.items() if c.calls})
 
     async def health(self, service: str) -> UpstreamHealth:
+        """`service`'s /readyz within `health_timeout_seconds`; never raises (a service that
+        does not answer is reported down)."""
         started = time.perf_counter()
         try:
             response = await self.http.get(
@@ -68,38 +127,6 @@ class Upstreams:
                 service, False, latency, f"not ready (HTTP {response.status_code})"
             )
         return UpstreamHealth(service, True, latency, None)
-
-
-class UpstreamUnavailable(Exception):
-    """The service could not be reached or failed on its side; names the service only."""
-
-    def __init__(self, service: str) -> None:
-        super().__init__(f"the {service} service is unavailable")
-        self.service = service
-
-
-@dataclass(frozen=True)
-class UpstreamReply:
-    status: int
-    body: Any
-    headers: httpx.Headers
-
-    @property
-    def ok(self) -> bool:
-        return 200 <= self.status < 300
-
-
-UPSTREAM_CALLS = Counter(
-    "werkvloer_gateway_upstream_requests_total",
-    "Calls from the gateway to a service, by outcome (ok, error, refused by the breaker).",
-    ["service", "outcome"],
-)
-UPSTREAM_LATENCY = Histogram(
-    "werkvloer_gateway_upstream_duration_seconds",
-    "Time a service took to answer the gateway.",
-    ["service"],
-    buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
-)
 
 
 async def call(
@@ -121,60 +148,13 @@ async def call(
     The call waits for a free slot of its caller (`current_caller`) first. Cancelling the
     awaiting task (the client went away) closes the connection to the service.
     Returns the reply for any status below 500; raises UpstreamUnavailable otherwise."""
-    breaker = upstreams.breakers[service]
-    caller = current_caller.get()
-    attempts = 1 + (upstreams.read_retries if method == "GET" else 0)
-    request = {
-        "json": json,
-        "params": params,
-        "headers": {"Authorization": f"Bearer {token}", **(headers or {})},
-        "timeout": timeout_seconds or upstreams.timeout_seconds,
-    }
-    async with upstreams.slots.hold(caller):
-        for attempt in range(attempts):
-            ticket = breaker.acquire()
-            if ticket is None:
-                UPSTREAM_CALLS.labels(service, "breaker_open").inc()
-                raise UpstreamUnavailable(service)
-            response = await _attempt(upstreams, service, ticket, caller, method, path, request)
-            if response is not None:
-                body: Any = None
-                if response.content:
-                    is_json = "json" in response.headers.get("content-type", "application/json")
-                    body = response.json() if is_json else response.text
-                return UpstreamReply(response.status_code, body, response.headers)
-            if attempt + 1 < attempts:
-                await asyncio.sleep(0.05 * 2**attempt)
-    raise UpstreamUnavailable(service)
-
-
-async def _attempt(
-    upstreams: Upstreams,
-    service: str,
-    ticket: Ticket,
-    caller: str,
-    method: str,
-    path: str,
-    request: dict[str, Any],
-) -> httpx.Response | None:
-    """One HTTP exchange; the response when it is not a failure, else None. The breaker always
-    hears how it ended, also when the caller's task is cancelled mid-call."""
-    breaker = upstreams.breakers[service]
-    outcome = Outcome.ABANDONED
-    started = time.perf_counter()
-    try:
-        try:
-            response = await upstreams.http.request(
-                method, f"{upstreams.urls[service]}{path}", **request
-            )
-        except httpx.HTTPError as exc:
-            outcome = outcome_of(error=exc)
-            return None
-        outcome = outcome_of(status=response.status_code)
-        return response if response.status_code < 500 else None
-    finally:
-        breaker.release(ticket, outcome, caller)
-        if outcome is not Outcome.ABANDONED:
-            UPSTREAM_LATENCY.labels(service).observe(time.perf_counter() - started)
-            UPSTREAM_CALLS.labels(service, "ok" if outcome is Outcome.OK else "error").inc()
-            upstreams.calls[service] += 1
+    return await upstreams.clients[service].request(
+        method,
+        path,
+        token=token,
+        json=json,
+        params=params,
+        headers=headers,
+        timeout_seconds=timeout_seconds,
+        caller=current_caller.get(),
+    )
