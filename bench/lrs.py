@@ -148,9 +148,9 @@ async def _bulk_facts(url: str, count: int, seed: int) -> None:
     from sqlalchemy import insert
 
     from kit.db import Database
-    from services.analytics.facts import month_of, week_of
-    from services.analytics.metrics import mark_dirty
-    from services.analytics.models import LearningFact
+    from services.analytics.metrics.facts import month_of, week_of
+    from services.analytics.metrics.models import LearningFact
+    from services.analytics.metrics.repository import mark_dirty
 
     chance = random.Random(seed)
     now = datetime.now(UTC)

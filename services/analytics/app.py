@@ -12,8 +12,8 @@ from kit.inbound import BodyRule
 from kit.pseudonyms import pseudonym_key
 from services.analytics import clients
 from services.analytics.credentials import LRS_REALM
-from services.analytics.metrics import refresher_running
-from services.analytics.metrics_api import metrics
+from services.analytics.metrics.api import metrics
+from services.analytics.metrics.workers import refresher_running
 from services.analytics.settings import SERVICE, AnalyticsSettings
 from services.analytics.statements.api import router as statements
 from services.analytics.statements.protocol import XapiVersionMiddleware, validation_as_400

@@ -13,7 +13,12 @@ from typing import Any
 from kit.auth import Principal
 from kit.db import Database
 from kit.pseudonyms import pseudonym_key
-from services.analytics.facts import ACTIVITY_IDEA, ACTIVITY_REFLECTION, EXT_PROCESS, EXT_TEAM
+from services.analytics.metrics.facts import (
+    ACTIVITY_IDEA,
+    ACTIVITY_REFLECTION,
+    EXT_PROCESS,
+    EXT_TEAM,
+)
 from services.analytics.settings import SERVICE, AnalyticsSettings
 from services.analytics.statements.service import check, store
 

@@ -17,16 +17,18 @@ from kit import outbox
 from kit.db import create_engine
 from kit.migrations import owned_by, tables_of, upgrade
 from services.analytics import models as analytics_models
+from services.analytics.metrics import models as analytics_metric_models
 from services.analytics.statements import models as analytics_statement_models
 from services.ideas import models as ideas_models
-from services.reflection import models as reflection_models
+from services.reflection.documents import models as document_models
+from services.reflection.gaps import models as gap_models
 from services.reflection.journal import models as journal_models
 
 SERVICES = Path(__file__).resolve().parents[2] / "services"
 OWNED: dict[str, tuple[ModuleType, ...]] = {
     "ideas": (ideas_models, outbox),
-    "reflection": (reflection_models, journal_models, outbox),
-    "analytics": (analytics_models, analytics_statement_models, outbox),
+    "reflection": (document_models, gap_models, journal_models, outbox),
+    "analytics": (analytics_models, analytics_metric_models, analytics_statement_models, outbox),
 }
 
 

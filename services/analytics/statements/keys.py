@@ -24,6 +24,12 @@ def actor_key(actor: dict[str, Any]) -> str:
     return "group:" + hashlib.sha256(json.dumps(actor, sort_keys=True).encode()).hexdigest()
 
 
+def account_key(public_url: str, subject: str) -> str:
+    """The actor key of a person's platform account `{public_url}|{subject}`: the actor every
+    Werkvloer service writes for them."""
+    return f"account:{public_url.rstrip('/')}|{subject}"
+
+
 def fingerprint_of(statement: dict[str, Any]) -> str:
     """SHA-256 hex of the statement without the LRS's own stamps (`stored`, `authority`,
     `version`): equal fingerprints are "the same statement" (xAPI 1.0.3, Data 2.4.1)."""

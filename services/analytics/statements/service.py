@@ -21,7 +21,7 @@ from kit.auth import Principal
 from kit.db import utcnow
 from kit.errors import Conflict
 from kit.outbox import enqueue
-from services.analytics.metrics import forget_facts, record_facts
+from services.analytics.metrics.service import forget_facts, record_facts
 from services.analytics.statements import attachments, repository
 from services.analytics.statements.attachments import Parts
 from services.analytics.statements.keys import (

@@ -17,9 +17,9 @@ from collections.abc import Iterable
 
 from kit.auth import Principal, Role
 from kit.errors import Forbidden
-from services.analytics.metrics import ADDITIVE, COUNTED, METRICS
-from services.analytics.models import MetricCell
-from services.analytics.privacy import ALL
+from services.analytics.metrics.figures import ADDITIVE, COUNTED, METRICS
+from services.analytics.metrics.models import MetricCell
+from services.analytics.metrics.privacy import ALL
 
 FORMAL = ("formal_completed", "formal_passed")
 

@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from kit.pseudonyms import pseudonym
-from services.analytics.privacy import ALL
+from services.analytics.metrics.privacy import ALL
 
 PROFILE = "https://werkvloer.org/xapi"
 ACTIVITY_REFLECTION = f"{PROFILE}/activities/reflection"
@@ -72,7 +72,7 @@ def weeks_of(month: str) -> list[date]:
 
 @dataclass
 class Fact:
-    """A row of `learning_facts` (services/analytics/models.py), kept as a plain dataclass:
+    """A row of `learning_facts` (models.py), kept as a plain dataclass:
     building ORM objects cost more than the rest of storing a statement."""
 
     statement_id: uuid.UUID
