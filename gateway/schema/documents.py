@@ -16,9 +16,8 @@ from strawberry.types import Info
 
 from gateway.schema.connections import PageInfo
 from gateway.schema.context import Context
-from gateway.schema.errors import raise_for_query
 from gateway.schema.ids import InvalidId, parse_ids
-from gateway.schema.upstream import ask_for_query
+from gateway.schema.upstream import read, read_or_none
 from gateway.security import IsAuthenticated
 
 MAX_PAGE = 100
@@ -90,6 +89,33 @@ class SearchHit:
     score: float = strawberry.field(description="Fused relevance.")
 
 
+def _document_page(body: dict[str, Any]) -> DocumentConnection:
+    edges = [DocumentEdge(cursor=d["id"], node=document_from(d)) for d in body["items"]]
+    return DocumentConnection(
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=body["next_cursor"] is not None,
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
+    )
+
+
+def _hits_from(body: dict[str, Any]) -> list[SearchHit]:
+    return [
+        SearchHit(
+            citation_id=strawberry.ID(h["citation_id"]),
+            document_id=strawberry.ID(h["document_id"]),
+            document_title=h["document_title"],
+            version=h["version"],
+            section=list(h["section"]),
+            text=h["text"],
+            snippet=h["snippet"],
+            score=h["score"],
+        )
+        for h in body["hits"]
+    ]
+
+
 @strawberry.type
 class DocumentsQuery:
     @strawberry.field(
@@ -111,27 +137,16 @@ class DocumentsQuery:
             params["process"] = process
         if after:
             params["cursor"] = after
-        reply = await ask_for_query(info, "reflection", "GET", "/v1/documents", params=params)
-        raise_for_query(reply)
-        edges = [DocumentEdge(cursor=d["id"], node=document_from(d)) for d in reply.body["items"]]
-        return DocumentConnection(
-            edges=edges,
-            page_info=PageInfo(
-                has_next_page=reply.body["next_cursor"] is not None,
-                end_cursor=edges[-1].cursor if edges else None,
-            ),
-        )
+        return await read(info, "reflection", "/v1/documents", _document_page, params=params)
 
     @strawberry.field(
         description="One document, or null when you may not read it.",
         permission_classes=[IsAuthenticated],
     )
     async def document(self, info: Info[Context, None], id: strawberry.ID) -> Document | None:
-        reply = await ask_for_query(info, "reflection", "GET", "/v1/documents/{id}", ids={"id": id})
-        if reply.status == 404:
-            return None
-        raise_for_query(reply)
-        return document_from(reply.body)
+        return await read_or_none(
+            info, "reflection", "/v1/documents/{id}", document_from, ids={"id": id}
+        )
 
     @strawberry.field(
         description="Hybrid search over the documents you may read.",
@@ -151,24 +166,11 @@ class DocumentsQuery:
                     exc.raise_for_query()
             if filter.language:
                 filters["language"] = filter.language
-        reply = await ask_for_query(
+        return await read(
             info,
             "reflection",
-            "POST",
             "/v1/search",
+            _hits_from,
+            method="POST",
             json={"query": query, "filters": filters, "k": k},
         )
-        raise_for_query(reply)
-        return [
-            SearchHit(
-                citation_id=strawberry.ID(h["citation_id"]),
-                document_id=strawberry.ID(h["document_id"]),
-                document_title=h["document_title"],
-                version=h["version"],
-                section=list(h["section"]),
-                text=h["text"],
-                snippet=h["snippet"],
-                score=h["score"],
-            )
-            for h in reply.body["hits"]
-        ]

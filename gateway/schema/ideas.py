@@ -11,15 +11,10 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.types import Info
 
-from gateway.clients import UpstreamUnavailable, call
 from gateway.schema.connections import PageInfo
 from gateway.schema.context import Context
-from gateway.schema.errors import (
-    raise_for_query,
-    raise_unavailable,
-)
 from gateway.schema.shared import Idea, IdeaStatus, Person, idea_from
-from gateway.schema.upstream import ask_for_query
+from gateway.schema.upstream import read, read_or_none
 from gateway.security import IsAuthenticated
 
 MAX_PAGE = 100
@@ -125,10 +120,35 @@ class UpdateIdeaInput:
     document_ids: list[strawberry.ID] | None = strawberry.field(default=None, description="Links.")
 
 
-def _token(info: Info[Context, None]) -> str:
-    principal = info.context.principal
-    assert principal is not None  # every field here requires IsAuthenticated
-    return principal.token
+def _idea_page(body: dict[str, Any]) -> IdeaConnection:
+    edges = [
+        IdeaEdge(cursor=cursor, node=idea_from(item))
+        for item, cursor in zip(body["items"], body["cursors"], strict=True)
+    ]
+    return IdeaConnection(
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=body["next_cursor"] is not None,
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
+    )
+
+
+def _similar_from(body: dict[str, Any]) -> SimilarIdeas:
+    return SimilarIdeas(
+        semantic=body["semantic"],
+        items=[
+            SimilarIdea(
+                idea_id=strawberry.ID(i["id"]),
+                title=i["title"],
+                status=IdeaStatus(i["status"]),
+                support_count=i["support_count"],
+                score=i["score"],
+                matched_by=list(i["matched_by"]),
+            )
+            for i in body["items"]
+        ],
+    )
 
 
 @strawberry.type
@@ -159,41 +179,14 @@ class IdeasQuery:
             params.append(("mine", "true"))
         if f.following:
             params.append(("following", "true"))
-        try:
-            reply = await call(
-                info.context.upstreams,
-                "ideas",
-                "GET",
-                "/v1/ideas",
-                token=_token(info),
-                params=params,
-            )
-        except UpstreamUnavailable as exc:
-            raise_unavailable(exc)
-        raise_for_query(reply)
-        body = reply.body
-        edges = [
-            IdeaEdge(cursor=cursor, node=idea_from(item))
-            for item, cursor in zip(body["items"], body["cursors"], strict=True)
-        ]
-        return IdeaConnection(
-            edges=edges,
-            page_info=PageInfo(
-                has_next_page=body["next_cursor"] is not None,
-                end_cursor=edges[-1].cursor if edges else None,
-            ),
-        )
+        return await read(info, "ideas", "/v1/ideas", _idea_page, params=params)
 
     @strawberry.field(
         description="One idea, or null when it does not exist for you.",
         permission_classes=[IsAuthenticated],
     )
     async def idea(self, info: Info[Context, None], id: strawberry.ID) -> Idea | None:
-        reply = await ask_for_query(info, "ideas", "GET", "/v1/ideas/{id}", ids={"id": id})
-        if reply.status == 404:
-            return None
-        raise_for_query(reply)
-        return idea_from(reply.body)
+        return await read_or_none(info, "ideas", "/v1/ideas/{id}", idea_from, ids={"id": id})
 
     @strawberry.field(
         description="Existing ideas that resemble a draft text.",
@@ -205,29 +198,6 @@ class IdeasQuery:
         body: dict[str, Any] = {"text": text, "limit": first}
         if team:
             body["team"] = team
-        try:
-            reply = await call(
-                info.context.upstreams,
-                "ideas",
-                "POST",
-                "/v1/ideas/similar",
-                token=_token(info),
-                json=body,
-            )
-        except UpstreamUnavailable as exc:
-            raise_unavailable(exc)
-        raise_for_query(reply)
-        return SimilarIdeas(
-            semantic=reply.body["semantic"],
-            items=[
-                SimilarIdea(
-                    idea_id=strawberry.ID(i["id"]),
-                    title=i["title"],
-                    status=IdeaStatus(i["status"]),
-                    support_count=i["support_count"],
-                    score=i["score"],
-                    matched_by=list(i["matched_by"]),
-                )
-                for i in reply.body["items"]
-            ],
+        return await read(
+            info, "ideas", "/v1/ideas/similar", _similar_from, method="POST", json=body
         )

@@ -10,7 +10,6 @@ import strawberry
 from strawberry.types import Info
 from strawberry.utils.str_converters import to_camel_case
 
-from gateway.clients import UpstreamUnavailable
 from gateway.schema.context import Context
 from gateway.schema.errors import (
     ConflictError,
@@ -20,8 +19,6 @@ from gateway.schema.errors import (
     ServiceUnavailableError,
     StaleVersionError,
     ValidationError,
-    from_reply,
-    unavailable,
 )
 from gateway.schema.ideas import Comment, SubmitIdeaInput, UpdateIdeaInput
 from gateway.schema.idempotency import (
@@ -29,9 +26,9 @@ from gateway.schema.idempotency import (
     bad_idempotency_key,
     idempotency_headers,
 )
-from gateway.schema.ids import InvalidId, id_path, parse_id, parse_ids
+from gateway.schema.ids import InvalidId, parse_id, parse_ids
 from gateway.schema.shared import Idea, IdeaStatus, Person, idea_from
-from gateway.schema.upstream import ask
+from gateway.schema.upstream import change
 from gateway.security import IsAuthenticated
 
 MAX_PAGE = 100
@@ -77,18 +74,6 @@ def _input_dict(value: Any, path: str = "input") -> dict[str, Any]:
     return out
 
 
-async def _idea_call(info: Info[Context, None], method: str, path: str, **kwargs: Any) -> Any:
-    """`path` is a template when `ids` are given (see upstream.ask): a malformed id answers
-    ValidationError `invalid_id` and nothing is called."""
-    try:
-        reply = await ask(info, "ideas", method, path, **kwargs)
-    except InvalidId as exc:
-        return exc.as_result()
-    except UpstreamUnavailable as exc:
-        return unavailable(exc)
-    return idea_from(reply.body) if reply.ok else from_reply(reply)
-
-
 def _comment_from(data: dict[str, Any]) -> Comment:
     author = data.get("author")
     return Comment(
@@ -125,8 +110,14 @@ class IdeasMutation:
         refused = bad_idempotency_key(idempotency_key)
         if refused is not None:
             return refused
-        return await _idea_call(
-            info, "POST", "/v1/ideas", json=body, headers=idempotency_headers(idempotency_key)
+        return await change(
+            info,
+            "ideas",
+            "POST",
+            "/v1/ideas",
+            idea_from,
+            json=body,
+            headers=idempotency_headers(idempotency_key),
         )
 
     @strawberry.mutation(
@@ -144,10 +135,12 @@ class IdeasMutation:
             body = _input_dict(input)
         except InvalidId as exc:
             return exc.as_result()
-        return await _idea_call(
+        return await change(
             info,
+            "ideas",
             "PATCH",
             "/v1/ideas/{id}",
+            idea_from,
             ids={"id": id},
             json=body,
             headers={"If-Match": f'"{expected_version}"'},
@@ -186,10 +179,12 @@ class IdeasMutation:
         body: dict[str, Any] = {"to": to.value}
         if reason is not None:
             body["reason"] = reason
-        return await _idea_call(
+        return await change(
             info,
+            "ideas",
             "POST",
             "/v1/ideas/{id}/transitions",
+            idea_from,
             ids={"id": id},
             json=body,
             headers={"If-Match": f'"{expected_version}"'},
@@ -199,13 +194,17 @@ class IdeasMutation:
         description="Support an idea (idempotent).", permission_classes=[IsAuthenticated]
     )
     async def support_idea(self, info: Info[Context, None], id: strawberry.ID) -> IdeaResult:
-        return await _idea_call(info, "PUT", "/v1/ideas/{id}/support", ids={"id": id})
+        return await change(
+            info, "ideas", "PUT", "/v1/ideas/{id}/support", idea_from, ids={"id": id}
+        )
 
     @strawberry.mutation(
         description="Take your support back (idempotent).", permission_classes=[IsAuthenticated]
     )
     async def unsupport_idea(self, info: Info[Context, None], id: strawberry.ID) -> IdeaResult:
-        return await _idea_call(info, "DELETE", "/v1/ideas/{id}/support", ids={"id": id})
+        return await change(
+            info, "ideas", "DELETE", "/v1/ideas/{id}/support", idea_from, ids={"id": id}
+        )
 
     @strawberry.mutation(
         description="Comment on an idea, or reply to a comment.",
@@ -226,19 +225,18 @@ class IdeasMutation:
         if refused is not None:
             return refused
         try:
-            path = id_path("/v1/ideas/{ideaId}/comments", ideaId=idea_id)
+            parse_id(idea_id, "ideaId")  # named first when both ids are malformed
             if parent_id is not None:
                 payload["parent_id"] = str(parse_id(parent_id, "parentId"))
-            reply = await ask(
-                info,
-                "ideas",
-                "POST",
-                path,
-                json=payload,
-                headers=idempotency_headers(idempotency_key),
-            )
         except InvalidId as exc:
             return exc.as_result()
-        except UpstreamUnavailable as exc:
-            return unavailable(exc)
-        return _comment_from(reply.body) if reply.ok else from_reply(reply)
+        return await change(
+            info,
+            "ideas",
+            "POST",
+            "/v1/ideas/{ideaId}/comments",
+            _comment_from,
+            ids={"ideaId": idea_id},
+            json=payload,
+            headers=idempotency_headers(idempotency_key),
+        )

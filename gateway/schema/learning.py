@@ -21,7 +21,7 @@ from strawberry.types import Info
 from gateway.clients import UpstreamReply, UpstreamUnavailable
 from gateway.schema.context import Context
 from gateway.schema.errors import raise_for_query, raise_unavailable
-from gateway.schema.upstream import ask, ask_for_query
+from gateway.schema.upstream import ask, read
 from gateway.security import IsAuthenticated
 
 SERVICES = ("ideas", "reflection", "analytics")
@@ -96,9 +96,7 @@ class LearningMetrics:
     @strawberry.field(description="The same table as CSV, for spreadsheets.")
     async def csv(self, info: Info[Context, None]) -> str:
         # Fetched only when asked for: most readers want the rows alone.
-        reply = await ask_for_query(info, "analytics", "GET", "/v1/metrics.csv", params=self.params)
-        raise_for_query(reply)
-        return str(reply.body)
+        return await read(info, "analytics", "/v1/metrics.csv", str, params=self.params)
 
 
 @strawberry.type(description="Your own learning history: only you can see it.")
@@ -172,12 +170,16 @@ class LearningQuery:
             ):
                 if value is not None:
                     params[name] = str(value)
-        reply = await ask_for_query(info, "analytics", "GET", "/v1/metrics", params=params)
-        raise_for_query(reply)
-        return LearningMetrics(
-            period=period,
-            min_group_size=reply.body["min_group_size"],
-            rows=[_row(r) for r in reply.body["rows"]],
+        return await read(
+            info,
+            "analytics",
+            "/v1/metrics",
+            lambda body: LearningMetrics(
+                period=period,
+                min_group_size=body["min_group_size"],
+                rows=[_row(r) for r in body["rows"]],
+                params=params,
+            ),
             params=params,
         )
 
@@ -190,14 +192,16 @@ class LearningQuery:
             raise GraphQLError(
                 "`first` must be between 1 and 500", extensions={"code": "BAD_USER_INPUT"}
             )
-        reply = await ask_for_query(
-            info, "analytics", "GET", "/v1/my-learning", params={"limit": first}
-        )
-        raise_for_query(reply)
-        return MyLearning(
-            totals=reply.body["totals"],
-            informal_share=reply.body["informal_share"],
-            statements=reply.body["statements"],
+        return await read(
+            info,
+            "analytics",
+            "/v1/my-learning",
+            lambda body: MyLearning(
+                totals=body["totals"],
+                informal_share=body["informal_share"],
+                statements=body["statements"],
+            ),
+            params={"limit": first},
         )
 
     @strawberry.field(

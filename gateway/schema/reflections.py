@@ -16,11 +16,8 @@ from strawberry.types import Info
 
 from gateway.schema.connections import PageInfo
 from gateway.schema.context import Context
-from gateway.schema.errors import (
-    raise_for_query,
-)
 from gateway.schema.shared import Reflection, reflection_from
-from gateway.schema.upstream import ask_for_query
+from gateway.schema.upstream import read, read_or_none
 from gateway.security import IsAuthenticated
 
 MAX_PAGE = 100
@@ -112,6 +109,56 @@ def _localised(data: dict[str, str]) -> LocalisedText:
     return LocalisedText(nl=data["nl"], en=data["en"])
 
 
+def _reflection_page(body: dict[str, Any]) -> ReflectionConnection:
+    items, next_cursor = body["items"], body["next_cursor"]
+    edges = [ReflectionEdge(cursor="", node=reflection_from(item)) for item in items]
+    if edges and next_cursor:
+        edges[-1].cursor = next_cursor
+    return ReflectionConnection(
+        edges=edges,
+        page_info=PageInfo(has_next_page=next_cursor is not None, end_cursor=next_cursor),
+    )
+
+
+def _models_from(body: list[dict[str, Any]]) -> list[ReflectionModel]:
+    return [
+        ReflectionModel(
+            key=m["key"],
+            name=_localised(m["name"]),
+            description=_localised(m["description"]),
+            stages=[
+                ReflectionModelStage(
+                    key=s["key"],
+                    purpose=s["purpose"],
+                    title=_localised(s["title"]),
+                    question=_localised(s["question"]),
+                )
+                for s in m["stages"]
+            ],
+        )
+        for m in body
+    ]
+
+
+def _gaps_from(body: dict[str, Any]) -> KnowledgeGaps:
+    return KnowledgeGaps(
+        min_group_size=body["min_group_size"],
+        gaps=[
+            KnowledgeGap(
+                process=g.get("process"),
+                question=g["question"],
+                people=g["people"],
+                occurrences=g["occurrences"],
+                from_search=g["from_search"],
+                from_reflection=g["from_reflection"],
+                first_seen=datetime.fromisoformat(g["first_seen"]),
+                last_seen=datetime.fromisoformat(g["last_seen"]),
+            )
+            for g in body["gaps"]
+        ],
+    )
+
+
 @strawberry.type
 class ReflectionsQuery:
     @strawberry.field(
@@ -119,13 +166,9 @@ class ReflectionsQuery:
         permission_classes=[IsAuthenticated],
     )
     async def reflection(self, info: Info[Context, None], id: strawberry.ID) -> Reflection | None:
-        reply = await ask_for_query(
-            info, "reflection", "GET", "/v1/reflections/{id}", ids={"id": id}
+        return await read_or_none(
+            info, "reflection", "/v1/reflections/{id}", reflection_from, ids={"id": id}
         )
-        if reply.status == 404:
-            return None
-        raise_for_query(reply)
-        return reflection_from(reply.body)
 
     @strawberry.field(
         description="Your reflections (or, with scope SHARED, those shared with your teams).",
@@ -145,40 +188,13 @@ class ReflectionsQuery:
         params: dict[str, Any] = {"limit": first, "scope": scope.value}
         if after:
             params["cursor"] = after
-        reply = await ask_for_query(info, "reflection", "GET", "/v1/reflections", params=params)
-        raise_for_query(reply)
-        items, next_cursor = reply.body["items"], reply.body["next_cursor"]
-        edges = [ReflectionEdge(cursor="", node=reflection_from(item)) for item in items]
-        if edges and next_cursor:
-            edges[-1].cursor = next_cursor
-        return ReflectionConnection(
-            edges=edges,
-            page_info=PageInfo(has_next_page=next_cursor is not None, end_cursor=next_cursor),
-        )
+        return await read(info, "reflection", "/v1/reflections", _reflection_page, params=params)
 
     @strawberry.field(description="Reflection models to choose from.")
     async def reflection_models(self, info: Info[Context, None]) -> list[ReflectionModel]:
         if info.context.principal is None:
             raise GraphQLError("sign in first", extensions={"code": "UNAUTHENTICATED"})
-        reply = await ask_for_query(info, "reflection", "GET", "/v1/reflection-models")
-        raise_for_query(reply)
-        return [
-            ReflectionModel(
-                key=m["key"],
-                name=_localised(m["name"]),
-                description=_localised(m["description"]),
-                stages=[
-                    ReflectionModelStage(
-                        key=s["key"],
-                        purpose=s["purpose"],
-                        title=_localised(s["title"]),
-                        question=_localised(s["question"]),
-                    )
-                    for s in m["stages"]
-                ],
-            )
-            for m in reply.body
-        ]
+        return await read(info, "reflection", "/v1/reflection-models", _models_from)
 
     @strawberry.field(
         description="Questions the documents could not answer (admins, analysts, owners).",
@@ -188,21 +204,4 @@ class ReflectionsQuery:
         self, info: Info[Context, None], process: str | None = None
     ) -> KnowledgeGaps:
         params = {"process": process} if process else None
-        reply = await ask_for_query(info, "reflection", "GET", "/v1/knowledge-gaps", params=params)
-        raise_for_query(reply)
-        return KnowledgeGaps(
-            min_group_size=reply.body["min_group_size"],
-            gaps=[
-                KnowledgeGap(
-                    process=g.get("process"),
-                    question=g["question"],
-                    people=g["people"],
-                    occurrences=g["occurrences"],
-                    from_search=g["from_search"],
-                    from_reflection=g["from_reflection"],
-                    first_seen=datetime.fromisoformat(g["first_seen"]),
-                    last_seen=datetime.fromisoformat(g["last_seen"]),
-                )
-                for g in reply.body["gaps"]
-            ],
-        )
+        return await read(info, "reflection", "/v1/knowledge-gaps", _gaps_from, params=params)

@@ -8,7 +8,6 @@ from typing import Annotated, Any
 import strawberry
 from strawberry.types import Info
 
-from gateway.clients import UpstreamUnavailable
 from gateway.schema.context import Context
 from gateway.schema.errors import (
     ConflictError,
@@ -16,10 +15,7 @@ from gateway.schema.errors import (
     NotFoundError,
     ServiceUnavailableError,
     ValidationError,
-    from_reply,
-    unavailable,
 )
-from gateway.schema.ids import InvalidId
 from gateway.schema.reflections import (
     IdeaDrafted,
     Reflection,
@@ -27,7 +23,7 @@ from gateway.schema.reflections import (
     StartReflectionInput,
     reflection_from,
 )
-from gateway.schema.upstream import ask
+from gateway.schema.upstream import change
 from gateway.security import IsAuthenticated
 
 MAX_PAGE = 100
@@ -48,18 +44,12 @@ ReflectionDeletedResult = Annotated[
 ]
 
 
-async def _reflection_call(
-    info: Info[Context, None], method: str, path: str, *, slow: bool = False, **kwargs: Any
-) -> Any:
-    """`path` is a template when `ids` are given (see upstream.ask): a malformed id answers
-    ValidationError `invalid_id` and nothing is called."""
-    try:
-        reply = await ask(info, "reflection", method, path, slow=slow, **kwargs)
-    except InvalidId as exc:
-        return exc.as_result()
-    except UpstreamUnavailable as exc:
-        return unavailable(exc)
-    return reflection_from(reply.body) if reply.ok else from_reply(reply)
+def _drafted_from(body: dict[str, Any]) -> IdeaDrafted:
+    return IdeaDrafted(
+        idea_id=strawberry.ID(body["idea_id"]),
+        created=body["created"],
+        reflection=reflection_from(body["reflection"]),
+    )
 
 
 @strawberry.type
@@ -72,7 +62,9 @@ class ReflectionsMutation:
         self, info: Info[Context, None], input: StartReflectionInput
     ) -> ReflectionResult:
         body = {k: v for k, v in vars(input).items() if v is not None}
-        return await _reflection_call(info, "POST", "/v1/reflections", json=body, slow=True)
+        return await change(
+            info, "reflection", "POST", "/v1/reflections", reflection_from, json=body, slow=True
+        )
 
     @strawberry.mutation(
         description="Answer the current stage; it answers with the next question.",
@@ -81,10 +73,12 @@ class ReflectionsMutation:
     async def answer_reflection(
         self, info: Info[Context, None], id: strawberry.ID, stage: str, answer: str
     ) -> ReflectionResult:
-        return await _reflection_call(
+        return await change(
             info,
+            "reflection",
             "POST",
             "/v1/reflections/{id}/answers",
+            reflection_from,
             ids={"id": id},
             json={"stage": stage, "answer": answer},
             slow=True,
@@ -97,8 +91,14 @@ class ReflectionsMutation:
     async def finish_reflection(
         self, info: Info[Context, None], id: strawberry.ID
     ) -> ReflectionResult:
-        return await _reflection_call(
-            info, "POST", "/v1/reflections/{id}/finish", ids={"id": id}, slow=True
+        return await change(
+            info,
+            "reflection",
+            "POST",
+            "/v1/reflections/{id}/finish",
+            reflection_from,
+            ids={"id": id},
+            slow=True,
         )
 
     @strawberry.mutation(
@@ -109,8 +109,14 @@ class ReflectionsMutation:
         self, info: Info[Context, None], id: strawberry.ID, teams: list[str] | None = None
     ) -> ReflectionResult:
         body = {"teams": teams} if teams is not None else {}
-        return await _reflection_call(
-            info, "PUT", "/v1/reflections/{id}/share", ids={"id": id}, json=body
+        return await change(
+            info,
+            "reflection",
+            "PUT",
+            "/v1/reflections/{id}/share",
+            reflection_from,
+            ids={"id": id},
+            json=body,
         )
 
     @strawberry.mutation(
@@ -119,7 +125,14 @@ class ReflectionsMutation:
     async def unshare_reflection(
         self, info: Info[Context, None], id: strawberry.ID
     ) -> ReflectionResult:
-        return await _reflection_call(info, "DELETE", "/v1/reflections/{id}/share", ids={"id": id})
+        return await change(
+            info,
+            "reflection",
+            "DELETE",
+            "/v1/reflections/{id}/share",
+            reflection_from,
+            ids={"id": id},
+        )
 
     @strawberry.mutation(
         description="Turn an action of a finished reflection into an idea draft, linked both ways.",
@@ -138,20 +151,14 @@ class ReflectionsMutation:
             body["team"] = team
         if title is not None:
             body["title"] = title
-        try:
-            reply = await ask(
-                info, "reflection", "POST", "/v1/reflections/{id}/ideas", ids={"id": id}, json=body
-            )
-        except InvalidId as exc:
-            return exc.as_result()
-        except UpstreamUnavailable as exc:
-            return unavailable(exc)
-        if not reply.ok:
-            return from_reply(reply)
-        return IdeaDrafted(
-            idea_id=strawberry.ID(reply.body["idea_id"]),
-            created=reply.body["created"],
-            reflection=reflection_from(reply.body["reflection"]),
+        return await change(
+            info,
+            "reflection",
+            "POST",
+            "/v1/reflections/{id}/ideas",
+            _drafted_from,
+            ids={"id": id},
+            json=body,
         )
 
     @strawberry.mutation(
@@ -160,10 +167,11 @@ class ReflectionsMutation:
     async def delete_reflection(
         self, info: Info[Context, None], id: strawberry.ID
     ) -> ReflectionDeletedResult:
-        try:
-            reply = await ask(info, "reflection", "DELETE", "/v1/reflections/{id}", ids={"id": id})
-        except InvalidId as exc:
-            return exc.as_result()
-        except UpstreamUnavailable as exc:
-            return unavailable(exc)
-        return ReflectionDeleted(id=id) if reply.ok else from_reply(reply)
+        return await change(
+            info,
+            "reflection",
+            "DELETE",
+            "/v1/reflections/{id}",
+            lambda _: ReflectionDeleted(id=id),
+            ids={"id": id},
+        )

@@ -17,12 +17,11 @@ import json
 from collections.abc import AsyncGenerator
 from typing import Annotated, Any
 
-import httpx
 import strawberry
 from graphql import GraphQLError
 from strawberry.types import Info
 
-from gateway.clients import UpstreamUnavailable, call
+from gateway.clients import UpstreamUnavailable
 from gateway.schema.context import Context
 from gateway.schema.ids import INVALID_ID, InvalidId, id_path
 from gateway.schema.reflections import StartReflectionInput
@@ -34,6 +33,7 @@ from gateway.schema.shared import (
     idea_from,
     reflection_from,
 )
+from gateway.schema.upstream import ask, stream
 from gateway.security import subscriber
 
 
@@ -85,16 +85,9 @@ def _event(name: str, data: Any) -> Any:
 async def _relay_stream(
     info: Info[Context, None], path: str, body: dict[str, Any]
 ) -> AsyncGenerator[Any, None]:
-    principal = await subscriber(info)
-    upstreams = info.context.upstreams
-    url = f"{upstreams.urls['reflection']}{path}"
-    headers = {"Authorization": f"Bearer {principal.token}", "Accept": "text/event-stream"}
+    await subscriber(info)
     try:
-        async with upstreams.http.stream(
-            "POST", url, json=body, headers=headers, timeout=upstreams.guide_timeout_seconds
-        ) as response:
-            if response.status_code >= 500:
-                raise UpstreamUnavailable("reflection")
+        async with stream(info, "reflection", path, json=body) as response:
             if response.status_code != 200:  # refused before streaming: an ordinary error body
                 data = json.loads(await response.aread())
                 yield _event("error", data)
@@ -106,7 +99,7 @@ async def _relay_stream(
                 elif line.startswith("data: ") and name:
                     yield _event(name, json.loads(line[6:]))
                     name = None
-    except (httpx.HTTPError, UpstreamUnavailable) as exc:
+    except UpstreamUnavailable as exc:
         raise GraphQLError(
             "the reflection service is unavailable",
             extensions={"code": "SERVICE_UNAVAILABLE", "service": "reflection"},
@@ -119,7 +112,7 @@ class Subscription:
     async def idea_changed(
         self, info: Info[Context, None], id: strawberry.ID
     ) -> AsyncGenerator[Idea, None]:
-        principal = await subscriber(info)
+        await subscriber(info)
         try:
             path = id_path("/v1/ideas/{id}", id=id)
         except InvalidId as exc:
@@ -128,7 +121,7 @@ class Subscription:
         seen: tuple[int, int, int] | None = None
         while True:
             try:
-                reply = await call(upstreams, "ideas", "GET", path, token=principal.token)
+                reply = await ask(info, "ideas", "GET", path)
             except UpstreamUnavailable:
                 await asyncio.sleep(upstreams.subscription_poll_seconds)
                 continue
