@@ -1,4 +1,8 @@
-"""Who may read a document: the one rule, applied by every surface that shows document text.
+"""Who may read what: a reflection (its author, and members of a team it is shared with), and a
+document — the one rule, applied by every surface that shows document text.
+
+A reflection is private to its author, also to admins; sharing it with a team makes it readable,
+never writable, by that team's members (docs/reflection.md, "Who sees what").
 
 A document is readable by a person when it is open to everyone (`*`) or to one of their teams,
 and it has a live version; admins read every document. The rule is applied to the *reader*,
@@ -20,6 +24,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from kit.auth import Principal
 from services.reflection.index.base import EVERYONE
 from services.reflection.models import Document
+
+
+def can_read_reflection(author_id: str, shared_with: Iterable[str], principal: Principal) -> bool:
+    """True when `principal` may read a reflection by `author_id` shared with the teams
+    `shared_with`: they wrote it, or they belong to one of those teams. Being an admin grants
+    nothing (docs/architecture.md, "Reflections are private even to admins")."""
+    return author_id == principal.subject or bool(set(shared_with) & principal.teams)
 
 
 def can_read(document: Document | None, principal: Principal) -> bool:

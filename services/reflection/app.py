@@ -22,8 +22,9 @@ from services.reflection.index.base import VectorIndex
 from services.reflection.index.edge import EdgeIndex
 from services.reflection.index.server import ServerIndex
 from services.reflection.ingest.worker import ingestor_running
-from services.reflection.journal import Journal
-from services.reflection.journal_api import journal
+from services.reflection.gdpr import my_data
+from services.reflection.journal.api import journal
+from services.reflection.journal.service import Journal
 from services.reflection.settings import SERVICE, ReflectionSettings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -106,7 +107,7 @@ def create_app(settings: ReflectionSettings | None = None) -> FastAPI:
         settings=settings,
         database_url=settings.database,
         migrations=MIGRATIONS,
-        routers=[router, documents, journal],
+        routers=[router, documents, journal, my_data],
         description=DESCRIPTION,
         extra_lifespan=engines,
         # Uploads: the file plus its multipart framing and form fields.

@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from services.reflection import idea_drafts
+from services.reflection.journal import idea_drafts
 from tests.reflection import test_idea_drafts as wired
 from tests.reflection.conftest import ReflectionEnv
 from tests.reflection.test_journal import NOW_WHAT, SO_WHAT, WHAT, complete, ready, start

@@ -21,7 +21,7 @@ from kit.migrations import upgrade
 from kit.settings import PlatformSettings
 from services.ideas.app import MIGRATIONS as IDEAS_MIGRATIONS
 from services.ideas.app import create_app as create_ideas
-from services.reflection.idea_drafts import IdeasClient
+from services.reflection.journal.idea_drafts import IdeasClient
 from tests.ideas.conftest import _seed_teams, ideas_settings
 from tests.reflection.conftest import ReflectionEnv
 from tests.reflection.test_journal import complete, ready

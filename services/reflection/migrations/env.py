@@ -5,5 +5,6 @@ from sqlmodel import SQLModel
 from kit import outbox
 from kit.migrations import run_env
 from services.reflection import models
+from services.reflection.journal import models as journal_models
 
-run_env(SQLModel.metadata, models, outbox)
+run_env(SQLModel.metadata, models, journal_models, outbox)

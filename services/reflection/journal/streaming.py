@@ -19,8 +19,8 @@ from fastapi.responses import StreamingResponse
 from kit.errors import AppError, error_body
 from kit.logging import current_request_id
 from services.reflection.guide.base import Passage
-from services.reflection.journal_models import ReflectionPublic
-from services.reflection.views import passage_record
+from services.reflection.journal.models import ReflectionPublic
+from services.reflection.journal.records import passage_record
 
 log = logging.getLogger(__name__)
 Item = tuple[str, Any] | None

@@ -11,7 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from kit import xapi
 from kit.auth import Principal
 from kit.outbox import enqueue
-from services.reflection.models import Reflection
+from services.reflection.journal.models import Reflection
 
 ACTIVITY_REFLECTION = "https://werkvloer.org/xapi/activities/reflection"
 VERB_COMPLETED = ("http://adlnet.gov/expapi/verbs/completed", "completed")

@@ -7,9 +7,10 @@ action"):
 - A retry never makes a second idea: the create carries an Idempotency-Key of the reflection
   and the action (`idea_draft_key`), so the ideas service hands back the first draft.
 - No idea outlives a reflection deleted before the answer: the link is written in a
-  transaction that locks the reflection (`views.lock_own`). When the reflection was deleted
-  meanwhile, the draft this call made is discarded again (`DELETE /v1/ideas/{id}` with the
-  worker's own token and the draft's ETag) and the caller gets 404 `reflection_not_found`.
+  transaction that locks the reflection (`JournalRepository.lock_own`). When the reflection
+  was deleted meanwhile, the draft this call made is discarded again (`DELETE /v1/ideas/{id}`
+  with the worker's own token and the draft's ETag) and the caller gets 404
+  `reflection_not_found`.
 """
 
 from __future__ import annotations
@@ -25,15 +26,22 @@ from kit.auth import Principal
 from kit.db import utcnow
 from kit.errors import Conflict, NotFound, ServiceUnavailable, Unprocessable
 from kit.http import url_path
-from services.reflection import views
 from services.reflection.access import readable_documents
-from services.reflection.journal_models import IdeaDrafted, IdeaFromAction
-from services.reflection.models import ReflectionStatus
+from services.reflection.journal.models import IdeaDrafted, IdeaFromAction, ReflectionStatus
+from services.reflection.journal.presenting import cited_documents
+from services.reflection.journal.repository import JournalRepository
 
 if TYPE_CHECKING:
-    from services.reflection.journal import Journal, Loaded
+    from services.reflection.journal.service import Journal, Loaded
 
 DISCARD_TRIES = 3
+
+
+def title_of(action: str) -> str:
+    """An idea title from an action sentence: its first 150 characters (the ideas service's
+    limit), cut at a word and marked with an ellipsis when cut."""
+    text = " ".join(action.split()).rstrip(".")
+    return text if len(text) <= 150 else text[:147].rsplit(" ", 1)[0] + "…"
 
 
 def idea_draft_key(reflection_id: uuid.UUID, action: int) -> str:
@@ -139,7 +147,7 @@ async def draft_idea(
     draft = await client.create(principal, payload, idea_draft_key(reflection.id, body.action))
     try:
         async with journal.database.sessions() as session:
-            stored = await views.lock_own(session, principal, reflection_id)
+            stored = await JournalRepository(session).lock_own(principal, reflection_id)
             if not any(link["action"] == body.action for link in stored.ideas):
                 link = {"action": body.action, "idea_id": str(draft.idea_id)}
                 stored.ideas = [*stored.ideas, link]
@@ -169,14 +177,14 @@ async def _payload(
         raise Unprocessable("the idea must be for one of your teams", code="not_your_team")
     summary = loaded.reflection.summary or {}
     async with journal.database.reading() as session:  # only what the author may open now
-        readable = await readable_documents(session, principal, views.cited_documents(loaded.turns))
+        readable = await readable_documents(session, principal, cited_documents(loaded.turns))
     documents = [
         d
         for d in dict.fromkeys(c["document_id"] for t in loaded.turns for c in t.passages)
         if str(d) in readable
     ]
     return {
-        "title": body.title or views.title_of(action),
+        "title": body.title or title_of(action),
         "problem": summary.get("what_happened") or loaded.reflection.experience,
         "proposal": action,
         "team": team,

@@ -1,4 +1,5 @@
-"""REST routes of the reflection journal, reflection models and knowledge gaps.
+"""REST routes of the reflection journal: reflection models, reflections, their stages, shares
+and ideas, and the author's privacy choice. Routes only: parse, call the service, present.
 
 `POST /v1/reflections` and `POST /v1/reflections/{id}/answers` answer with JSON, or with
 server-sent events when the client sends `Accept: text/event-stream` (see streaming.py).
@@ -7,17 +8,15 @@ server-sent events when the client sends `Accept: text/event-stream` (see stream
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Query, Request, Response
 
 from kit.auth import PrincipalDep
-from kit.db import ReadSessionDep, SessionDep, upsert
-from services.reflection import idea_drafts, personal
-from services.reflection.cancel import ensure_connected
-from services.reflection.gaps import GapList, readable_processes, top_gaps
-from services.reflection.journal import Journal
-from services.reflection.journal_models import (
+from kit.db import ReadSessionDep, SessionDep
+from kit.disconnect import ensure_connected
+from services.reflection.journal import idea_drafts
+from services.reflection.journal.models import (
     AnswerCreate,
     IdeaDrafted,
     IdeaFromAction,
@@ -29,8 +28,9 @@ from services.reflection.journal_models import (
     ShareRequest,
     StagePublic,
 )
-from services.reflection.models import ReflectionPreference
-from services.reflection.streaming import event_stream, wants_stream
+from services.reflection.journal.repository import JournalRepository
+from services.reflection.journal.service import Journal
+from services.reflection.journal.streaming import event_stream, wants_stream
 
 journal = APIRouter(prefix="/v1", tags=["reflections"])
 STREAMED = {
@@ -196,7 +196,8 @@ async def idea_from_action(
 
 @journal.get("/reflection-preferences", response_model=Preferences, summary="Your privacy choices")
 async def get_preferences(session: ReadSessionDep, principal: PrincipalDep) -> Preferences:
-    stored = await session.get(ReflectionPreference, principal.subject)
+    """The caller's privacy choice; `share_with_analytics` is true until they choose."""
+    stored = await JournalRepository(session).preference(principal.subject)
     return Preferences(share_with_analytics=stored.share_with_analytics if stored else True)
 
 
@@ -206,37 +207,6 @@ async def get_preferences(session: ReadSessionDep, principal: PrincipalDep) -> P
 async def put_preferences(
     body: Preferences, session: SessionDep, principal: PrincipalDep
 ) -> Preferences:
-    # One statement: two first choices at once cannot both insert (no 500 on the second).
-    values = {"subject": principal.subject, "share_with_analytics": body.share_with_analytics}
-    await session.exec(upsert(session, ReflectionPreference, ["subject"], values))
+    """Store the caller's privacy choice; answers with it."""
+    await JournalRepository(session).set_preference(principal.subject, body.share_with_analytics)
     return body
-
-
-@journal.get(
-    "/knowledge-gaps",
-    response_model=GapList,
-    summary="Questions the documents could not answer (admins, analysts, document owners)",
-)
-async def knowledge_gaps(
-    request: Request,
-    session: ReadSessionDep,
-    principal: PrincipalDep,
-    process: Annotated[str | None, Query(max_length=100)] = None,
-) -> GapList:
-    minimum = request.app.state.settings.min_group_size
-    allowed = await readable_processes(session, principal, process)
-    return GapList(min_group_size=minimum, gaps=await top_gaps(session, allowed, minimum))
-
-
-@journal.get("/my-data", summary="Everything the reflection service holds about you (GDPR)")
-async def export_my_data(
-    request: Request, session: ReadSessionDep, principal: PrincipalDep
-) -> dict[str, Any]:
-    return await personal.export(session, principal, _journal(request).catalogue)
-
-
-@journal.delete("/my-data", summary="Erase your data here (GDPR); safe to repeat")
-async def erase_my_data(
-    request: Request, session: SessionDep, principal: PrincipalDep
-) -> dict[str, int]:
-    return await personal.erase(session, principal.subject, request.app.state.pseudonym_key)

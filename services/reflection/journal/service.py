@@ -3,31 +3,29 @@ only; the engines are behind `ReflectionGuide`, asking a stage is asking.py, tur
 into an idea is idea_drafts.py.
 
 Slow work (retrieval, a language model) happens outside any transaction; each change is then
-written in one short transaction that first locks the reflection (`views.lock_own`: 404 once
-it is deleted) and is guarded by the stage it expects, so two answers racing for the same stage
-cannot both land, a delete racing a share, an answer or a finish leaves no row behind, and a
-session is never left half-updated. Each write answers with what it wrote, read in its own
-transaction.
+written in one short transaction that first locks the reflection (`JournalRepository.lock_own`:
+404 once it is deleted) and is guarded by the stage it expects, so two answers racing for the
+same stage cannot both land, a delete racing a share, an answer or a finish leaves no row
+behind, and a session is never left half-updated. Each write answers with what it wrote, read
+in its own transaction.
 """
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import httpx
-from sqlalchemy import and_, or_, update
-from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kit.auth import Principal
+from kit.cursors import KeysetCursor
 from kit.db import Database, utcnow
-from kit.errors import Conflict, NotFound, Unprocessable
-from services.reflection import asking, views
+from kit.errors import Conflict, Unprocessable
 from services.reflection import language as languages
-from services.reflection.access import readable_documents
-from services.reflection.events import reflection_finished
+from services.reflection.access import can_read_reflection
 from services.reflection.guide.base import (
     Answered,
     ReflectionGuide,
@@ -35,15 +33,22 @@ from services.reflection.guide.base import (
     TokenSink,
 )
 from services.reflection.guide.catalogue import ReflectionModel
-from services.reflection.journal_models import ReflectionPage, ReflectionPublic, ReflectionStart
-from services.reflection.models import (
+from services.reflection.journal import asking, records
+from services.reflection.journal.models import (
     Reflection,
-    ReflectionPreference,
-    ReflectionShare,
+    ReflectionPage,
+    ReflectionPublic,
+    ReflectionStart,
     ReflectionStatus,
     ReflectionTurn,
 )
+from services.reflection.journal.presenting import presented
+from services.reflection.journal.repository import JournalRepository, ReflectionNotFound, Scope
+from services.reflection.journal.xapi_statements import reflection_finished
 from services.reflection.settings import ReflectionSettings
+
+# The list's cursor keeps the error body it always had (400 `bad_cursor` naming `cursor`).
+CURSOR = KeysetCursor(message="the cursor is not one this API gave out", code="bad_cursor")
 
 
 @dataclass
@@ -77,14 +82,17 @@ class Journal:
     # ---- reading -----------------------------------------------------------------------
 
     async def _load(self, session: AsyncSession, reflection_id: uuid.UUID) -> Loaded | None:
-        reflection = await session.get(Reflection, reflection_id)
+        repository = JournalRepository(session)
+        reflection = await repository.get(reflection_id)
         if reflection is None:
             return None
-        turns = (await views.turns_of(session, [reflection_id]))[reflection_id]
+        turns = (await repository.turns_of([reflection_id]))[reflection_id]
         return Loaded(reflection, turns, self.catalogue[reflection.model_key])
 
     async def visible(self, principal: Principal, reflection_id: uuid.UUID) -> ReflectionPublic:
-        """The author, or a member of a team it is shared with; anyone else learns nothing."""
+        """The reflection as `principal` may see it (`present`, in a read-only transaction).
+        Raises ReflectionNotFound (404 `reflection_not_found`) for anyone but its author and
+        members of a team it is shared with."""
         async with self.database.reading() as session:
             return await self.present(session, principal, reflection_id)
 
@@ -93,90 +101,54 @@ class Journal:
     ) -> ReflectionPublic:
         """The reflection as `principal` may see it, read in `session`: a write presents what
         it wrote in its own transaction, so a delete right after its commit cannot turn its
-        success into a 404. Raises 404 `reflection_not_found` for anyone else."""
+        success into a 404. Raises ReflectionNotFound (404 `reflection_not_found`) for anyone
+        the reflection is not visible to (access.can_read_reflection)."""
         await session.flush()
         session.expire_all()  # core UPDATEs of this transaction are not in the identity map
-        loaded = await self._load(session, reflection_id)
-        shares = await views.shares_of(session, [reflection_id])
-        teams = shares.get(reflection_id, [])
-        if loaded is None or not (
-            loaded.reflection.author_id == principal.subject or set(teams) & principal.teams
-        ):
-            raise NotFound("no such reflection", code="reflection_not_found")
-        # The reader's visibility of each cited document, now (access.py).
-        readable = await readable_documents(session, principal, views.cited_documents(loaded.turns))
-        return views.public(
-            loaded.reflection, loaded.turns, loaded.model, teams, principal, readable
-        )
+        repository = JournalRepository(session)
+        reflection = await repository.get(reflection_id)
+        teams = (await repository.shares_of([reflection_id])).get(reflection_id, [])
+        if reflection is None or not can_read_reflection(reflection.author_id, teams, principal):
+            raise ReflectionNotFound()
+        return (await presented(repository, principal, [reflection], self.catalogue))[0]
 
     async def page(
         self,
         principal: Principal,
-        scope: str,
+        scope: Scope,
         limit: int,
         cursor: str | None,
         ids: list[uuid.UUID] | None = None,
     ) -> ReflectionPage:
-        """Newest first. `mine`: your own; `shared`: others' shared with one of your teams;
-        with `ids`: those of them you may read, yours or shared (one call for a page of links)."""
-        query = select(Reflection)
-        shared = select(ReflectionShare.reflection_id).where(
-            col(ReflectionShare.team).in_(sorted(principal.teams))
-        )
-        if ids:
-            query = query.where(
-                col(Reflection.id).in_(ids),
-                or_(col(Reflection.author_id) == principal.subject, col(Reflection.id).in_(shared)),
-            )
-        elif scope == "mine":
-            query = query.where(Reflection.author_id == principal.subject)
-        else:
-            query = query.where(
-                col(Reflection.id).in_(shared), Reflection.author_id != principal.subject
-            )
-        if cursor is not None:
-            at, last = views.read_cursor(cursor)
-            query = query.where(
-                or_(
-                    col(Reflection.created_at) < at,
-                    and_(col(Reflection.created_at) == at, col(Reflection.id) < last),
-                )
-            )
-        query = query.order_by(col(Reflection.created_at).desc(), col(Reflection.id).desc())
+        """Up to `limit` reflections newest first, after `cursor`. `mine`: your own; `shared`:
+        others' shared with one of your teams; with `ids`: those of them you may read, yours
+        or shared (one call for a page of links). Raises InvalidCursor (400 `bad_cursor`) for a
+        cursor this API did not hand out."""
+        after = CURSOR.decode(cursor, (datetime, uuid.UUID)) if cursor is not None else None
         async with self.database.reading() as session:
-            found = list((await session.exec(query.limit(limit + 1))).all())
-            ids = [r.id for r in found[:limit]]
-            turns, shares = await views.turns_of(session, ids), await views.shares_of(session, ids)
-            cited = views.cited_documents([t for i in ids for t in turns[i]])
-            readable = await readable_documents(session, principal, cited)
-        items = [
-            views.public(
-                r,
-                turns[r.id],
-                self.catalogue[r.model_key],
-                shares.get(r.id, []),
-                principal,
-                readable,
-            )
-            for r in found[:limit]
-        ]
-        more = len(found) > limit
+            repository = JournalRepository(session)
+            found = await repository.page(principal, scope, limit + 1, after, ids)
+            items = await presented(repository, principal, found[:limit], self.catalogue)
+        last = found[limit - 1] if len(found) > limit else None
         return ReflectionPage(
-            items=items, next_cursor=views.make_cursor(found[limit - 1]) if more else None
+            items=items, next_cursor=CURSOR.encode((last.created_at, last.id)) if last else None
         )
 
     async def own(self, principal: Principal, reflection_id: uuid.UUID) -> Loaded:
         """The author's reflection as it stands, to check before slow work (read only: every
-        write checks again under a lock, `views.lock_own`). Raises 404 `reflection_not_found`."""
+        write checks again under a lock, `JournalRepository.lock_own`). Raises
+        ReflectionNotFound (404 `reflection_not_found`) for anyone but its author."""
         async with self.database.reading() as session:
             loaded = await self._load(session, reflection_id)
         if loaded is None or loaded.reflection.author_id != principal.subject:
-            raise NotFound("no such reflection", code="reflection_not_found")
+            raise ReflectionNotFound()
         return loaded
 
     # ---- changing ----------------------------------------------------------------------
 
     def check_start(self, body: ReflectionStart) -> ReflectionModel:
+        """The reflection model `body` names. Raises Unprocessable (422
+        `unknown_reflection_model`, `details.known` listing the keys) for an unknown one."""
         model = self.catalogue.get(body.model)
         if model is None:
             raise Unprocessable(
@@ -189,6 +161,9 @@ class Journal:
     async def start(
         self, principal: Principal, body: ReflectionStart, sink: TokenSink | None = None
     ) -> ReflectionPublic:
+        """A new reflection of `principal` on `body.experience`, with the first stage asked
+        (its language detected when not given, "nl" when undecided). Raises Unprocessable (422
+        `unknown_reflection_model`)."""
         model = self.check_start(body)
         reflection = Reflection(
             author_id=principal.subject,
@@ -203,9 +178,7 @@ class Journal:
         reflection.passages_shown = len(passages)
         turn = asking.turn(self.catalogue, reflection, 0, question, passages)
         async with self.database.sessions() as session:
-            session.add(reflection)
-            await session.flush()
-            session.add(turn)
+            await JournalRepository(session).insert(reflection, turn)
             public = await self.present(session, principal, reflection.id)
             await session.commit()
         return public
@@ -213,6 +186,9 @@ class Journal:
     async def check_answer(
         self, principal: Principal, reflection_id: uuid.UUID, stage_key: str
     ) -> Loaded:
+        """The author's reflection, if `stage_key` is the stage waiting for an answer. Raises
+        ReflectionNotFound (404), Conflict (409 `reflection_finished`, `stages_complete`,
+        `stage_out_of_order` with `details.expected`)."""
         loaded = await self.own(principal, reflection_id)
         reflection, stages = loaded.reflection, loaded.model.stages
         if reflection.status == ReflectionStatus.finished:
@@ -231,10 +207,13 @@ class Journal:
     async def answer(
         self, principal: Principal, loaded: Loaded, answer: str, sink: TokenSink | None = None
     ) -> ReflectionPublic:
+        """Store `answer` to the waiting stage of `loaded` (checked by `check_answer`) and ask
+        the next stage, if any. Raises ReflectionNotFound (404, also when deleted meanwhile),
+        Conflict (409 `stage_out_of_order` when another answer landed first)."""
         reflection, model = loaded.reflection, loaded.model
         index = reflection.stage_index
         answered = [
-            *views.answered(loaded.turns, model),
+            *records.answered(loaded.turns, model),
             Answered(f"a{index + 1}", model.stages[index], loaded.turns[index].question, answer),
         ]
         next_turn = None
@@ -254,33 +233,22 @@ class Journal:
             shown += len(passages)
         now = utcnow()
         async with self.database.sessions() as session:
-            await views.lock_own(session, principal, reflection.id)  # 404 once deleted
-            moved = await session.exec(
-                update(Reflection)
-                .where(
-                    col(Reflection.id) == reflection.id,
-                    col(Reflection.stage_index) == index,
-                    col(Reflection.status) == ReflectionStatus.open.value,
-                )
-                .values(stage_index=index + 1, passages_shown=shown, updated_at=now)
-            )
-            if not moved.rowcount:
+            repository = JournalRepository(session)
+            await repository.lock_own(principal, reflection.id)  # 404 once deleted
+            if not await repository.advance(reflection.id, index, shown, now):
                 raise Conflict("this stage was answered meanwhile", code="stage_out_of_order")
-            await session.exec(
-                update(ReflectionTurn)
-                .where(
-                    col(ReflectionTurn.reflection_id) == reflection.id,
-                    col(ReflectionTurn.stage_index) == index,
-                )
-                .values(answer=answer, answered_at=now)
-            )
+            await repository.record_answer(reflection.id, index, answer, now)
             if next_turn is not None:
-                session.add(next_turn)
+                await repository.insert(next_turn)
             public = await self.present(session, principal, reflection.id)
             await session.commit()
         return public
 
     async def finish(self, principal: Principal, reflection_id: uuid.UUID) -> ReflectionPublic:
+        """Summarise the author's fully answered reflection and mark it finished; tells
+        analytics that it happened unless the author opted out (xapi_statements.py). Raises
+        ReflectionNotFound (404), Conflict (409 `reflection_finished`, `stages_unanswered`
+        with `details.remaining`)."""
         loaded = await self.own(principal, reflection_id)
         reflection, model = loaded.reflection, loaded.model
         if reflection.status == ReflectionStatus.finished:
@@ -292,35 +260,23 @@ class Journal:
                 code="stages_unanswered",
                 details={"remaining": remaining},
             )
-        passages = [views.passage_of(record) for t in loaded.turns for record in t.passages]
+        passages = [records.passage_of(record) for t in loaded.turns for record in t.passages]
         summary = await self.guide.summarise(
             SummaryRequest(
                 model=model,
                 language=reflection.language,
                 experience=reflection.experience,
-                answered=views.answered(loaded.turns, model),
+                answered=records.answered(loaded.turns, model),
                 passages=passages,
             )
         )
         now = utcnow()
         async with self.database.sessions() as session:
-            await views.lock_own(session, principal, reflection.id)  # 404 once deleted
-            done = await session.exec(
-                update(Reflection)
-                .where(
-                    col(Reflection.id) == reflection.id,
-                    col(Reflection.status) == ReflectionStatus.open.value,
-                )
-                .values(
-                    status=ReflectionStatus.finished.value,
-                    summary=views.summary_record(summary),
-                    finished_at=now,
-                    updated_at=now,
-                )
-            )
-            if not done.rowcount:
+            repository = JournalRepository(session)
+            await repository.lock_own(principal, reflection.id)  # 404 once deleted
+            if not await repository.finish(reflection.id, records.summary_record(summary), now):
                 raise Conflict("this reflection is already finished", code="reflection_finished")
-            preference = await session.get(ReflectionPreference, principal.subject)
+            preference = await repository.preference(principal.subject)
             if preference is None or preference.share_with_analytics:
                 reflection_finished(
                     session, self.settings.platform.public_url, reflection, principal, now
@@ -333,8 +289,8 @@ class Journal:
         self, principal: Principal, reflection_id: uuid.UUID, teams: list[str] | None
     ) -> ReflectionPublic:
         """Share with `teams` (all of the author's when None), replacing an earlier choice.
-        Raises 404 `reflection_not_found` (also when deleted meanwhile), 422 `no_team`,
-        `not_your_team`."""
+        Raises ReflectionNotFound (404, also when deleted meanwhile), Unprocessable (422
+        `no_team`, `not_your_team` with `details.teams`)."""
         chosen = sorted(set(teams) if teams is not None else principal.teams)
         if not chosen:
             raise Unprocessable("you belong to no team to share with", code="no_team")
@@ -348,27 +304,25 @@ class Journal:
         return await self._set_shares(principal, reflection_id, chosen)
 
     async def unshare(self, principal: Principal, reflection_id: uuid.UUID) -> ReflectionPublic:
-        """Make it private again. Raises 404 `reflection_not_found`."""
+        """Make it private again. Raises ReflectionNotFound (404)."""
         return await self._set_shares(principal, reflection_id, [])
 
     async def _set_shares(
         self, principal: Principal, reflection_id: uuid.UUID, teams: list[str]
     ) -> ReflectionPublic:
         async with self.database.sessions() as session:
-            await views.lock_own(session, principal, reflection_id)  # 404 once deleted
-            await session.exec(
-                delete(ReflectionShare).where(col(ReflectionShare.reflection_id) == reflection_id)
-            )
-            for team in teams:
-                session.add(ReflectionShare(reflection_id=reflection_id, team=team))
+            repository = JournalRepository(session)
+            await repository.lock_own(principal, reflection_id)  # 404 once deleted
+            await repository.replace_shares(reflection_id, teams)
             public = await self.present(session, principal, reflection_id)
             await session.commit()
         return public
 
     async def delete(self, principal: Principal, reflection_id: uuid.UUID) -> None:
-        """Delete the author's reflection for good, with its stages and shares. Raises 404
-        `reflection_not_found`, also for the second of two deletes."""
+        """Delete the author's reflection for good, with its stages and shares. Raises
+        ReflectionNotFound (404), also for the second of two deletes."""
         async with self.database.sessions() as session:
-            await views.lock_own(session, principal, reflection_id)
-            await views.delete_rows(session, [reflection_id])
+            repository = JournalRepository(session)
+            await repository.lock_own(principal, reflection_id)
+            await repository.delete([reflection_id])
             await session.commit()

@@ -9,15 +9,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from kit.auth import Principal
-from services.reflection import views
-from services.reflection.gaps import record_gap
+from services.reflection.gaps.service import record_gap
 from services.reflection.guide.base import Answered, GuideQuestion, Passage, StageRequest, TokenSink
 from services.reflection.guide.catalogue import ReflectionModel, Stage
-from services.reflection.models import Reflection, ReflectionTurn, SearchFilters, SearchRequest
-from services.reflection.search import retrieve
+from services.reflection.journal.models import Reflection, ReflectionTurn
+from services.reflection.journal.records import passage_record
+from services.reflection.search.models import SearchFilters, SearchRequest
+from services.reflection.search.service import retrieve
 
 if TYPE_CHECKING:
-    from services.reflection.journal import Journal
+    from services.reflection.journal.service import Journal
 
 PASSAGES_PER_STAGE = 3
 
@@ -113,7 +114,7 @@ def turn(
         stage_index=index,
         stage_key=catalogue[reflection.model_key].stages[index].key,
         question=question.text,
-        passages=[views.passage_record(p) for p in passages],
+        passages=[passage_record(p) for p in passages],
         engine=question.engine,
         notice=question.notice,
         stripped_citations=question.stripped,

@@ -1,0 +1,111 @@
+"""A person's data in the reflection service: export it, and erase it (GDPR articles 15, 17 and
+20), over every subdomain — the journal's reflections and preferences, the knowledge gaps'
+pseudonyms, the documents and jobs a person made, the outbox.
+
+Erasure deletes their reflections (with stages and shares) and preferences, removes their keyed
+pseudonyms from knowledge gaps (the gap stays, one person fewer), marks documents and jobs they
+made as made by an erased person (documents belong to the organisation), and deletes outbox
+messages that name them. Idempotent.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from sqlalchemy import update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from kit.auth import Principal, PrincipalDep
+from kit.db import ReadSessionDep, SessionDep
+from kit.personal import ERASED, forget_in_outbox
+from kit.pseudonyms import pseudonym
+from services.reflection.documents.models import Document, IngestJob
+from services.reflection.gaps.models import KnowledgeGap, KnowledgeGapAsker
+from services.reflection.guide.catalogue import ReflectionModel
+from services.reflection.journal.presenting import presented
+from services.reflection.journal.repository import JournalRepository
+
+my_data = APIRouter(prefix="/v1", tags=["reflections"])
+
+
+async def export(
+    session: AsyncSession, principal: Principal, catalogue: dict[str, ReflectionModel]
+) -> dict[str, Any]:
+    """Everything this service holds about `principal`: `reflections` (as they would read them
+    now), `preferences` and `documents_made_or_owned` (`{id, title}`)."""
+    journal = JournalRepository(session)
+    # Passages are document text, not the person's data: shown only when they may open the
+    # document at export time, like every other read (docs/reflection.md).
+    mine = await presented(
+        journal, principal, await journal.of_author(principal.subject), catalogue
+    )
+    preference = await journal.preference(principal.subject)
+    documents = (
+        await session.exec(
+            select(Document).where(
+                (col(Document.created_by) == principal.subject)
+                | (col(Document.owner) == principal.subject)
+            )
+        )
+    ).all()
+    return {
+        "reflections": [reflection.model_dump(mode="json") for reflection in mine],
+        "preferences": {
+            "share_with_analytics": preference.share_with_analytics if preference else True
+        },
+        "documents_made_or_owned": [{"id": str(d.id), "title": d.title} for d in documents],
+    }
+
+
+async def erase(session: AsyncSession, subject: str, key: bytes) -> dict[str, int]:
+    """Erase `subject` here (see the module's docstring); safe to repeat. Returns how many
+    reflections, knowledge-gap pseudonyms and outbox messages went."""
+    journal = JournalRepository(session)
+    deleted = await journal.delete([r.id for r in await journal.of_author(subject)])
+    await journal.delete_preference(subject)
+    gaps = (await session.exec(select(KnowledgeGap.id))).all()
+    mine = {pseudonym(key, str(gap_id), subject): gap_id for gap_id in gaps}
+    found = (
+        await session.exec(
+            select(KnowledgeGapAsker).where(col(KnowledgeGapAsker.asker).in_(list(mine)))
+        )
+    ).all()
+    for asker in found:
+        await session.exec(
+            update(KnowledgeGap)
+            .where(col(KnowledgeGap.id) == asker.gap_id)
+            .values(people=col(KnowledgeGap.people) - 1)
+        )
+        await session.delete(asker)
+    await session.exec(
+        update(Document).where(col(Document.created_by) == subject).values(created_by=ERASED)
+    )
+    await session.exec(update(Document).where(col(Document.owner) == subject).values(owner=None))
+    await session.exec(
+        update(IngestJob).where(col(IngestJob.created_by) == subject).values(created_by=ERASED)
+    )
+    outbox = await forget_in_outbox(session, subject)
+    await session.flush()
+    return {
+        "reflections_deleted": deleted,
+        "knowledge_gap_pseudonyms_removed": len(found),
+        "outbox_messages_deleted": outbox,
+    }
+
+
+@my_data.get("/my-data", summary="Everything the reflection service holds about you (GDPR)")
+async def export_my_data(
+    request: Request, session: ReadSessionDep, principal: PrincipalDep
+) -> dict[str, Any]:
+    """`export` for the caller."""
+    return await export(session, principal, request.app.state.journal.catalogue)
+
+
+@my_data.delete("/my-data", summary="Erase your data here (GDPR); safe to repeat")
+async def erase_my_data(
+    request: Request, session: SessionDep, principal: PrincipalDep
+) -> dict[str, int]:
+    """`erase` for the caller."""
+    return await erase(session, principal.subject, request.app.state.pseudonym_key)
