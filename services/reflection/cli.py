@@ -22,7 +22,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from kit.http import url_path
-from services.reflection.ingest.parsers import MEDIA_TYPES, Unsupported, media_type
+from services.reflection.documents.parsing import MEDIA_TYPES, Unsupported, media_type
 
 app = typer.Typer(help="Werkvloer command line tools.", no_args_is_help=True)
 STATE_FILE = ".werkvloer-ingest.json"

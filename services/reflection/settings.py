@@ -13,12 +13,15 @@ SERVICE = "reflection"
 
 
 class ReflectionSettings(OutboxRelaySettings):
+    """The reflection service's settings (`REFLECTION_*`); docs/configuration.md lists them."""
+
     model_config = SettingsConfigDict(env_prefix="REFLECTION_", env_file=".env", extra="ignore")
 
     port: int = 8002
 
     @property
     def database(self) -> str:
+        """The database URL: `REFLECTION_DATABASE_URL`, else SQLite under `var/`."""
         return self.resolved_database_url(SERVICE)
 
     # Uploads above this size are refused with 413.

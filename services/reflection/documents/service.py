@@ -1,4 +1,5 @@
-"""Domain rules for documents: who sees them, how an upload becomes a version and a job."""
+"""Domain rules for documents: who sees them, how an upload becomes a version and a job, and how
+the API presents them. Queries live in repository.py; the caller's session owns the transaction."""
 
 from __future__ import annotations
 
@@ -6,19 +7,16 @@ import asyncio
 import hashlib
 import re
 import uuid
+from dataclasses import dataclass
 
-from sqlalchemy import func
-from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kit.auth import Principal
 from kit.db import utcnow
 from kit.errors import NotFound, Unprocessable, UnsupportedMediaType
 from services.reflection.access import can_read
-from services.reflection.index.base import EVERYONE
-from services.reflection.ingest.parsers import Unreadable, Unsupported, media_type, parse
-from services.reflection.language import detect
-from services.reflection.models import (
+from services.reflection.documents import repository
+from services.reflection.documents.models import (
     Document,
     DocumentPublic,
     DocumentVersion,
@@ -27,6 +25,9 @@ from services.reflection.models import (
     JobStatus,
     VersionStatus,
 )
+from services.reflection.documents.parsing import Unreadable, Unsupported, media_type, parse
+from services.reflection.index.base import EVERYONE, VectorIndex
+from services.reflection.language import detect
 
 _KEY = "[a-z0-9][a-z0-9-]{0,63}"
 _TEAM = re.compile(rf"^{_KEY}$")
@@ -38,7 +39,15 @@ LANGUAGES = ("nl", "en")
 
 
 class DocumentNotFound(NotFound):
+    """404 `document_not_found`: no such document, or one the caller may not read."""
+
     code = "document_not_found"
+
+
+class JobNotFound(NotFound):
+    """404 `job_not_found`: no ingestion job with this id."""
+
+    code = "job_not_found"
 
 
 def parse_teams(value: str | None) -> list[str]:
@@ -58,6 +67,7 @@ def parse_teams(value: str | None) -> list[str]:
 
 
 def public(document: Document) -> DocumentPublic:
+    """The API shape of a document; `version` is its live version number (None until live)."""
     return DocumentPublic(
         id=document.id,
         title=document.title,
@@ -74,6 +84,7 @@ def public(document: Document) -> DocumentPublic:
 
 
 def job_public(job: IngestJob) -> JobPublic:
+    """The API shape of a job; `progress` is chunks done / total, 0 to 1 (1 once finished)."""
     finished = job.status in (JobStatus.completed, JobStatus.unchanged)
     progress = (
         1.0 if finished else (job.chunks_done / job.chunks_total if job.chunks_total else 0.0)
@@ -97,16 +108,41 @@ async def visible_document(
     session: AsyncSession, document_id: uuid.UUID, principal: Principal
 ) -> Document:
     """404 — never 403 — for a document the caller may not read (access.can_read): its
-    existence stays secret."""
+    existence stays secret. Raises DocumentNotFound (404 `document_not_found`)."""
     document = await session.get(Document, document_id)
     if document is None or not can_read(document, principal):
         raise DocumentNotFound("no such document")
     return document
 
 
-async def read_sections(
-    data: bytes, filename: str, declared: str | None
-) -> tuple[str, list[dict[str, object]]]:
+async def get_job(session: AsyncSession, job_id: uuid.UUID) -> IngestJob:
+    """The ingestion job. Raises JobNotFound (404 `job_not_found`) when there is none."""
+    job = await session.get(IngestJob, job_id)
+    if job is None:
+        raise JobNotFound("no such job")
+    return job
+
+
+@dataclass(frozen=True)
+class Upload:
+    """An uploaded file, parsed: its bytes, name, recognised media type, sections (dicts of
+    `text`, `heading path` and offsets) and the version label the uploader gave."""
+
+    data: bytes
+    filename: str
+    kind: str
+    sections: list[dict[str, object]]
+    label: str | None
+
+
+async def read_upload(
+    data: bytes, filename: str, declared: str | None, label: str | None
+) -> Upload:
+    """The upload's media type (recognised by its bytes) and its sections as dicts, parsed in a
+    worker thread — call it before the first write, so no write lock waits on the parse.
+
+    Raises UnsupportedMediaType (415 `unsupported_media_type`) for a kind we do not parse and
+    Unprocessable (422 `unreadable_file`) when the parser fails on the bytes."""
     try:
         kind = media_type(data, filename, declared)  # by the bytes, not the claims
     except Unsupported as exc:
@@ -115,26 +151,16 @@ async def read_sections(
         sections = await asyncio.to_thread(parse, data, kind)
     except Unreadable as exc:
         raise Unprocessable(str(exc), code="unreadable_file") from exc
-    return kind, [s.as_dict() for s in sections]
+    return Upload(data, filename, kind, [s.as_dict() for s in sections], label)
 
 
 async def add_version(
-    session: AsyncSession,
-    principal: Principal,
-    document: Document,
-    data: bytes,
-    filename: str,
-    kind: str,
-    sections: list[dict[str, object]],
-    label: str | None,
+    session: AsyncSession, principal: Principal, document: Document, upload: Upload
 ) -> IngestJob:
-    """A new staged version and its job; the same bytes as the live version change nothing."""
-    content_hash = hashlib.sha256(data).hexdigest()
-    versions = (
-        await session.exec(
-            select(DocumentVersion).where(DocumentVersion.document_id == document.id)
-        )
-    ).all()
+    """A new staged version and its queued job, flushed. The same bytes as the live version
+    (SHA-256) change nothing: the job is then `unchanged` and points at the live version."""
+    content_hash = hashlib.sha256(upload.data).hexdigest()
+    versions = await repository.versions_of(session, document.id)
     live = next((v for v in versions if v.status == VersionStatus.live), None)
     if live is not None and live.content_hash == content_hash:
         now = utcnow()
@@ -152,22 +178,16 @@ async def add_version(
         session.add(job)
         await session.flush()
         return job
-    number = (
-        await session.exec(
-            select(func.coalesce(func.max(DocumentVersion.number), 0)).where(
-                DocumentVersion.document_id == document.id
-            )
-        )
-    ).one() + 1
+    number = await repository.next_version_number(session, document.id)
     version = DocumentVersion(
         document_id=document.id,
         number=number,
-        label=label,
+        label=upload.label,
         content_hash=content_hash,
-        media_type=kind,
-        filename=filename[:300],
-        size=len(data),
-        sections=sections,
+        media_type=upload.kind,
+        filename=upload.filename[:300],
+        size=len(upload.data),
+        sections=upload.sections,
     )
     session.add(version)
     await session.flush()
@@ -178,6 +198,9 @@ async def add_version(
 
 
 def choose_language(given: str | None, sections: list[dict[str, object]]) -> str:
+    """`given`, or the language detected in the first 20,000 characters (`nl` when unclear).
+
+    Raises Unprocessable (422 `invalid_language`) for a language other than LANGUAGES."""
     if given:
         if given not in LANGUAGES:
             raise Unprocessable(
@@ -196,18 +219,15 @@ async def list_documents(
     limit: int,
     after: uuid.UUID | None,
 ) -> tuple[list[Document], str | None]:
-    statement = select(Document)
-    if not principal.is_admin:
-        statement = statement.where(col(Document.live_version).is_not(None))
-    if process:
-        statement = statement.where(Document.process == process)
-    if ids:
-        statement = statement.where(col(Document.id).in_(ids))
-    if after is not None:
-        statement = statement.where(col(Document.id) > after)
-    # Visibility is a JSON list, filtered here; a page is refilled until it is full.
+    """Up to `limit` documents the caller may read (access.can_read), ordered by id after the
+    document id `after`, and the id to continue after (None on the last page). Non-admins see
+    only documents with a live version."""
     found: list[Document] = []
-    for document in (await session.exec(statement.order_by(col(Document.id)))).all():
+    rows = await repository.documents_after(
+        session, live_only=not principal.is_admin, process=process, ids=ids, after=after
+    )
+    # Visibility is a JSON list, filtered here; a page is refilled until it is full.
+    for document in rows:
         if can_read(document, principal):
             found.append(document)
             if len(found) > limit:
@@ -216,11 +236,34 @@ async def list_documents(
     return found[:limit], next_cursor
 
 
-async def delete_rows(session: AsyncSession, document: Document) -> None:
-    for table in (IngestJob, DocumentVersion):
-        rows = (await session.exec(select(table).where(table.document_id == document.id))).all()
-        for row in rows:
-            await session.delete(row)
+async def create_document(
+    session: AsyncSession,
+    principal: Principal,
+    upload: Upload,
+    *,
+    title: str,
+    process: str | None,
+    owner: str | None,
+    language: str | None,
+    teams: list[str],
+) -> tuple[Document, IngestJob]:
+    """A new document with its first (staged) version and queued job, flushed.
+
+    Raises Unprocessable (422 `invalid_language`) for a language other than LANGUAGES."""
+    document = Document(
+        title=title.strip(),
+        process=process,
+        owner=owner,
+        language=choose_language(language, upload.sections),
+        teams=teams,
+        created_by=principal.subject,
+    )
+    session.add(document)
     await session.flush()
-    await session.delete(document)
-    await session.flush()
+    return document, await add_version(session, principal, document, upload)
+
+
+async def delete_document(session: AsyncSession, index: VectorIndex, document: Document) -> None:
+    """Remove every chunk of every version from the index, then the document's rows (flushed)."""
+    await index.delete_document(str(document.id))
+    await repository.delete_document(session, document)

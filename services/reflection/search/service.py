@@ -1,5 +1,6 @@
-"""Permission-aware hybrid retrieval: the caller's teams and the hidden versions are part of the
-engine query, so nothing the caller may not see is ever fetched."""
+"""Search rules: permission-aware hybrid retrieval — the caller's teams and the hidden versions are
+part of the engine query, so nothing the caller may not see is ever fetched — snippets, and the
+caps of the embeddings endpoint."""
 
 from __future__ import annotations
 
@@ -7,29 +8,22 @@ import re
 import uuid
 from collections.abc import Sequence
 
-from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kit.auth import Principal
+from kit.errors import PayloadTooLarge
 from services.reflection.access import index_teams
-from services.reflection.embeddings import Embedder
 from services.reflection.index.base import Hit, IndexFilter, VectorIndex
 from services.reflection.index.sparse import query_vectors
 from services.reflection.language import FUNCTION_WORDS
-from services.reflection.models import HIDDEN, DocumentVersion, SearchHit, SearchRequest
+from services.reflection.search.embeddings import Embedder
+from services.reflection.search.models import SearchHit, SearchRequest
+from services.reflection.search.repository import hidden_versions
+from services.reflection.settings import ReflectionSettings
 
 SNIPPET = 240
 TIE_MARGIN = 5
 _WORD = re.compile(r"\w+", re.UNICODE)
-
-
-async def hidden_versions(session: AsyncSession) -> list[str]:
-    rows = await session.exec(
-        select(DocumentVersion.document_id, DocumentVersion.number).where(
-            col(DocumentVersion.status).in_([s.value for s in HIDDEN])
-        )
-    )
-    return [f"{document_id}:{number}" for document_id, number in rows.all()]
 
 
 def _marks(word: str, stems: set[str]) -> bool:
@@ -60,6 +54,7 @@ def snippet(text: str, query: str) -> str:
 
 
 def to_hit(hit: Hit, query: str) -> SearchHit:
+    """The API shape of an index hit, its snippet made for `query`; score rounded to 6 places."""
     p = hit.payload
     return SearchHit(
         citation_id=str(p["chunk_id"]),
@@ -112,5 +107,30 @@ async def search(
     principal: Principal,
     request: SearchRequest,
 ) -> list[SearchHit]:
+    """The hits of `retrieve`, without the relevance."""
     hits, _ = await retrieve(session, index, embedder, principal, request)
     return hits
+
+
+def check_embedding_caps(texts: list[str], settings: ReflectionSettings) -> None:
+    """Nothing when `texts` fit the settings' caps (docs/reflection.md, "Embeddings"). Raises
+    PayloadTooLarge (413 `too_many_texts`, `text_too_long` or `embedding_input_too_large`)."""
+    if len(texts) > settings.embeddings_max_texts:
+        raise PayloadTooLarge(
+            f"at most {settings.embeddings_max_texts} texts per request",
+            code="too_many_texts",
+            details={"limit": settings.embeddings_max_texts},
+        )
+    long = [i for i, text in enumerate(texts) if len(text) > settings.embeddings_max_chars]
+    if long:
+        raise PayloadTooLarge(
+            f"at most {settings.embeddings_max_chars} characters per text",
+            code="text_too_long",
+            details={"limit": settings.embeddings_max_chars, "texts": long[:20]},
+        )
+    if sum(len(text) for text in texts) > settings.embeddings_max_total_chars:
+        raise PayloadTooLarge(
+            f"at most {settings.embeddings_max_total_chars} characters per request",
+            code="embedding_input_too_large",
+            details={"limit": settings.embeddings_max_total_chars},
+        )

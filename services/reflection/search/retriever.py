@@ -15,11 +15,11 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
 from kit.auth import Principal
-from kit.db import READ_ONLY, Database
-from services.reflection.embeddings import Embedder
+from kit.db import Database
 from services.reflection.index.base import VectorIndex
-from services.reflection.models import SearchFilters, SearchRequest
-from services.reflection.search import search
+from services.reflection.search.embeddings import Embedder
+from services.reflection.search.models import SearchFilters, SearchRequest
+from services.reflection.search.service import search
 
 
 class DocumentRetriever(BaseRetriever):
@@ -43,14 +43,14 @@ class DocumentRetriever(BaseRetriever):
         principal: Principal,
         k: int = 5,
     ) -> DocumentRetriever:
+        """A retriever of the best `k` passages `principal` may read."""
         return cls(database=database, index=index, embedder=embedder, principal=principal, k=k)
 
     async def _aget_relevant_documents(
         self, query: str, *, run_manager: AsyncCallbackManagerForRetrieverRun
     ) -> list[LCDocument]:
         request = SearchRequest(query=query, filters=self.filters, k=self.k)
-        async with self.database.sessions() as session:
-            await session.connection(execution_options={READ_ONLY: True})
+        async with self.database.reading() as session:
             hits = await search(session, self.index, self.embedder, self.principal, request)
         return [
             LCDocument(

@@ -1,37 +1,24 @@
-"""REST routes of the reflection service: documents, ingestion jobs, search, embeddings."""
+"""REST routes for documents and their ingestion jobs: parse, call documents/service.py, present."""
 
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, File, Form, Query, Request, Response, UploadFile
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from kit.auth import PrincipalDep, Role, require_roles
-from kit.db import ReadSessionDep, SessionDep
-from kit.disconnect import until_disconnected
-from kit.errors import NotFound, PayloadTooLarge
-from kit.service_auth import require_service
-from kit.text import StorableText
-from services.reflection import documents as docs
-from services.reflection.cancel import embed_in_steps, ensure_connected
-from services.reflection.embeddings import Embedder
-from services.reflection.gaps import record_gap
-from services.reflection.models import (
-    Document,
+from kit.db import SessionDep
+from kit.errors import PayloadTooLarge
+from services.reflection.documents import service as docs
+from services.reflection.documents.models import (
+    DocumentPage,
     DocumentPublic,
-    IngestJob,
     JobPublic,
-    SearchRequest,
-    SearchResultWithGap,
     UploadAccepted,
 )
-from services.reflection.search import retrieve
-from services.reflection.settings import ReflectionSettings
-from services.reflection.uploads import FormText, VisibleFormText, upload_name
+from services.reflection.documents.uploads import FormText, VisibleFormText, upload_name
 
-router = APIRouter(prefix="/v1", tags=["embeddings"])
 documents = APIRouter(prefix="/v1", tags=["documents"])
 READ_CHUNK = 1 << 20
 
@@ -93,22 +80,22 @@ async def upload_document(
         ),
     ] = None,
 ) -> UploadAccepted:
+    """202 with the new document and its queued job. Raises 400 `invalid_text`, 413, 422
+    `invalid_teams` / `invalid_language` / `unreadable_file`, 415 `unsupported_media_type`."""
     filename, declared = upload_name(file)
     data = await _read_limited(request, file)
     visible_to = docs.parse_teams(teams)
-    kind, sections = await docs.read_sections(data, filename, declared)
-    document = Document(
-        title=title.strip(),
+    # The parse runs before the session's first statement: no write lock waits on it.
+    upload = await docs.read_upload(data, filename, declared, version)
+    document, job = await docs.create_document(
+        session,
+        principal,
+        upload,
+        title=title,
         process=process,
         owner=owner,
-        language=docs.choose_language(language, sections),
+        language=language,
         teams=visible_to,
-        created_by=principal.subject,
-    )
-    session.add(document)
-    await session.flush()
-    job = await docs.add_version(
-        session, principal, document, data, filename, kind, sections, version
     )
     _wake(request, tasks)
     return UploadAccepted(document=docs.public(document), job=docs.job_public(job))
@@ -130,20 +117,19 @@ async def upload_version(
     file: Annotated[UploadFile, File()],
     version: Annotated[VisibleFormText | None, Form(max_length=50)] = None,
 ) -> UploadAccepted:
-    document = await docs.visible_document(session, document_id, principal)
+    """202 with the document and the new version's job. Raises 404 `document_not_found`, then
+    as `upload_document` for the file."""
+    # The 404 check reads without SQLite's write lock; the request's session starts writing only
+    # after the parse, which may take seconds (docs/reflection.md, "Transactions").
+    async with request.app.state.database.reading() as reading:
+        await docs.visible_document(reading, document_id, principal)
     filename, declared = upload_name(file)
     data = await _read_limited(request, file)
-    kind, sections = await docs.read_sections(data, filename, declared)
-    job = await docs.add_version(
-        session, principal, document, data, filename, kind, sections, version
-    )
+    upload = await docs.read_upload(data, filename, declared, version)
+    document = await docs.visible_document(session, document_id, principal)
+    job = await docs.add_version(session, principal, document, upload)
     _wake(request, tasks)
     return UploadAccepted(document=docs.public(document), job=docs.job_public(job))
-
-
-class DocumentPage(BaseModel):
-    items: list[DocumentPublic]
-    next_cursor: str | None
 
 
 @documents.get("/documents", response_model=DocumentPage, summary="Documents you may read")
@@ -155,6 +141,8 @@ async def list_documents(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: uuid.UUID | None = None,
 ) -> DocumentPage:
+    """One page of readable documents; `cursor` is the `next_cursor` of the page before (a
+    document id, which the gateway also hands out as its edge cursor)."""
     found, next_cursor = await docs.list_documents(session, principal, process, id, limit, cursor)
     return DocumentPage(items=[docs.public(d) for d in found], next_cursor=next_cursor)
 
@@ -163,6 +151,7 @@ async def list_documents(
 async def get_document(
     document_id: uuid.UUID, session: SessionDep, principal: PrincipalDep
 ) -> DocumentPublic:
+    """The document. Raises 404 `document_not_found` when the caller may not read it."""
     return docs.public(await docs.visible_document(session, document_id, principal))
 
 
@@ -175,9 +164,9 @@ async def get_document(
 async def delete_document(
     document_id: uuid.UUID, request: Request, session: SessionDep, principal: PrincipalDep
 ) -> Response:
+    """204 once its chunks and rows are gone. Raises 404 `document_not_found`."""
     document = await docs.visible_document(session, document_id, principal)
-    await request.app.state.index.delete_document(str(document.id))
-    await docs.delete_rows(session, document)
+    await docs.delete_document(session, request.app.state.index, document)
     return Response(status_code=204)
 
 
@@ -188,10 +177,8 @@ async def delete_document(
     summary="Progress of an ingestion job",
 )
 async def get_job(job_id: uuid.UUID, session: SessionDep) -> JobPublic:
-    job = await session.get(IngestJob, job_id)
-    if job is None:
-        raise NotFound("no such job", code="job_not_found")
-    return docs.job_public(job)
+    """The job's status and progress. Raises 404 `job_not_found`."""
+    return docs.job_public(await docs.get_job(session, job_id))
 
 
 @documents.post(
@@ -201,93 +188,6 @@ async def get_job(job_id: uuid.UUID, session: SessionDep) -> JobPublic:
     summary="Build the vector index over new chunks (embedded mode: searches wait meanwhile)",
 )
 async def optimize_index(request: Request) -> Response:
+    """204 once the index has built its vector structures over newly written chunks."""
     await request.app.state.index.optimize()
     return Response(status_code=204)
-
-
-@documents.post(
-    "/search", response_model=SearchResultWithGap, summary="Hybrid search with citations"
-)
-async def search_documents(
-    body: SearchRequest, request: Request, session: ReadSessionDep, principal: PrincipalDep
-) -> SearchResultWithGap:
-    state = request.app.state
-    await ensure_connected(request)  # a caller who gave up costs no embedding
-    hits, relevance = await until_disconnected(
-        request, retrieve(session, state.index, state.embedder, principal, body)
-    )
-    gap = relevance < state.settings.gap_threshold
-    if gap:
-        processes = body.filters.process
-        await record_gap(
-            state.database,
-            state.pseudonym_key,
-            process=processes[0] if len(processes) == 1 else None,
-            question=body.query,
-            source="search",
-            who=principal.subject,
-        )
-    return SearchResultWithGap(hits=hits, relevance=round(relevance, 4), gap=gap)
-
-
-# Outer bounds of the request shape; the settings' caps (smaller) are checked in the route.
-EmbeddingText = Annotated[StorableText, StringConstraints(min_length=1, max_length=100_000)]
-
-
-class EmbeddingRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    texts: list[EmbeddingText] = Field(min_length=1, max_length=1000)
-    kind: Literal["query", "passage"] = Field(
-        description="`query` for what someone searches with, `passage` for what is searched."
-    )
-
-
-class EmbeddingResponse(BaseModel):
-    model: str
-    dimensions: int
-    vectors: list[list[float]]
-
-
-def _check_embedding_caps(texts: list[str], settings: ReflectionSettings) -> None:
-    """413 with a code when a request passes one of the settings' caps (docs/reflection.md)."""
-    if len(texts) > settings.embeddings_max_texts:
-        raise PayloadTooLarge(
-            f"at most {settings.embeddings_max_texts} texts per request",
-            code="too_many_texts",
-            details={"limit": settings.embeddings_max_texts},
-        )
-    long = [i for i, text in enumerate(texts) if len(text) > settings.embeddings_max_chars]
-    if long:
-        raise PayloadTooLarge(
-            f"at most {settings.embeddings_max_chars} characters per text",
-            code="text_too_long",
-            details={"limit": settings.embeddings_max_chars, "texts": long[:20]},
-        )
-    if sum(len(text) for text in texts) > settings.embeddings_max_total_chars:
-        raise PayloadTooLarge(
-            f"at most {settings.embeddings_max_total_chars} characters per request",
-            code="embedding_input_too_large",
-            details={"limit": settings.embeddings_max_total_chars},
-        )
-
-
-@router.post(
-    "/embeddings",
-    response_model=EmbeddingResponse,
-    dependencies=[require_service()],
-    summary="Dense vectors of texts, from the platform's embedding model (services only)",
-    responses={
-        403: {"description": "the token lacks the `service` role (`service_only`)"},
-        413: {"description": "too many or too long texts"},
-    },
-)
-async def embed(body: EmbeddingRequest, request: Request) -> EmbeddingResponse:
-    settings: ReflectionSettings = request.app.state.settings
-    _check_embedding_caps(body.texts, settings)
-    embedder: Embedder = request.app.state.embedder
-    method = embedder.embed_queries if body.kind == "query" else embedder.embed_passages
-    vectors = await embed_in_steps(request, method, body.texts)
-    return EmbeddingResponse(
-        model=embedder.model, dimensions=embedder.dimensions, vectors=vectors.round(6).tolist()
-    )

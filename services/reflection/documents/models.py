@@ -1,22 +1,24 @@
-"""Tables of the reflection service and the shapes its API reads and writes."""
+"""Tables of documents, their versions, ingestion jobs and cached chunk vectors, and the shapes
+the document routes answer with."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
+from pydantic import BaseModel, Field
 from sqlalchemy import JSON, Column, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
 from kit.db import UTCDateTime, utcnow
-from kit.text import VISIBLE
 
 
 class VersionStatus(StrEnum):
+    """Where a document version is in its life; only `live` chunks are ever searched."""
+
     staged = "staged"  # being ingested; its chunks are hidden from every query
     live = "live"  # the one version queries see
     retired = "retired"  # replaced; hidden, its chunks deleted after a grace period
@@ -29,6 +31,8 @@ HIDDEN = (VersionStatus.staged, VersionStatus.retired, VersionStatus.failed)
 
 
 class JobStatus(StrEnum):
+    """Where an ingestion job is; `completed` and `unchanged` are its successful ends."""
+
     queued = "queued"
     running = "running"
     completed = "completed"
@@ -37,6 +41,8 @@ class JobStatus(StrEnum):
 
 
 class Document(SQLModel, table=True):
+    """A process document: its metadata, who may read it and which version is live."""
+
     __tablename__ = "documents"
 
     id: uuid.UUID = SQLField(default_factory=uuid.uuid4, primary_key=True)
@@ -55,6 +61,8 @@ class Document(SQLModel, table=True):
 
 
 class DocumentVersion(SQLModel, table=True):
+    """One uploaded version of a document: its hash, its parsed sections and its state."""
+
     __tablename__ = "document_versions"
     __table_args__ = (UniqueConstraint("document_id", "number"),)
 
@@ -76,10 +84,13 @@ class DocumentVersion(SQLModel, table=True):
 
     @property
     def key(self) -> str:
+        """`document_id:number`, the version's key in the index payload (`version_key`)."""
         return f"{self.document_id}:{self.number}"
 
 
 class IngestJob(SQLModel, table=True):
+    """The background work that makes one version searchable, with its progress in chunks."""
+
     __tablename__ = "ingest_jobs"
 
     id: uuid.UUID = SQLField(default_factory=uuid.uuid4, primary_key=True)
@@ -107,37 +118,9 @@ class ChunkEmbedding(SQLModel, table=True):
     vector: bytes = SQLField(sa_column=Column(LargeBinary, nullable=False))
 
 
-class KnowledgeGap(SQLModel, table=True):
-    """A question the documents could not answer: its process and normalised words, no person."""
-
-    __tablename__ = "knowledge_gaps"
-    __table_args__ = (UniqueConstraint("process", "question"),)
-
-    id: uuid.UUID = SQLField(default_factory=uuid.uuid4, primary_key=True)
-    process: str = SQLField(default="", max_length=100, index=True)  # "" when none was named
-    question: str = SQLField(max_length=300)
-    occurrences: int = 0
-    people: int = 0  # distinct askers, counted through keyed pseudonyms
-    from_search: int = 0
-    from_reflection: int = 0
-    first_seen: datetime = SQLField(sa_type=UTCDateTime, default_factory=utcnow)
-    last_seen: datetime = SQLField(sa_type=UTCDateTime, default_factory=utcnow)
-
-
-class KnowledgeGapAsker(SQLModel, table=True):
-    """Keyed pseudonym per (gap, person): counts people once without naming them; a pseudonym
-    differs per gap, so two gaps cannot be linked to the same person."""
-
-    __tablename__ = "knowledge_gap_askers"
-
-    gap_id: uuid.UUID = SQLField(foreign_key="knowledge_gaps.id", primary_key=True)
-    asker: str = SQLField(primary_key=True, max_length=64)
-
-
-# ---- API shapes ---------------------------------------------------------------------------
-
-
 class JobPublic(BaseModel):
+    """An ingestion job as the API shows it."""
+
     id: uuid.UUID
     document_id: uuid.UUID
     status: JobStatus
@@ -152,6 +135,8 @@ class JobPublic(BaseModel):
 
 
 class DocumentPublic(BaseModel):
+    """A document as the API shows it."""
+
     id: uuid.UUID
     title: str
     process: str | None
@@ -166,48 +151,14 @@ class DocumentPublic(BaseModel):
 
 
 class UploadAccepted(BaseModel):
+    """The answer to an upload (202): the document and the job that will ingest it."""
+
     document: DocumentPublic
     job: JobPublic
 
 
-class SearchFilters(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class DocumentPage(BaseModel):
+    """One page of `GET /v1/documents`: `next_cursor` is null on the last page."""
 
-    process: list[str] = Field(default_factory=list, max_length=20)
-    document_ids: list[uuid.UUID] = Field(default_factory=list, max_length=100)
-    language: list[str] = Field(default_factory=list, max_length=5)
-
-
-class SearchRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    # A search no one could read is also no knowledge gap a coach could read (gaps.py).
-    query: Annotated[str, StringConstraints(min_length=1, max_length=2000), VISIBLE]
-    filters: SearchFilters = Field(default_factory=SearchFilters)
-    k: StrictInt = Field(default=5, ge=1, le=50)
-
-
-class SearchHit(BaseModel):
-    citation_id: str = Field(description="Cite this; it names the chunk.")
-    document_id: uuid.UUID
-    document_title: str
-    version: int
-    section: list[str] = Field(description="Heading path of the chunk, e.g. [Storingen, Noodstop].")
-    start: int = Field(description="Character offset of the chunk in the document's text.")
-    end: int
-    text: str
-    snippet: str = Field(description="The best passage, matched words marked as **word**.")
-    score: float
-    language: str
-    process: str | None
-
-
-class SearchResult(BaseModel):
-    hits: list[SearchHit]
-
-
-class SearchResultWithGap(SearchResult):
-    relevance: float = Field(
-        description="Cosine similarity of the closest passage you may read (dense model)."
-    )
-    gap: bool = Field(description="Nothing you may read answered this well: a knowledge gap.")
+    items: list[DocumentPublic]
+    next_cursor: str | None
