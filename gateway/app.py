@@ -19,7 +19,7 @@ from gateway.schema import build_schema
 from gateway.schema.context import Context
 from gateway.security import optional_principal
 from gateway.settings import GatewaySettings
-from gateway.xapi import xapi
+from gateway.xapi_proxy import xapi
 from kit.app import create_service_app
 from kit.auth import Principal
 

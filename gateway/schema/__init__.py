@@ -12,13 +12,14 @@ from gateway.limits import limit_extensions
 from gateway.schema.documents import DocumentsQuery
 from gateway.schema.glossary import describe
 from gateway.schema.health import HealthQuery
-from gateway.schema.ideas import IdeasQuery
-from gateway.schema.ideas_mutations import IdeasMutation
+from gateway.schema.ideas.mutations import IdeasMutation
+from gateway.schema.ideas.queries import IdeasQuery
+from gateway.schema.ideas.subscriptions import IdeasSubscription
 from gateway.schema.identity import IdentityQuery
 from gateway.schema.learning import LearningMutation, LearningQuery
-from gateway.schema.reflections import ReflectionsQuery
-from gateway.schema.reflections_mutations import ReflectionsMutation
-from gateway.schema.subscriptions import Subscription
+from gateway.schema.reflections.mutations import ReflectionsMutation
+from gateway.schema.reflections.queries import ReflectionsQuery
+from gateway.schema.reflections.subscriptions import ReflectionsSubscription
 from gateway.settings import GatewaySettings
 
 
@@ -31,6 +32,11 @@ class Query(
 
 @strawberry.type(description="Everything a front end, intranet widget or LMS plugin can change.")
 class Mutation(IdeasMutation, ReflectionsMutation, LearningMutation):
+    pass
+
+
+@strawberry.type
+class Subscription(IdeasSubscription, ReflectionsSubscription):
     pass
 
 

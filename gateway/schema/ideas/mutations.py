@@ -1,9 +1,8 @@
-"""GraphQL mutations on ideas: capture, edits, the review workflow, support, follow and
-discussion, each calling the ideas service as the caller (types live in gateway/schema/ideas.py)."""
+"""GraphQL mutations on ideas: capture, edits, the review workflow, support and discussion,
+each calling the ideas service as the caller (types in gateway/schema/ideas/types.py)."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 import strawberry
@@ -12,47 +11,25 @@ from strawberry.utils.str_converters import to_camel_case
 
 from gateway.schema.context import Context
 from gateway.schema.errors import (
-    ConflictError,
     FieldError,
-    ForbiddenError,
-    NotFoundError,
-    ServiceUnavailableError,
-    StaleVersionError,
     ValidationError,
 )
-from gateway.schema.ideas import Comment, SubmitIdeaInput, UpdateIdeaInput
+from gateway.schema.ideas.types import (
+    CommentResult,
+    IdeaResult,
+    SubmitIdeaInput,
+    UpdateIdeaInput,
+    comment_from,
+)
 from gateway.schema.idempotency import (
     IDEMPOTENCY_KEY_HELP,
     bad_idempotency_key,
     idempotency_headers,
 )
 from gateway.schema.ids import InvalidId, parse_id, parse_ids
-from gateway.schema.shared import Idea, IdeaStatus, Person, idea_from
+from gateway.schema.shared import IdeaStatus, idea_from
 from gateway.schema.upstream import change
 from gateway.security import IsAuthenticated
-
-MAX_PAGE = 100
-
-
-IdeaResult = Annotated[
-    Idea
-    | ValidationError
-    | NotFoundError
-    | ForbiddenError
-    | ConflictError
-    | StaleVersionError
-    | ServiceUnavailableError,
-    strawberry.union("IdeaResult", description="The idea, or why the change was refused."),
-]
-CommentResult = Annotated[
-    Comment
-    | ValidationError
-    | NotFoundError
-    | ForbiddenError
-    | ConflictError
-    | ServiceUnavailableError,
-    strawberry.union("CommentResult", description="The comment, or why it was refused."),
-]
 
 
 def _input_dict(value: Any, path: str = "input") -> dict[str, Any]:
@@ -72,20 +49,6 @@ def _input_dict(value: Any, path: str = "input") -> dict[str, Any]:
             item = [str(i) for i in item]
         out[key] = item
     return out
-
-
-def _comment_from(data: dict[str, Any]) -> Comment:
-    author = data.get("author")
-    return Comment(
-        id=strawberry.ID(data["id"]),
-        idea_id=strawberry.ID(data["idea_id"]),
-        parent_id=strawberry.ID(data["parent_id"]) if data.get("parent_id") else None,
-        author=Person(subject=author["subject"], name=author["name"]) if author else None,
-        by_idea_author=data["by_idea_author"],
-        body=data.get("body"),
-        deleted=data["deleted"],
-        created_at=datetime.fromisoformat(data["created_at"]),
-    )
 
 
 @strawberry.type
@@ -235,7 +198,7 @@ class IdeasMutation:
             "ideas",
             "POST",
             "/v1/ideas/{ideaId}/comments",
-            _comment_from,
+            comment_from,
             ids={"ideaId": idea_id},
             json=payload,
             headers=idempotency_headers(idempotency_key),

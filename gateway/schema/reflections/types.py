@@ -1,26 +1,25 @@
-"""Guided reflection, the private journal and knowledge gaps in GraphQL.
-
-Streaming (tokens as the language model writes them) is the reflection service's REST
-endpoint with `Accept: text/event-stream`; GraphQL answers once the question is complete.
-"""
+"""The reflection domain's own GraphQL types: reflection models, the page of reflections,
+knowledge gaps, what the mutations answer (with their result unions) and the events of the
+streaming subscriptions, with the REST → GraphQL converters. The Reflection type itself links
+ideas, so it lives in gateway/schema/shared.py."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
-from graphql import GraphQLError
-from strawberry.types import Info
 
 from gateway.schema.connections import PageInfo
-from gateway.schema.context import Context
-from gateway.schema.shared import Reflection, reflection_from
-from gateway.schema.upstream import read, read_or_none
-from gateway.security import IsAuthenticated
-
-MAX_PAGE = 100
+from gateway.schema.errors import (
+    ConflictError,
+    ForbiddenError,
+    NotFoundError,
+    ServiceUnavailableError,
+    ValidationError,
+)
+from gateway.schema.shared import Citation, Reflection, citation_from, reflection_from
 
 
 @strawberry.enum(description="Whose reflections to list.")
@@ -105,11 +104,62 @@ class StartReflectionInput:
     )
 
 
+_Errors = ValidationError | NotFoundError | ForbiddenError | ConflictError | ServiceUnavailableError
+
+
+ReflectionResult = Annotated[
+    Reflection | _Errors,
+    strawberry.union("ReflectionResult", description="The reflection, or why it was refused."),
+]
+
+
+IdeaDraftedResult = Annotated[
+    IdeaDrafted | _Errors,
+    strawberry.union("IdeaDraftedResult", description="The draft, or why it was refused."),
+]
+
+
+ReflectionDeletedResult = Annotated[
+    ReflectionDeleted | _Errors,
+    strawberry.union("ReflectionDeletedResult", description="Deleted, or why not."),
+]
+
+
+@strawberry.type(description="A piece of the question as the guide writes it.")
+class ReflectionToken:
+    text: str = strawberry.field(description="Append to what came before.")
+
+
+@strawberry.type(description="Discard the text so far: the built-in guide takes over.")
+class ReflectionRestart:
+    notice: str = strawberry.field(description="Why (the language model failed or was slow).")
+
+
+@strawberry.type(description="The sources the coming question cites.")
+class ReflectionSources:
+    citations: list[Citation] = strawberry.field(description="c1, c2 …")
+
+
+@strawberry.type(description="The reflection service refused or failed; nothing was saved.")
+class ReflectionStreamError:
+    code: str = strawberry.field(description="The error code.")
+    message: str = strawberry.field(description="What went wrong.")
+
+
+ReflectionStreamEvent = Annotated[
+    ReflectionSources | ReflectionToken | ReflectionRestart | Reflection | ReflectionStreamError,
+    strawberry.union(
+        "ReflectionStreamEvent",
+        description="Sources, then tokens (maybe a restart), then the saved reflection.",
+    ),
+]
+
+
 def _localised(data: dict[str, str]) -> LocalisedText:
     return LocalisedText(nl=data["nl"], en=data["en"])
 
 
-def _reflection_page(body: dict[str, Any]) -> ReflectionConnection:
+def reflection_page_from(body: dict[str, Any]) -> ReflectionConnection:
     items, next_cursor = body["items"], body["next_cursor"]
     edges = [ReflectionEdge(cursor="", node=reflection_from(item)) for item in items]
     if edges and next_cursor:
@@ -120,7 +170,7 @@ def _reflection_page(body: dict[str, Any]) -> ReflectionConnection:
     )
 
 
-def _models_from(body: list[dict[str, Any]]) -> list[ReflectionModel]:
+def models_from(body: list[dict[str, Any]]) -> list[ReflectionModel]:
     return [
         ReflectionModel(
             key=m["key"],
@@ -140,7 +190,7 @@ def _models_from(body: list[dict[str, Any]]) -> list[ReflectionModel]:
     ]
 
 
-def _gaps_from(body: dict[str, Any]) -> KnowledgeGaps:
+def gaps_from(body: dict[str, Any]) -> KnowledgeGaps:
     return KnowledgeGaps(
         min_group_size=body["min_group_size"],
         gaps=[
@@ -159,49 +209,24 @@ def _gaps_from(body: dict[str, Any]) -> KnowledgeGaps:
     )
 
 
-@strawberry.type
-class ReflectionsQuery:
-    @strawberry.field(
-        description="One reflection: yours, or one shared with your team; null otherwise.",
-        permission_classes=[IsAuthenticated],
+def drafted_from(body: dict[str, Any]) -> IdeaDrafted:
+    return IdeaDrafted(
+        idea_id=strawberry.ID(body["idea_id"]),
+        created=body["created"],
+        reflection=reflection_from(body["reflection"]),
     )
-    async def reflection(self, info: Info[Context, None], id: strawberry.ID) -> Reflection | None:
-        return await read_or_none(
-            info, "reflection", "/v1/reflections/{id}", reflection_from, ids={"id": id}
-        )
 
-    @strawberry.field(
-        description="Your reflections (or, with scope SHARED, those shared with your teams).",
-        permission_classes=[IsAuthenticated],
+
+def stream_event(name: str, data: Any) -> Any:
+    if name == "passages":
+        return ReflectionSources(citations=[citation_from(c) for c in data])
+    if name == "token":
+        return ReflectionToken(text=data["text"])
+    if name == "restart":
+        return ReflectionRestart(notice=data["notice"])
+    if name == "reflection":
+        return reflection_from(data)
+    error = data.get("error", {}) if isinstance(data, dict) else {}
+    return ReflectionStreamError(
+        code=str(error.get("code", "error")), message=str(error.get("message", "failed"))
     )
-    async def my_reflections(
-        self,
-        info: Info[Context, None],
-        first: int = 20,
-        after: str | None = None,
-        scope: ReflectionScope = ReflectionScope.MINE,
-    ) -> ReflectionConnection:
-        if not 1 <= first <= MAX_PAGE:
-            raise GraphQLError(
-                f"`first` must be between 1 and {MAX_PAGE}", extensions={"code": "BAD_USER_INPUT"}
-            )
-        params: dict[str, Any] = {"limit": first, "scope": scope.value}
-        if after:
-            params["cursor"] = after
-        return await read(info, "reflection", "/v1/reflections", _reflection_page, params=params)
-
-    @strawberry.field(description="Reflection models to choose from.")
-    async def reflection_models(self, info: Info[Context, None]) -> list[ReflectionModel]:
-        if info.context.principal is None:
-            raise GraphQLError("sign in first", extensions={"code": "UNAUTHENTICATED"})
-        return await read(info, "reflection", "/v1/reflection-models", _models_from)
-
-    @strawberry.field(
-        description="Questions the documents could not answer (admins, analysts, owners).",
-        permission_classes=[IsAuthenticated],
-    )
-    async def knowledge_gaps(
-        self, info: Info[Context, None], process: str | None = None
-    ) -> KnowledgeGaps:
-        params = {"process": process} if process else None
-        return await read(info, "reflection", "/v1/knowledge-gaps", _gaps_from, params=params)

@@ -1,55 +1,25 @@
 """Reflection mutations in GraphQL: start, answer, finish, share, delete and turn an action
-into an idea, each calling the reflection service as the caller (types in reflections.py)."""
+into an idea, each calling the reflection service as the caller (types in types.py)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 import strawberry
 from strawberry.types import Info
 
 from gateway.schema.context import Context
-from gateway.schema.errors import (
-    ConflictError,
-    ForbiddenError,
-    NotFoundError,
-    ServiceUnavailableError,
-    ValidationError,
-)
-from gateway.schema.reflections import (
-    IdeaDrafted,
-    Reflection,
+from gateway.schema.reflections.types import (
+    IdeaDraftedResult,
     ReflectionDeleted,
+    ReflectionDeletedResult,
+    ReflectionResult,
     StartReflectionInput,
-    reflection_from,
+    drafted_from,
 )
+from gateway.schema.shared import reflection_from
 from gateway.schema.upstream import change
 from gateway.security import IsAuthenticated
-
-MAX_PAGE = 100
-
-
-_Errors = ValidationError | NotFoundError | ForbiddenError | ConflictError | ServiceUnavailableError
-ReflectionResult = Annotated[
-    Reflection | _Errors,
-    strawberry.union("ReflectionResult", description="The reflection, or why it was refused."),
-]
-IdeaDraftedResult = Annotated[
-    IdeaDrafted | _Errors,
-    strawberry.union("IdeaDraftedResult", description="The draft, or why it was refused."),
-]
-ReflectionDeletedResult = Annotated[
-    ReflectionDeleted | _Errors,
-    strawberry.union("ReflectionDeletedResult", description="Deleted, or why not."),
-]
-
-
-def _drafted_from(body: dict[str, Any]) -> IdeaDrafted:
-    return IdeaDrafted(
-        idea_id=strawberry.ID(body["idea_id"]),
-        created=body["created"],
-        reflection=reflection_from(body["reflection"]),
-    )
 
 
 @strawberry.type
@@ -156,7 +126,7 @@ class ReflectionsMutation:
             "reflection",
             "POST",
             "/v1/reflections/{id}/ideas",
-            _drafted_from,
+            drafted_from,
             ids={"id": id},
             json=body,
         )

@@ -1,23 +1,25 @@
-"""Ideas in GraphQL: the types, a Relay-style connection, one idea and duplicates (the
-mutations are in ideas_mutations.py)."""
+"""The ideas domain's own GraphQL types: list order, filter and connection, duplicates, comments,
+the inputs of the mutations and their result unions, with the REST → GraphQL converters. The
+Idea type itself links reflections, so it lives in gateway/schema/shared.py."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
-from graphql import GraphQLError
-from strawberry.types import Info
 
 from gateway.schema.connections import PageInfo
-from gateway.schema.context import Context
+from gateway.schema.errors import (
+    ConflictError,
+    ForbiddenError,
+    NotFoundError,
+    ServiceUnavailableError,
+    StaleVersionError,
+    ValidationError,
+)
 from gateway.schema.shared import Idea, IdeaStatus, Person, idea_from
-from gateway.schema.upstream import read, read_or_none
-from gateway.security import IsAuthenticated
-
-MAX_PAGE = 100
 
 
 @strawberry.enum(description="Order of an idea list.")
@@ -120,7 +122,30 @@ class UpdateIdeaInput:
     document_ids: list[strawberry.ID] | None = strawberry.field(default=None, description="Links.")
 
 
-def _idea_page(body: dict[str, Any]) -> IdeaConnection:
+IdeaResult = Annotated[
+    Idea
+    | ValidationError
+    | NotFoundError
+    | ForbiddenError
+    | ConflictError
+    | StaleVersionError
+    | ServiceUnavailableError,
+    strawberry.union("IdeaResult", description="The idea, or why the change was refused."),
+]
+
+
+CommentResult = Annotated[
+    Comment
+    | ValidationError
+    | NotFoundError
+    | ForbiddenError
+    | ConflictError
+    | ServiceUnavailableError,
+    strawberry.union("CommentResult", description="The comment, or why it was refused."),
+]
+
+
+def idea_page_from(body: dict[str, Any]) -> IdeaConnection:
     edges = [
         IdeaEdge(cursor=cursor, node=idea_from(item))
         for item, cursor in zip(body["items"], body["cursors"], strict=True)
@@ -134,7 +159,7 @@ def _idea_page(body: dict[str, Any]) -> IdeaConnection:
     )
 
 
-def _similar_from(body: dict[str, Any]) -> SimilarIdeas:
+def similar_from(body: dict[str, Any]) -> SimilarIdeas:
     return SimilarIdeas(
         semantic=body["semantic"],
         items=[
@@ -151,53 +176,15 @@ def _similar_from(body: dict[str, Any]) -> SimilarIdeas:
     )
 
 
-@strawberry.type
-class IdeasQuery:
-    @strawberry.field(
-        description="Ideas you may see, newest first by default.",
-        permission_classes=[IsAuthenticated],
+def comment_from(data: dict[str, Any]) -> Comment:
+    author = data.get("author")
+    return Comment(
+        id=strawberry.ID(data["id"]),
+        idea_id=strawberry.ID(data["idea_id"]),
+        parent_id=strawberry.ID(data["parent_id"]) if data.get("parent_id") else None,
+        author=Person(subject=author["subject"], name=author["name"]) if author else None,
+        by_idea_author=data["by_idea_author"],
+        body=data.get("body"),
+        deleted=data["deleted"],
+        created_at=datetime.fromisoformat(data["created_at"]),
     )
-    async def ideas(
-        self,
-        info: Info[Context, None],
-        filter: IdeaFilter | None = None,
-        sort: IdeaSort = IdeaSort.NEWEST,
-        first: int = 20,
-        after: str | None = None,
-    ) -> IdeaConnection:
-        if not 1 <= first <= MAX_PAGE:
-            raise GraphQLError(
-                f"`first` must be between 1 and {MAX_PAGE}", extensions={"code": "BAD_USER_INPUT"}
-            )
-        f = filter or IdeaFilter()
-        params: list[tuple[str, str]] = [("sort", sort.value), ("limit", str(first))]
-        params += [("status", s.value) for s in f.status or []]
-        for key, value in (("team", f.team), ("tag", f.tag), ("q", f.search), ("cursor", after)):
-            if value is not None:
-                params.append((key, value))
-        if f.mine:
-            params.append(("mine", "true"))
-        if f.following:
-            params.append(("following", "true"))
-        return await read(info, "ideas", "/v1/ideas", _idea_page, params=params)
-
-    @strawberry.field(
-        description="One idea, or null when it does not exist for you.",
-        permission_classes=[IsAuthenticated],
-    )
-    async def idea(self, info: Info[Context, None], id: strawberry.ID) -> Idea | None:
-        return await read_or_none(info, "ideas", "/v1/ideas/{id}", idea_from, ids={"id": id})
-
-    @strawberry.field(
-        description="Existing ideas that resemble a draft text.",
-        permission_classes=[IsAuthenticated],
-    )
-    async def similar_ideas(
-        self, info: Info[Context, None], text: str, team: str | None = None, first: int = 5
-    ) -> SimilarIdeas:
-        body: dict[str, Any] = {"text": text, "limit": first}
-        if team:
-            body["team"] = team
-        return await read(
-            info, "ideas", "/v1/ideas/similar", _similar_from, method="POST", json=body
-        )

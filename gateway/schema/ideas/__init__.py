@@ -1,0 +1,1 @@
+"""Ideas in GraphQL: types.py, queries.py, mutations.py, subscriptions.py."""

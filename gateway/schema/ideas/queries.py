@@ -1,0 +1,77 @@
+"""Ideas in GraphQL, reading: a Relay-style page of ideas, one idea, and ideas that resemble a
+draft (duplicates), each asked of the ideas service as the caller."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.types import Info
+
+from gateway.schema.context import Context
+from gateway.schema.ideas.types import (
+    IdeaConnection,
+    IdeaFilter,
+    IdeaSort,
+    SimilarIdeas,
+    idea_page_from,
+    similar_from,
+)
+from gateway.schema.shared import Idea, idea_from
+from gateway.schema.upstream import read, read_or_none
+from gateway.security import IsAuthenticated
+
+MAX_PAGE = 100
+
+
+@strawberry.type
+class IdeasQuery:
+    @strawberry.field(
+        description="Ideas you may see, newest first by default.",
+        permission_classes=[IsAuthenticated],
+    )
+    async def ideas(
+        self,
+        info: Info[Context, None],
+        filter: IdeaFilter | None = None,
+        sort: IdeaSort = IdeaSort.NEWEST,
+        first: int = 20,
+        after: str | None = None,
+    ) -> IdeaConnection:
+        if not 1 <= first <= MAX_PAGE:
+            raise GraphQLError(
+                f"`first` must be between 1 and {MAX_PAGE}", extensions={"code": "BAD_USER_INPUT"}
+            )
+        f = filter or IdeaFilter()
+        params: list[tuple[str, str]] = [("sort", sort.value), ("limit", str(first))]
+        params += [("status", s.value) for s in f.status or []]
+        for key, value in (("team", f.team), ("tag", f.tag), ("q", f.search), ("cursor", after)):
+            if value is not None:
+                params.append((key, value))
+        if f.mine:
+            params.append(("mine", "true"))
+        if f.following:
+            params.append(("following", "true"))
+        return await read(info, "ideas", "/v1/ideas", idea_page_from, params=params)
+
+    @strawberry.field(
+        description="One idea, or null when it does not exist for you.",
+        permission_classes=[IsAuthenticated],
+    )
+    async def idea(self, info: Info[Context, None], id: strawberry.ID) -> Idea | None:
+        return await read_or_none(info, "ideas", "/v1/ideas/{id}", idea_from, ids={"id": id})
+
+    @strawberry.field(
+        description="Existing ideas that resemble a draft text.",
+        permission_classes=[IsAuthenticated],
+    )
+    async def similar_ideas(
+        self, info: Info[Context, None], text: str, team: str | None = None, first: int = 5
+    ) -> SimilarIdeas:
+        body: dict[str, Any] = {"text": text, "limit": first}
+        if team:
+            body["team"] = team
+        return await read(
+            info, "ideas", "/v1/ideas/similar", similar_from, method="POST", json=body
+        )

@@ -1,0 +1,1 @@
+"""Guided reflection in GraphQL: types.py, queries.py, mutations.py, subscriptions.py."""

@@ -1,0 +1,81 @@
+"""Guided reflection, the private journal and knowledge gaps in GraphQL, reading: one
+reflection, a page of yours (or shared with your teams), the reflection models, knowledge gaps.
+
+Streaming (tokens as the language model writes them) is the reflection service's REST
+endpoint with `Accept: text/event-stream`, or the subscriptions in subscriptions.py; queries and
+mutations answer once the question is complete.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.types import Info
+
+from gateway.schema.context import Context
+from gateway.schema.reflections.types import (
+    KnowledgeGaps,
+    ReflectionConnection,
+    ReflectionModel,
+    ReflectionScope,
+    gaps_from,
+    models_from,
+    reflection_page_from,
+)
+from gateway.schema.shared import Reflection, reflection_from
+from gateway.schema.upstream import read, read_or_none
+from gateway.security import IsAuthenticated
+
+MAX_PAGE = 100
+
+
+@strawberry.type
+class ReflectionsQuery:
+    @strawberry.field(
+        description="One reflection: yours, or one shared with your team; null otherwise.",
+        permission_classes=[IsAuthenticated],
+    )
+    async def reflection(self, info: Info[Context, None], id: strawberry.ID) -> Reflection | None:
+        return await read_or_none(
+            info, "reflection", "/v1/reflections/{id}", reflection_from, ids={"id": id}
+        )
+
+    @strawberry.field(
+        description="Your reflections (or, with scope SHARED, those shared with your teams).",
+        permission_classes=[IsAuthenticated],
+    )
+    async def my_reflections(
+        self,
+        info: Info[Context, None],
+        first: int = 20,
+        after: str | None = None,
+        scope: ReflectionScope = ReflectionScope.MINE,
+    ) -> ReflectionConnection:
+        if not 1 <= first <= MAX_PAGE:
+            raise GraphQLError(
+                f"`first` must be between 1 and {MAX_PAGE}", extensions={"code": "BAD_USER_INPUT"}
+            )
+        params: dict[str, Any] = {"limit": first, "scope": scope.value}
+        if after:
+            params["cursor"] = after
+        return await read(
+            info, "reflection", "/v1/reflections", reflection_page_from, params=params
+        )
+
+    @strawberry.field(description="Reflection models to choose from.")
+    async def reflection_models(self, info: Info[Context, None]) -> list[ReflectionModel]:
+        if info.context.principal is None:
+            raise GraphQLError("sign in first", extensions={"code": "UNAUTHENTICATED"})
+        return await read(info, "reflection", "/v1/reflection-models", models_from)
+
+    @strawberry.field(
+        description="Questions the documents could not answer (admins, analysts, owners).",
+        permission_classes=[IsAuthenticated],
+    )
+    async def knowledge_gaps(
+        self, info: Info[Context, None], process: str | None = None
+    ) -> KnowledgeGaps:
+        params = {"process": process} if process else None
+        return await read(info, "reflection", "/v1/knowledge-gaps", gaps_from, params=params)
