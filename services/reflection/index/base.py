@@ -1,10 +1,11 @@
-"""The contract every index adapter keeps; the service talks to nothing else."""
+"""The contract every index adapter keeps, and the shapes it reads and answers with."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 DENSE = "dense"
 SPARSE = "bm25"
@@ -15,12 +16,17 @@ KEYWORD_FIELDS = ("teams", "document_id", "version_key", "process", "language")
 
 @dataclass(frozen=True)
 class SparseVec:
+    """A sparse (BM25) vector: term ids and their weights, in the same order."""
+
     indices: list[int]
     values: list[float]
 
 
 @dataclass(frozen=True)
 class IndexedChunk:
+    """A chunk as the index stores it: dense and BM25 vectors and the payload queries filter on
+    and show (`teams`, `document_id`, `version_key`, `process`, `language`, text, offsets)."""
+
     id: str  # a UUID string, stable for (document, version, ordinal)
     dense: list[float]
     sparse: SparseVec
@@ -63,17 +69,50 @@ def conditions(
 
 @dataclass(frozen=True)
 class Hit:
+    """One chunk found: its id, its score (fused rank score, or cosine similarity for a dense
+    search) and its payload (document, version, text, offsets...)."""
+
     id: str
     score: float
     payload: dict[str, Any] = field(default_factory=dict)
 
 
-class VectorIndex(Protocol):
-    async def upsert(self, chunks: Sequence[IndexedChunk]) -> None: ...
+def to_hits(points: Iterable[Any]) -> list[Hit]:
+    """Hits from an engine's scored points (both Qdrant libraries give `id`, `score`, `payload`),
+    in the engine's order."""
+    return [Hit(str(p.id), float(p.score), dict(p.payload or {})) for p in points]
 
-    async def delete_version(self, version_key: str) -> None: ...
 
-    async def delete_document(self, document_id: str) -> None: ...
+@dataclass(frozen=True)
+class HybridQuery:
+    """One hybrid search: a dense vector and the sparse (BM25) vectors of the query, each a
+    prefetch of `candidates` chunks under `where`, fused by RRF into the best `k`."""
+
+    dense: list[float]
+    sparse: Sequence[SparseVec]
+    where: IndexFilter
+    k: int
+    candidates: int
+
+
+class VectorIndex(ABC):
+    """The contract every index adapter keeps (Edge in-process, Qdrant server); the service talks
+    to nothing else. Chunks are deleted by a keyword field of their payload."""
+
+    @abstractmethod
+    async def upsert(self, chunks: Sequence[IndexedChunk]) -> None:
+        """Write the chunks, replacing those with the same ids; nothing for an empty list."""
+
+    @abstractmethod
+    async def _delete(self, key: str, value: str) -> None: ...
+
+    async def delete_version(self, version_key: str) -> None:
+        """Delete every chunk of one version (`document_id:number`)."""
+        await self._delete("version_key", version_key)
+
+    async def delete_document(self, document_id: str) -> None:
+        """Delete every chunk of every version of one document."""
+        await self._delete("document_id", document_id)
 
     async def search(
         self,
@@ -82,16 +121,36 @@ class VectorIndex(Protocol):
         where: IndexFilter,
         k: int,
         candidates: int = 100,
-    ) -> list[Hit]: ...
+    ) -> list[Hit]:
+        """The best `k` chunks under `where` by reciprocal rank fusion (RRF_K) of a dense and
+        one BM25 prefetch per sparse vector, `candidates` chunks each; best first."""
+        return await self._hybrid(HybridQuery(dense, sparse, where, k, candidates))
 
+    @abstractmethod
+    async def _hybrid(self, query: HybridQuery) -> list[Hit]: ...
+
+    @abstractmethod
     async def search_dense(self, dense: list[float], where: IndexFilter, k: int) -> list[Hit]:
-        """Cosine similarity only: an absolute measure of relevance, unlike fused ranks."""
-        ...
+        """The best `k` chunks under `where` by cosine similarity only (-1 to 1): an absolute
+        measure of relevance, unlike fused ranks."""
 
-    async def count(self, where: IndexFilter) -> int: ...
+    @abstractmethod
+    async def search_sparse(self, sparse: SparseVec, where: IndexFilter, k: int) -> list[Hit]:
+        """The best `k` chunks under `where` by BM25 alone (for the retrieval benchmark)."""
 
-    async def optimize(self) -> None: ...
+    @abstractmethod
+    async def count(self, where: IndexFilter) -> int:
+        """How many chunks match `where`, exactly."""
 
-    async def ping(self) -> None: ...
+    @abstractmethod
+    async def optimize(self) -> None:
+        """Build the vector index over newly written chunks (a no-op where the engine does it
+        by itself)."""
 
-    async def close(self) -> None: ...
+    @abstractmethod
+    async def ping(self) -> None:
+        """Nothing when the engine answers; raises the engine's error otherwise (readiness)."""
+
+    @abstractmethod
+    async def close(self) -> None:
+        """Flush and release the engine; the index is unusable afterwards."""

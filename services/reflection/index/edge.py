@@ -40,10 +40,13 @@ from services.reflection.index.base import (
     RRF_K,
     SPARSE,
     Hit,
+    HybridQuery,
     IndexedChunk,
     IndexFilter,
     SparseVec,
+    VectorIndex,
     conditions,
+    to_hits,
 )
 
 T = TypeVar("T")
@@ -54,6 +57,7 @@ def _any(key: str, values: Sequence[str]) -> FieldCondition:
 
 
 def edge_filter(where: IndexFilter) -> Filter | None:
+    """`where` as a Qdrant Edge filter (index.base.conditions), or None for no condition."""
     must, must_not = conditions(where)
     if not must and not must_not:
         return None
@@ -63,7 +67,10 @@ def edge_filter(where: IndexFilter) -> Filter | None:
     )
 
 
-class EdgeIndex:
+class EdgeIndex(VectorIndex):
+    """The index in this process: a Qdrant Edge shard in the folder `path` (made on first use,
+    with `dimensions`-long cosine vectors, BM25 with IDF and keyword indexes)."""
+
     def __init__(self, path: Path, dimensions: int) -> None:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="qdrant-edge")
         path.mkdir(parents=True, exist_ok=True)
@@ -84,6 +91,7 @@ class EdgeIndex:
         return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
 
     async def upsert(self, chunks: Sequence[IndexedChunk]) -> None:
+        """Write the chunks on the engine's thread (VectorIndex.upsert)."""
         points = [
             Point(
                 c.id,
@@ -99,55 +107,37 @@ class EdgeIndex:
         where = Filter(must=[_any(key, [value])])
         await self._run(self._shard.update, UpdateOperation.delete_points_by_filter(where))
 
-    async def delete_version(self, version_key: str) -> None:
-        await self._delete("version_key", version_key)
-
-    async def delete_document(self, document_id: str) -> None:
-        await self._delete("document_id", document_id)
-
-    async def search(
-        self,
-        dense: list[float],
-        sparse: Sequence[SparseVec],
-        where: IndexFilter,
-        k: int,
-        candidates: int = 100,
-    ) -> list[Hit]:
-        condition = edge_filter(where)
-        prefetches = [
-            Prefetch(limit=candidates, query=Query.Nearest(dense, using=DENSE), filter=condition)
+    async def _hybrid(self, query: HybridQuery) -> list[Hit]:
+        condition = edge_filter(query.where)
+        vectors = [Query.Nearest(query.dense, using=DENSE)] + [
+            Query.Nearest(SparseVector(v.indices, v.values), using=SPARSE) for v in query.sparse
         ]
-        for vector in sparse:
-            prefetches.append(
-                Prefetch(
-                    limit=candidates,
-                    query=Query.Nearest(SparseVector(vector.indices, vector.values), using=SPARSE),
-                    filter=condition,
-                )
-            )
+        prefetches = [Prefetch(limit=query.candidates, query=v, filter=condition) for v in vectors]
         # The stub omits Fusion's nested classes from the accepted query types.
         fusion: Any = Fusion.Rrf(k=RRF_K)
-        request = QueryRequest(limit=k, prefetches=prefetches, query=fusion, with_payload=True)
-        points = await self._run(self._shard.query, request)
-        return [Hit(str(p.id), float(p.score), dict(p.payload or {})) for p in points]
+        request = QueryRequest(
+            limit=query.k, prefetches=prefetches, query=fusion, with_payload=True
+        )
+        return to_hits(await self._run(self._shard.query, request))
 
     async def search_dense(self, dense: list[float], where: IndexFilter, k: int) -> list[Hit]:
+        """Cosine similarity only (VectorIndex.search_dense)."""
         request = QueryRequest(
             limit=k,
             query=Query.Nearest(dense, using=DENSE),
             filter=edge_filter(where),
             with_payload=True,
         )
-        points = await self._run(self._shard.query, request)
-        return [Hit(str(p.id), float(p.score), dict(p.payload or {})) for p in points]
+        return to_hits(await self._run(self._shard.query, request))
 
     async def search_sparse(self, sparse: SparseVec, where: IndexFilter, k: int) -> list[Hit]:
+        """BM25 alone (VectorIndex.search_sparse)."""
         query = Query.Nearest(SparseVector(sparse.indices, sparse.values), using=SPARSE)
         request = QueryRequest(limit=k, query=query, filter=edge_filter(where), with_payload=True)
-        points = await self._run(self._shard.query, request)
-        return [Hit(str(p.id), float(p.score), dict(p.payload or {})) for p in points]
+        return to_hits(await self._run(self._shard.query, request))
 
     async def count(self, where: IndexFilter) -> int:
+        """Exact count of chunks under `where`."""
         return int(
             await self._run(self._shard.count, CountRequest(filter=edge_filter(where), exact=True))
         )
@@ -159,9 +149,11 @@ class EdgeIndex:
         await self._run(self._shard.optimize)
 
     async def ping(self) -> None:
+        """Read the shard's info: raises when the shard is unusable."""
         await self._run(self._shard.info)
 
     async def close(self) -> None:
+        """Flush and close the shard (releasing its WAL lock), then stop the engine's thread."""
         await self._run(self._shard.flush)
         await self._run(self._shard.close)
         self._executor.shutdown(wait=True)

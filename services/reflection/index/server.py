@@ -16,10 +16,13 @@ from services.reflection.index.base import (
     RRF_K,
     SPARSE,
     Hit,
+    HybridQuery,
     IndexedChunk,
     IndexFilter,
     SparseVec,
+    VectorIndex,
     conditions,
+    to_hits,
 )
 
 
@@ -28,6 +31,7 @@ def _any(key: str, values: Sequence[str]) -> models.FieldCondition:
 
 
 def server_filter(where: IndexFilter) -> models.Filter | None:
+    """`where` as a qdrant-client filter (index.base.conditions), or None for no condition."""
     must, must_not = conditions(where)
     if not must and not must_not:
         return None
@@ -41,7 +45,9 @@ def _sparse(vector: SparseVec) -> models.SparseVector:
     return models.SparseVector(indices=vector.indices, values=vector.values)
 
 
-class ServerIndex:
+class ServerIndex(VectorIndex):
+    """The index on a Qdrant server or cluster, one collection; make it with `open`."""
+
     def __init__(self, client: AsyncQdrantClient, collection: str, dimensions: int) -> None:
         self._client = client
         self._collection = collection
@@ -77,6 +83,7 @@ class ServerIndex:
         return index
 
     async def upsert(self, chunks: Sequence[IndexedChunk]) -> None:
+        """Write the chunks and wait until the server applied them (VectorIndex.upsert)."""
         if not chunks:
             return
         points = [
@@ -91,36 +98,25 @@ class ServerIndex:
         selector = models.FilterSelector(filter=models.Filter(must=[_any(key, [value])]))
         await self._client.delete(self._collection, points_selector=selector, wait=True)
 
-    async def delete_version(self, version_key: str) -> None:
-        await self._delete("version_key", version_key)
-
-    async def delete_document(self, document_id: str) -> None:
-        await self._delete("document_id", document_id)
-
-    async def search(
-        self,
-        dense: list[float],
-        sparse: Sequence[SparseVec],
-        where: IndexFilter,
-        k: int,
-        candidates: int = 100,
-    ) -> list[Hit]:
-        condition = server_filter(where)
-        prefetch = [models.Prefetch(query=dense, using=DENSE, limit=candidates, filter=condition)]
+    async def _hybrid(self, query: HybridQuery) -> list[Hit]:
+        condition = server_filter(query.where)
+        limit = query.candidates
+        prefetch = [models.Prefetch(query=query.dense, using=DENSE, limit=limit, filter=condition)]
         prefetch += [
-            models.Prefetch(query=_sparse(v), using=SPARSE, limit=candidates, filter=condition)
-            for v in sparse
+            models.Prefetch(query=_sparse(v), using=SPARSE, limit=limit, filter=condition)
+            for v in query.sparse
         ]
         result = await self._client.query_points(
             self._collection,
             prefetch=prefetch,
             query=models.RrfQuery(rrf=models.Rrf(k=RRF_K)),
-            limit=k,
+            limit=query.k,
             with_payload=True,
         )
-        return [Hit(str(p.id), float(p.score), dict(p.payload or {})) for p in result.points]
+        return to_hits(result.points)
 
     async def search_dense(self, dense: list[float], where: IndexFilter, k: int) -> list[Hit]:
+        """Cosine similarity only (VectorIndex.search_dense)."""
         result = await self._client.query_points(
             self._collection,
             query=dense,
@@ -129,9 +125,10 @@ class ServerIndex:
             limit=k,
             with_payload=True,
         )
-        return [Hit(str(p.id), float(p.score), dict(p.payload or {})) for p in result.points]
+        return to_hits(result.points)
 
     async def search_sparse(self, sparse: SparseVec, where: IndexFilter, k: int) -> list[Hit]:
+        """BM25 alone (VectorIndex.search_sparse)."""
         result = await self._client.query_points(
             self._collection,
             query=_sparse(sparse),
@@ -140,9 +137,10 @@ class ServerIndex:
             limit=k,
             with_payload=True,
         )
-        return [Hit(str(p.id), float(p.score), dict(p.payload or {})) for p in result.points]
+        return to_hits(result.points)
 
     async def count(self, where: IndexFilter) -> int:
+        """Exact count of chunks under `where`."""
         result = await self._client.count(
             self._collection, count_filter=server_filter(where), exact=True
         )
@@ -152,7 +150,9 @@ class ServerIndex:
         """A Qdrant server optimises its segments in the background by itself."""
 
     async def ping(self) -> None:
+        """Read the collection's info: raises when the server or the collection is gone."""
         await self._client.get_collection(self._collection)
 
     async def close(self) -> None:
+        """Close the client's connections."""
         await self._client.close()

@@ -26,10 +26,13 @@ def _convert(vector: object) -> SparseVec:
 
 
 def document_vector(text: str, language: str) -> SparseVec:
+    """The BM25 vector of a chunk's text, stemmed in the chunk's language (`nl`, else English)."""
     return _convert(_model(language).embed_document(text))
 
 
 def query_vectors(text: str) -> list[SparseVec]:
+    """The query's BM25 vectors: one in its detected language, else one per language (Dutch and
+    English), leaving out empty and repeated ones."""
     detected = detect(text)
     vectors: list[SparseVec] = []
     for language in [detected] if detected else list(LANGUAGES):
