@@ -10,8 +10,8 @@ from fastapi.exceptions import RequestValidationError
 from kit.app import create_service_app
 from kit.inbound import BodyRule
 from kit.pseudonyms import pseudonym_key
-from services.analytics import clients
-from services.analytics.credentials import LRS_REALM
+from services.analytics.credentials.api import admin as lrs_clients
+from services.analytics.credentials.guard import LRS_REALM
 from services.analytics.metrics.api import metrics
 from services.analytics.metrics.workers import refresher_running
 from services.analytics.settings import SERVICE, AnalyticsSettings
@@ -37,7 +37,7 @@ def create_app(settings: AnalyticsSettings | None = None) -> FastAPI:
         settings=settings,
         database_url=settings.database,
         migrations=MIGRATIONS,
-        routers=[statements, clients.admin, metrics],
+        routers=[statements, lrs_clients, metrics],
         description=DESCRIPTION,
         extra_lifespan=background_work,
         # LRS clients authenticate with HTTP Basic, checked by the route before it reads.

@@ -16,8 +16,8 @@ from fastapi import FastAPI
 
 from kit.migrations import upgrade
 from kit.settings import PlatformSettings
-from services.analytics import credentials
 from services.analytics.app import MIGRATIONS, create_app
+from services.analytics.credentials import guard as credentials
 from services.analytics.settings import AnalyticsSettings
 from tests.analytics.test_lrs_statements import statement
 from tests.support.apps import bearer

@@ -16,7 +16,7 @@ from sqlmodel import SQLModel
 from kit import outbox
 from kit.db import create_engine
 from kit.migrations import owned_by, tables_of, upgrade
-from services.analytics import models as analytics_models
+from services.analytics.credentials import models as analytics_credential_models
 from services.analytics.metrics import models as analytics_metric_models
 from services.analytics.statements import models as analytics_statement_models
 from services.ideas import models as ideas_models
@@ -28,7 +28,12 @@ SERVICES = Path(__file__).resolve().parents[2] / "services"
 OWNED: dict[str, tuple[ModuleType, ...]] = {
     "ideas": (ideas_models, outbox),
     "reflection": (document_models, gap_models, journal_models, outbox),
-    "analytics": (analytics_models, analytics_metric_models, analytics_statement_models, outbox),
+    "analytics": (
+        analytics_credential_models,
+        analytics_metric_models,
+        analytics_statement_models,
+        outbox,
+    ),
 }
 
 

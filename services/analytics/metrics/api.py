@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from kit.auth import PrincipalDep, Role, require_roles
 from kit.db import ReadSessionDep, SessionDep
-from services.analytics import personal
+from services.analytics import gdpr
 from services.analytics.metrics import service
 from services.analytics.metrics.figures import METRICS
 from services.analytics.metrics.models import GroupBy, MetricTable
@@ -125,7 +125,7 @@ async def export_my_data(
     to the next part ("" when complete). Raises 400 for an `after` not handed out."""
     settings = request.app.state.settings
     budget = int(settings.max_export_kb) * 1024
-    return await personal.export(
+    return await gdpr.export(
         session, settings.platform.public_url, principal.subject, budget, after
     )
 
@@ -137,4 +137,4 @@ async def erase_my_data(
     """`{"statements_deleted": n, "facts_deleted": n}`; repeating it deletes nothing more."""
     state = request.app.state
     public_url = state.settings.platform.public_url
-    return await personal.erase(session, public_url, principal.subject, state.pseudonym_key)
+    return await gdpr.erase(session, public_url, principal.subject, state.pseudonym_key)

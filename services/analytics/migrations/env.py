@@ -5,8 +5,8 @@ from sqlmodel import SQLModel
 
 from kit import outbox
 from kit.migrations import run_env
-from services.analytics import models
+from services.analytics.credentials import models as credential_models
 from services.analytics.metrics import models as metric_models
 from services.analytics.statements import models as statement_models
 
-run_env(SQLModel.metadata, models, metric_models, statement_models, outbox)
+run_env(SQLModel.metadata, credential_models, metric_models, statement_models, outbox)

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Header, Query, Request, Response
 
 from kit.db import SessionDep, utcnow
 from kit.errors import NotFound, PayloadTooLarge
-from services.analytics.clients import LrsCaller, LrsCallerDep
+from services.analytics.credentials.api import LrsCaller, LrsCallerDep
 from services.analytics.statements import attachments, service
 from services.analytics.statements.formats import ids_only, readable
 from services.analytics.statements.params import (

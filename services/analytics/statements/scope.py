@@ -24,7 +24,6 @@ from services.analytics.statements.models import Statement
 
 OWN = "own"
 READ_ALL = "read_all"
-SCOPES = (OWN, READ_ALL)
 
 
 @dataclass(frozen=True)

@@ -17,16 +17,14 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-from sqlalchemy import update
-from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kit.errors import AppError
 from kit.personal import ERASED
 from kit.pseudonyms import pseudonym
+from services.analytics.credentials import repository as credentials
 from services.analytics.metrics import repository as metrics
 from services.analytics.metrics.service import forget_facts
-from services.analytics.models import LrsClient
 from services.analytics.statements import repository as statements
 from services.analytics.statements.formats import readable
 from services.analytics.statements.keys import account_key
@@ -88,8 +86,6 @@ async def erase(session: AsyncSession, public_url: str, subject: str, key: bytes
     facts = await forget_facts(session, ids, person)
     await statements.delete_with_attachments(session, ids)
     await metrics.forget_team(session, person)
-    await session.exec(
-        update(LrsClient).where(col(LrsClient.created_by) == subject).values(created_by=ERASED)
-    )
+    await credentials.mark_made_by_erased(session, subject, ERASED)
     await session.flush()
     return {"statements_deleted": len(ids), "facts_deleted": facts}
