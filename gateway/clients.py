@@ -77,10 +77,8 @@ class Upstreams:
         subscription_poll_seconds: float = 2.0,
         calls_per_caller: int = 8,
     ) -> None:
-        self.http = http
-        self.health_timeout_seconds = health_timeout_seconds
-        self.timeout_seconds = timeout_seconds
-        self.guide_timeout_seconds = guide_timeout_seconds
+        self.http, self.health_timeout_seconds = http, health_timeout_seconds
+        self.timeout_seconds, self.guide_timeout_seconds = timeout_seconds, guide_timeout_seconds
         self.subscription_poll_seconds = subscription_poll_seconds
         self.slots = CallerSlots(calls_per_caller)
         self.clients = {

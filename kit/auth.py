@@ -157,13 +157,8 @@ class JwksVerifier:
         cache_seconds: int = 3600,
         min_refresh_seconds: float = 10.0,
     ) -> None:
-        self._http = http
-        self._url = jwks_url
-        self._issuer = issuer
-        self._audience = audience
-        self._algorithms = algorithms
-        self._leeway = leeway
-        self._cache_seconds = cache_seconds
+        self._http, self._url, self._issuer, self._audience = http, jwks_url, issuer, audience
+        self._algorithms, self._leeway, self._cache_seconds = algorithms, leeway, cache_seconds
         # A flood of tokens with made-up kids must not become a flood of JWKS fetches.
         self._min_refresh_seconds = min_refresh_seconds
         self._keys: dict[str, jwt.PyJWK] = {}

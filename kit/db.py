@@ -109,16 +109,10 @@ async def unit_of_work(database: Database) -> AsyncIterator[AsyncSession]:
 
 
 async def _session(request: Request, read_only: bool) -> AsyncIterator[AsyncSession]:
-    database: Database = request.app.state.database
-    async with database.sessions() as session:
+    async with unit_of_work(request.app.state.database) as session:
         if read_only or request.method in SAFE_METHODS:
             await session.connection(execution_options={READ_ONLY: True})
-        try:
-            yield session
-            await session.commit()
-        except BaseException:
-            await session.rollback()
-            raise
+        yield session
 
 
 async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:

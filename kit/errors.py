@@ -24,6 +24,10 @@ log = logging.getLogger(__name__)
 
 
 class AppError(Exception):
+    """An expected failure with its HTTP status: answered as `{"error": {"code", "message",
+    "details"}}` (`install_error_handlers`), never as a 500. `code` overrides the class's code;
+    `headers` go on the response (e.g. Retry-After)."""
+
     status_code = 400
     code = "bad_request"
 
@@ -44,41 +48,63 @@ class AppError(Exception):
 
 
 class Unauthorized(AppError):
+    """401 `unauthorized`: no usable credentials (kit/auth.py gives each refusal its code)."""
+
     status_code = 401
     code = "unauthorized"
 
 
 class Forbidden(AppError):
+    """403 `forbidden`: the caller is known, but their role or team does not allow this
+    (docs/authentication.md)."""
+
     status_code = 403
     code = "forbidden"
 
 
 class NotFound(AppError):
+    """404 `not_found`: no such thing, or one the caller may not know exists (a private
+    reflection answers the same 404 as a missing one)."""
+
     status_code = 404
     code = "not_found"
 
 
 class Conflict(AppError):
+    """409 `conflict`: the request clashes with the current state (a transition the workflow
+    does not allow from here, a duplicate)."""
+
     status_code = 409
     code = "conflict"
 
 
 class PreconditionFailed(AppError):
+    """412 `precondition_failed`: If-Match named a version that is no longer current
+    (RFC 9110 §13.1.1)."""
+
     status_code = 412
     code = "precondition_failed"
 
 
 class PreconditionRequired(AppError):
+    """428 `precondition_required`: a change that needs If-Match came without it (RFC 6585 §3),
+    so two editors cannot overwrite each other unknowingly."""
+
     status_code = 428
     code = "precondition_required"
 
 
 class PayloadTooLarge(AppError):
+    """413 `payload_too_large`: a body, upload or stored value over its configured limit."""
+
     status_code = 413
     code = "payload_too_large"
 
 
 class UnsupportedMediaType(AppError):
+    """415 `unsupported_media_type`: a body or file of a type this route does not take (an
+    upload that is no PDF, Word or text file; a body that is not JSON)."""
+
     status_code = 415
     code = "unsupported_media_type"
 
@@ -99,16 +125,22 @@ class InvalidParameter(AppError):
 
 
 class Unprocessable(AppError):
+    """422 `unprocessable`: well-formed input that the domain rules refuse."""
+
     status_code = 422
     code = "unprocessable"
 
 
 class ServiceUnavailable(AppError):
+    """503 `service_unavailable`: a service this one depends on (a database, another service)
+    cannot answer now; nothing was changed, the caller may try again."""
+
     status_code = 503
     code = "service_unavailable"
 
 
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
+    """The one error body: `{"error": {"code", "message", "details"}}`."""
     return {"error": {"code": code, "message": message, "details": details}}
 
 
@@ -277,6 +309,8 @@ async def _integrity_error(_: Request, exc: Exception) -> SafeJSONResponse:
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    """Map AppError, request validation, HTTP errors and database constraint races on `app` to
+    the one error body, and bugs to a 500 that carries the request id."""
     app.add_exception_handler(IntegrityError, _integrity_error)
     app.add_exception_handler(AppError, _app_error)
     app.add_exception_handler(RequestValidationError, validation_error_response)

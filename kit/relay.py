@@ -52,11 +52,8 @@ class OutboxRelay:
         timeout_seconds: float = 10.0,
         lease_seconds: float = LEASE.total_seconds(),
     ) -> None:
-        self.http = http
-        self.url = url
-        self.headers = headers
-        self.poll_seconds = poll_seconds
-        self.timeout_seconds = timeout_seconds
+        self.http, self.url, self.headers = http, url, headers
+        self.poll_seconds, self.timeout_seconds = poll_seconds, timeout_seconds
         # A batch whose outcome was not recorded (a crash, the database gone between sending
         # and recording) is sent again when its lease runs out.
         self.queue = LeasedQueue(

@@ -89,15 +89,10 @@ class LeasedQueue(Generic[Row]):
     ) -> None:
         if columns.status is None and (columns.done_at is None or columns.dead_at is None):
             raise ValueError("a queue needs a status column or both done_at and dead_at")
-        self.database = database
-        self.table = table
-        self.columns = columns
-        self.name = name
-        self.batch_size = batch_size
-        self.max_attempts = max_attempts
+        self.database, self.table, self.columns, self.name = database, table, columns, name
+        self.batch_size, self.max_attempts = batch_size, max_attempts
         self.lease = timedelta(seconds=lease_seconds)
-        self.backoff_cap_seconds = backoff_cap_seconds
-        self.count_done = count_done
+        self.backoff_cap_seconds, self.count_done = backoff_cap_seconds, count_done
 
     def _column(self, name: str) -> Any:
         return col(getattr(self.table, name))

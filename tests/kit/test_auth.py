@@ -269,6 +269,18 @@ class KeyServer:
         return jwt.encode(claims, self.keys[kid], algorithm="RS256", headers={"kid": kid})
 
 
+def jwks_verifier(http: httpx.AsyncClient, base_url: str, **options: Any) -> JwksVerifier:
+    """A verifier of `KeyServer` tokens, its keys fetched from `base_url`."""
+    return JwksVerifier(
+        http,
+        jwks_url=f"{base_url}/jwks",
+        issuer="https://id.example",
+        audience="werkvloer",
+        algorithms=["RS256"],
+        **options,
+    )
+
+
 @pytest.fixture
 def key_server() -> KeyServer:
     server = KeyServer()
@@ -279,14 +291,7 @@ def key_server() -> KeyServer:
 async def test_jwks_tokens_verify_and_rotation_refreshes_keys(key_server: KeyServer) -> None:
     with serve_in_thread(key_server.app()) as base_url:
         async with httpx.AsyncClient() as http:
-            verifier = JwksVerifier(
-                http,
-                jwks_url=f"{base_url}/jwks",
-                issuer="https://id.example",
-                audience="werkvloer",
-                algorithms=["RS256"],
-                min_refresh_seconds=0,
-            )
+            verifier = jwks_verifier(http, base_url, min_refresh_seconds=0)
             assert (await verifier.verify(key_server.token("k1")))["sub"] == "alice"
             assert (await verifier.verify(key_server.token("k1")))["sub"] == "alice"
             assert key_server.fetches == 1  # cached
@@ -301,14 +306,7 @@ async def test_jwks_refuses_unknown_key_and_rate_limits_refetches(key_server: Ke
     stranger.add_key("k9")
     with serve_in_thread(key_server.app()) as base_url:
         async with httpx.AsyncClient() as http:
-            verifier = JwksVerifier(
-                http,
-                jwks_url=f"{base_url}/jwks",
-                issuer="https://id.example",
-                audience="werkvloer",
-                algorithms=["RS256"],
-                min_refresh_seconds=60,
-            )
+            verifier = jwks_verifier(http, base_url, min_refresh_seconds=60)
             for _ in range(5):
                 with pytest.raises(Exception) as info:
                     await verifier.verify(stranger.token("k9"))
@@ -323,13 +321,7 @@ async def test_jwks_refuses_a_token_signed_by_a_stranger_with_a_known_kid(
     impostor.add_key("k1")  # same kid, different key
     with serve_in_thread(key_server.app()) as base_url:
         async with httpx.AsyncClient() as http:
-            verifier = JwksVerifier(
-                http,
-                jwks_url=f"{base_url}/jwks",
-                issuer="https://id.example",
-                audience="werkvloer",
-                algorithms=["RS256"],
-            )
+            verifier = jwks_verifier(http, base_url)
             with pytest.raises(Exception) as info:
                 await verifier.verify(impostor.token("k1"))
             assert getattr(info.value, "code", None) == "token_signature_invalid"

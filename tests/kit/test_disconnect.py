@@ -67,12 +67,18 @@ async def _drive(app: FastAPI, leave: asyncio.Event) -> list[dict[str, Any]]:
     return sent
 
 
-async def test_the_work_is_cancelled_when_the_client_goes() -> None:
+async def _started() -> tuple[list[str], asyncio.Event, asyncio.Event, asyncio.Future[Any]]:
+    """The work running for one caller: its events, `release` (finish the work), `leave` (the
+    caller goes) and the future of what the app sends."""
     events: list[str] = []
     started, release, leave = asyncio.Event(), asyncio.Event(), asyncio.Event()
-    app = _app(events, started, release)
-    driving = asyncio.ensure_future(_drive(app, leave))
+    driving = asyncio.ensure_future(_drive(_app(events, started, release), leave))
     await started.wait()
+    return events, release, leave, driving
+
+
+async def test_the_work_is_cancelled_when_the_client_goes() -> None:
+    events, _, leave, driving = await _started()
     leave.set()  # the caller gives up while the work runs
     sent = await asyncio.wait_for(driving, DEADLINE_SECONDS)  # without the cancel: never ends
     assert events == ["started", "cancelled"]
@@ -80,11 +86,7 @@ async def test_the_work_is_cancelled_when_the_client_goes() -> None:
 
 
 async def test_the_work_finishes_for_a_caller_who_waits() -> None:
-    events: list[str] = []
-    started, release, leave = asyncio.Event(), asyncio.Event(), asyncio.Event()
-    app = _app(events, started, release)
-    driving = asyncio.ensure_future(_drive(app, leave))
-    await started.wait()
+    events, release, _, driving = await _started()
     release.set()
     sent = await driving
     assert events == ["started", "finished"]

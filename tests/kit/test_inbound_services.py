@@ -32,11 +32,10 @@ async def count_ideas(database_url: str) -> int:
     from sqlalchemy import text
 
     database = Database(database_url)
-    try:
-        async with database.engine.connect() as connection:
-            return int((await connection.execute(text("SELECT count(*) FROM ideas"))).scalar_one())
-    finally:
-        await database.dispose()
+    async with database.engine.connect() as connection:
+        count = await connection.scalar(text("SELECT count(*) FROM ideas"))
+    await database.dispose()
+    return int(count)
 
 
 @pytest.fixture

@@ -50,12 +50,7 @@ class Delivery(_Base, table=True):
 
 JOBS = QueueColumns(done_at="done_at", dead_at="dead_at")
 DELIVERIES = QueueColumns(
-    order_by="next_attempt_at",
-    last_error=None,
-    done_at="delivered_at",
-    status="status",
-    done_status="delivered",
-    dead_status="failed",
+    order_by="next_attempt_at", last_error=None, done_at="delivered_at", status="status"
 )
 
 
@@ -166,9 +161,9 @@ async def test_a_status_column_queue_counts_and_settles_by_status(database: Data
         assert queue.settle_row(rows[bad.id], Outcome.retry, "timeout") is Outcome.dead
     async with database.reading() as session:
         done, failed = await session.get(Delivery, ok.id), await session.get(Delivery, bad.id)
-    assert done is not None and (done.status, done.attempts) == ("delivered", 1)
+    assert done is not None and (done.status, done.attempts) == ("done", 1)
     assert done.delivered_at is not None
-    assert failed is not None and (failed.status, failed.attempts) == ("failed", 1)
+    assert failed is not None and (failed.status, failed.attempts) == ("dead", 1)
     assert await queue.counts() == {"pending": 0, "dead_letters": 1}
 
 
