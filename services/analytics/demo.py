@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from kit.auth import Principal
-from kit.db import Database
+from kit.db import Database, unit_of_work
 from kit.pseudonyms import pseudonym_key
 from services.analytics.metrics.facts import (
     ACTIVITY_IDEA,
@@ -75,11 +75,10 @@ async def _load(settings: AnalyticsSettings) -> int:
     home = settings.platform.public_url.rstrip("/")
     made = statements(home, datetime.now(UTC))
     try:
-        async with database.sessions() as session:
+        async with unit_of_work(database) as session:
             for start in range(0, len(made), 100):
                 batch = [check(s) for s in made[start : start + 100]]
                 await store(session, batch, LMS, key)
-            await session.commit()
     finally:
         await database.dispose()
     return len(made)

@@ -14,7 +14,7 @@ from typing import Any, Literal
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kit.auth import Principal
-from kit.db import Database
+from kit.db import Database, unit_of_work
 from kit.errors import InvalidParameter
 from kit.pseudonyms import pseudonym
 from services.analytics.metrics import repository
@@ -64,18 +64,17 @@ async def forget_facts(
 async def rebuild_dirty(database: Database, k: int, months: list[str] | None = None) -> int:
     """Rebuild the months marked dirty (all, or those among `months`), each in a unit of work of
     its own with minimum group `k`; returns how many were marked."""
-    async with database.sessions() as session:
+    async with unit_of_work(database) as session:
         found = await repository.dirty_months(session, months)
-        await session.commit()
     for month in found:
-        async with database.sessions() as session:
-            # The month's row stays locked until the rebuild commits, so two processes never
-            # rebuild one month at once; a month cleaned meanwhile is skipped.
+        # One unit of work per month: the month's row stays locked until its rebuild commits,
+        # so two processes never rebuild one month at once; a month cleaned meanwhile is
+        # skipped, and a failed month leaves the others rebuilt.
+        async with unit_of_work(database) as session:
             row = await repository.lock_month(session, month)
             if row is not None and row.dirty:
                 facts = await repository.month_facts(session, month)
                 await repository.replace_cells(session, month, month_cells(facts, month, k))
-            await session.commit()
     return len(found)
 
 
@@ -142,6 +141,8 @@ async def table(
     by_team, by_process = "team" in group_by, "process" in group_by
     teams = readable_teams(principal, team)  # None: the whole organisation
     periods = closed_periods(period, start, end, today)
+    # Changed months are rebuilt in units of work of their own: the request's session only
+    # reads, and a rebuilt month is worth keeping whatever happens to this request.
     await rebuild_dirty(database, k, sorted({_month(p) for p in periods}))
     if teams is not None and team is None and not by_team:
         # A coach's total: their own teams' cells, added up from what those cells show.
