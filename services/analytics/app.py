@@ -10,14 +10,15 @@ from fastapi.exceptions import RequestValidationError
 from kit.app import create_service_app
 from kit.inbound import BodyRule
 from kit.pseudonyms import pseudonym_key
+from kit.worker import workers_running
 from services.analytics.credentials.api import admin as lrs_clients
 from services.analytics.credentials.guard import LRS_REALM
 from services.analytics.metrics.api import metrics
-from services.analytics.metrics.workers import refresher_running
+from services.analytics.metrics.workers import refresher
 from services.analytics.settings import SERVICE, AnalyticsSettings
 from services.analytics.statements.api import router as statements
 from services.analytics.statements.protocol import XapiVersionMiddleware, validation_as_400
-from services.analytics.statements.workers import forwarder_running
+from services.analytics.statements.workers import forwarder
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 DESCRIPTION = "The xAPI learning record store and privacy-safe learning metrics."
@@ -25,12 +26,23 @@ DESCRIPTION = "The xAPI learning record store and privacy-safe learning metrics.
 
 @asynccontextmanager
 async def background_work(app: FastAPI) -> AsyncIterator[None]:
-    """Metric months rebuilt as they change; statements forwarded when configured."""
-    async with refresher_running(app), forwarder_running(app):
+    """For the lifespan: metric months rebuilt as they change, and statements forwarded to
+    another LRS when configured (`ANALYTICS_FORWARD_ENABLED=false` keeps the forwarder for
+    tests to drive by hand), started and stopped by kit's `workers_running`."""
+    forwarding = forwarder(app)
+    run_forwarder = forwarding.run_forever if forwarding else None
+    workers = {
+        "metrics-refresher": refresher(app),
+        "lrs-forwarder": run_forwarder if app.state.settings.forward_enabled else None,
+    }
+    async with workers_running(workers):
         yield
 
 
 def create_app(settings: AnalyticsSettings | None = None) -> FastAPI:
+    """The analytics app: the LRS (`/xapi`), LRS clients and metrics routes, HTTP Basic checked
+    before a statement body is read, xAPI's version header and 400s; settings from the
+    environment unless given."""
     settings = settings or AnalyticsSettings()
     app = create_service_app(
         service=SERVICE,
