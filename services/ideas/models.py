@@ -26,6 +26,77 @@ from kit.db import UTCDateTime, utcnow
 from kit.text import STORABLE, VISIBLE, is_visible
 from services.ideas.workflow import Status
 
+# ---- field types: one declaration of each rule --------------------------------------------
+
+
+class Strict(BaseModel):
+    """Base of every input shape: unknown fields are refused, text is stripped.
+
+    Fields of these shapes take JSON's own types only (docs/architecture.md, "inputs are
+    strictly typed JSON"): booleans are `StrictBool`, integers `StrictInt`, numbers
+    `StrictFloat`, so `0`, `"yes"`, `"5"`, `5.0` or `true` in the wrong place is 422
+    `validation_error`. Strictness is per field, not `strict=True` on the model, because
+    FastAPI validates decoded JSON in pydantic's Python mode, where a strict model would
+    refuse UUID, date and enum values sent as strings."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+# Text a person reads needs a visible character (kit/text.py): four zero-width spaces are not a
+# title. Optional texts are checked when given; an empty proposal stays allowed.
+Title = Annotated[str, StringConstraints(min_length=3, max_length=200), VISIBLE]
+LongText = Annotated[str, StringConstraints(min_length=1, max_length=5000), VISIBLE]
+
+
+def _empty_or_visible(value: str) -> str:
+    if value and not is_visible(value):
+        raise ValueError("text needs at least one visible character")
+    return value
+
+
+OptionalText = Annotated[
+    str, StringConstraints(max_length=5000), STORABLE, AfterValidator(_empty_or_visible)
+]
+Tag = Annotated[
+    str,
+    BeforeValidator(lambda v: v.strip().lower() if isinstance(v, str) else v),
+    StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$"),
+]
+# Empty is "no reason" (the workflow answers 422 reason_required where one is needed).
+Reason = Annotated[
+    str, StringConstraints(max_length=1000), STORABLE, AfterValidator(_empty_or_visible)
+]
+# Effect on the work itself, from -2 (much worse) through 0 (none) to +2 (much better).
+Scale = Annotated[StrictInt, Field(ge=-2, le=2)]
+
+
+class Impact(Strict):
+    hours_saved_per_week: StrictFloat | None = Field(default=None, ge=0, le=10_000)
+    cost_eur: StrictFloat | None = Field(default=None, ge=0, le=1_000_000_000)
+    quality: Scale | None = None
+    safety: Scale | None = None
+    work_pressure: Scale | None = None
+    wellbeing: Scale | None = None
+    notes: Annotated[str, StringConstraints(max_length=2000), VISIBLE] | None = None
+
+
+TeamKey = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+
+
+class IdeaBase(SQLModel):
+    """What an idea says, declared once for the table, `IdeaCreate` and `IdeaPublic`.
+
+    The annotations are the input rules (they validate `IdeaCreate`; a table row is not
+    validated); `Field(max_length=...)` and `sa_type` are the column the table stores it in."""
+
+    title: Title = Field(max_length=200)
+    problem: LongText = Field(sa_type=Text)
+    proposal: OptionalText = Field(default="", sa_type=Text)
+    team: TeamKey = Field(foreign_key="teams.key", max_length=64)
+    tags: list[Tag] = Field(default_factory=list, max_length=10, sa_type=JSON)
+    anonymous: StrictBool = False
+
+
 # ---- tables -------------------------------------------------------------------------------
 
 
@@ -37,7 +108,9 @@ class Team(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
 
 
-class Idea(SQLModel, table=True):
+class Idea(IdeaBase, table=True):
+    """One idea: what it says (`IdeaBase`), who wrote it, where it stands, its counters."""
+
     __tablename__ = "ideas"
     __table_args__ = (
         Index("ix_ideas_created", "created_at", "id"),
@@ -49,18 +122,12 @@ class Idea(SQLModel, table=True):
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
-    title: str = Field(max_length=200)
-    problem: str = Field(sa_column=Column(Text, nullable=False))
-    proposal: str = Field(sa_column=Column(Text, nullable=False))
-    team: str = Field(foreign_key="teams.key", max_length=64)
-    tags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     # "|tag-a|tag-b|": lets both SQLite and PostgreSQL filter by tag with one portable LIKE.
     tag_index: str = Field(default="||", max_length=1000)
     # Lower-cased, accent-free title + problem + proposal for portable full-text matching.
     search_text: str = Field(sa_column=Column(Text, nullable=False))
     author_id: str = Field(max_length=255, index=True)
     author_name: str = Field(max_length=255)
-    anonymous: bool = False
     status: str = Field(default=Status.draft.value, max_length=20, index=True)
     status_reason: str | None = Field(default=None, max_length=1000)
     created_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
@@ -70,6 +137,7 @@ class Idea(SQLModel, table=True):
     support_count: int = 0
     comment_count: int = 0
     follower_count: int = 0
+    # `IdeaDetails` as stored: impacts without their empty scales, links as UUID text.
     expected_impact: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     realized_impact: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     reflection_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
@@ -161,76 +229,29 @@ class WebhookDelivery(SQLModel, table=True):
     delivered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
-# ---- API shapes ---------------------------------------------------------------------------
+class IdeaDetails(SQLModel):
+    """Expected impact and links to reflections and documents, declared once for `IdeaCreate`
+    and `IdeaPublic` (the table stores them as JSON: dicts and UUID text)."""
 
-
-class Strict(BaseModel):
-    """Base of every input shape: unknown fields are refused, text is stripped.
-
-    Fields of these shapes take JSON's own types only (docs/architecture.md, "inputs are
-    strictly typed JSON"): booleans are `StrictBool`, integers `StrictInt`, numbers
-    `StrictFloat`, so `0`, `"yes"`, `"5"`, `5.0` or `true` in the wrong place is 422
-    `validation_error`. Strictness is per field, not `strict=True` on the model, because
-    FastAPI validates decoded JSON in pydantic's Python mode, where a strict model would
-    refuse UUID, date and enum values sent as strings."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
-# Text a person reads needs a visible character (kit/text.py): four zero-width spaces are not a
-# title. Optional texts are checked when given; an empty proposal stays allowed.
-Title = Annotated[str, StringConstraints(min_length=3, max_length=200), VISIBLE]
-LongText = Annotated[str, StringConstraints(min_length=1, max_length=5000), VISIBLE]
-
-
-def _empty_or_visible(value: str) -> str:
-    if value and not is_visible(value):
-        raise ValueError("text needs at least one visible character")
-    return value
-
-
-OptionalText = Annotated[
-    str, StringConstraints(max_length=5000), STORABLE, AfterValidator(_empty_or_visible)
-]
-Tag = Annotated[
-    str,
-    BeforeValidator(lambda v: v.strip().lower() if isinstance(v, str) else v),
-    StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$"),
-]
-# Empty is "no reason" (the workflow answers 422 reason_required where one is needed).
-Reason = Annotated[
-    str, StringConstraints(max_length=1000), STORABLE, AfterValidator(_empty_or_visible)
-]
-# Effect on the work itself, from -2 (much worse) through 0 (none) to +2 (much better).
-Scale = Annotated[StrictInt, Field(ge=-2, le=2)]
-
-
-class Impact(Strict):
-    hours_saved_per_week: StrictFloat | None = Field(default=None, ge=0, le=10_000)
-    cost_eur: StrictFloat | None = Field(default=None, ge=0, le=1_000_000_000)
-    quality: Scale | None = None
-    safety: Scale | None = None
-    work_pressure: Scale | None = None
-    wellbeing: Scale | None = None
-    notes: Annotated[str, StringConstraints(max_length=2000), VISIBLE] | None = None
-
-
-class IdeaCreate(Strict):
-    title: Title
-    problem: LongText
-    proposal: OptionalText = ""
-    team: Annotated[str, StringConstraints(min_length=1, max_length=64)]
-    tags: list[Tag] = Field(default_factory=list, max_length=10)
-    anonymous: StrictBool = False
     expected_impact: Impact | None = None
     reflection_ids: list[uuid.UUID] = Field(default_factory=list, max_length=20)
     document_ids: list[uuid.UUID] = Field(default_factory=list, max_length=20)
+
+
+class IdeaCreate(IdeaBase, IdeaDetails):
+    """A new idea: what it says, and whether to submit it for review at once."""
+
+    model_config = {"extra": "forbid", "str_strip_whitespace": True}  # as `Strict`
+
     submit: StrictBool = Field(
         default=False, description="Submit for review at once instead of a draft."
     )
 
 
 class IdeaUpdate(Strict):
+    """The fields of an idea to change, each optional with the rules of capture, and the
+    realised impact."""
+
     title: Title | None = None
     problem: LongText | None = None
     proposal: OptionalText | None = None
@@ -242,18 +263,20 @@ class IdeaUpdate(Strict):
 
 
 class Person(BaseModel):
+    """A person shown beside an idea, a move or a comment: subject and display name."""
+
     subject: str
     name: str
 
 
-class IdeaPublic(BaseModel):
+class IdeaPublic(IdeaBase, IdeaDetails):
+    """An idea as its reader may see it: the author of an anonymous idea is shown to that
+    author only."""
+
+    # Every field is sent, defaults too: the published response schema lists them as required.
+    model_config = {"json_schema_serialization_defaults_required": True}
+
     id: uuid.UUID
-    title: str
-    problem: str
-    proposal: str
-    team: str
-    tags: list[str]
-    anonymous: bool
     author: Person | None = Field(
         description="Absent when the idea is anonymous (except to its author)."
     )
@@ -269,10 +292,7 @@ class IdeaPublic(BaseModel):
     follower_count: int
     supported_by_me: bool
     following: bool
-    expected_impact: Impact | None
     realized_impact: Impact | None
-    reflection_ids: list[uuid.UUID]
-    document_ids: list[uuid.UUID]
 
 
 class TransitionCreate(Strict):

@@ -18,7 +18,6 @@ from services.ideas.models import (
     IdeaPublic,
     IdeaTransition,
     IdeaUpdate,
-    Impact,
     Person,
     TransitionPublic,
 )
@@ -37,6 +36,7 @@ from services.ideas.workflow import (
 
 CONTENT_FIELDS = ("title", "problem", "proposal", "tags", "expected_impact")
 LINK_FIELDS = ("reflection_ids", "document_ids")
+IMPACT_FIELDS = ("expected_impact", "realized_impact")
 
 
 class IdeaNotFound(NotFound):
@@ -63,8 +63,21 @@ def tag_index(tags: list[str]) -> str:
     return "|" + "|".join(sorted(set(tags))) + "|"
 
 
-def _impact(value: dict[str, Any] | None) -> Impact | None:
-    return Impact.model_validate(value) if value else None
+def stored(data: IdeaCreate | IdeaUpdate, fields: set[str]) -> dict[str, Any]:
+    """The column values of `fields` of an input shape: tags sorted once each (with their
+    `tag_index`), impacts as dicts without their empty scales, links as UUID text."""
+    values: dict[str, Any] = {}
+    for field in fields:
+        value = getattr(data, field)
+        if field == "tags":
+            value = sorted(set(value or []))
+            values["tag_index"] = tag_index(value)
+        elif field in IMPACT_FIELDS:
+            value = value.model_dump(exclude_none=True) if value else None
+        elif field in LINK_FIELDS:
+            value = [str(i) for i in value or []]
+        values[field] = value
+    return values
 
 
 class IdeasService:
@@ -87,31 +100,19 @@ class IdeasService:
     # -- presenting: the one place that decides whether the author is shown --
     def present(self, idea: Idea, supported: bool, following: bool) -> IdeaPublic:
         show_author = not idea.anonymous or self.is_author(idea)
-        return IdeaPublic(
-            id=idea.id,
-            title=idea.title,
-            problem=idea.problem,
-            proposal=idea.proposal,
-            team=idea.team,
-            tags=list(idea.tags),
-            anonymous=idea.anonymous,
-            author=Person(subject=idea.author_id, name=idea.author_name) if show_author else None,
-            is_mine=self.is_author(idea),
-            status=Status(idea.status),
-            status_reason=idea.status_reason,
-            created_at=idea.created_at,
-            updated_at=idea.updated_at,
-            submitted_at=idea.submitted_at,
-            version=idea.version,
-            support_count=idea.support_count,
-            comment_count=idea.comment_count,
-            follower_count=idea.follower_count,
-            supported_by_me=supported,
-            following=following,
-            expected_impact=_impact(idea.expected_impact),
-            realized_impact=_impact(idea.realized_impact),
-            reflection_ids=[uuid.UUID(i) for i in idea.reflection_ids],
-            document_ids=[uuid.UUID(i) for i in idea.document_ids],
+        return IdeaPublic.model_validate(
+            {
+                **idea.model_dump(),
+                "author": Person(subject=idea.author_id, name=idea.author_name)
+                if show_author
+                else None,
+                "is_mine": self.is_author(idea),
+                "supported_by_me": supported,
+                "following": following,
+                # An impact with every scale empty reads as no impact at all.
+                "expected_impact": idea.expected_impact or None,
+                "realized_impact": idea.realized_impact or None,
+            }
         )
 
     async def present_many(self, ideas: list[Idea]) -> list[IdeaPublic]:
@@ -150,23 +151,12 @@ class IdeasService:
             raise Unprocessable(f"there is no team {data.team!r}", code="unknown_team")
         now = utcnow()
         idea = Idea(
-            title=data.title,
-            problem=data.problem,
-            proposal=data.proposal,
-            team=data.team,
-            tags=sorted(set(data.tags)),
-            tag_index=tag_index(data.tags),
+            **stored(data, set(IdeaCreate.model_fields) - {"submit"}),
             search_text=search_text(data.title, data.problem, data.proposal),
             author_id=self.me.subject,
             author_name=self.me.name,
-            anonymous=data.anonymous,
             created_at=now,
             updated_at=now,
-            expected_impact=data.expected_impact.model_dump(exclude_none=True)
-            if data.expected_impact
-            else None,
-            reflection_ids=[str(i) for i in data.reflection_ids],
-            document_ids=[str(i) for i in data.document_ids],
             idempotency_key=idempotency_key,
             idempotency_hash=digest,
         )
@@ -205,20 +195,7 @@ class IdeasService:
         if idea.version != expected_version:
             raise self._stale(idea)
         self._check_may_update(idea, set(changes))
-        values: dict[str, Any] = {"updated_at": utcnow()}
-        for field in ("title", "problem", "proposal"):
-            if field in changes:
-                values[field] = changes[field]
-        if "tags" in changes:
-            values["tags"] = sorted(set(changes["tags"] or []))
-            values["tag_index"] = tag_index(values["tags"])
-        for field in ("expected_impact", "realized_impact"):
-            if field in changes:
-                impact = getattr(data, field)
-                values[field] = impact.model_dump(exclude_none=True) if impact else None
-        for field in LINK_FIELDS:
-            if field in changes:
-                values[field] = [str(i) for i in changes[field] or []]
+        values: dict[str, Any] = {"updated_at": utcnow(), **stored(data, set(changes))}
         if {"title", "problem", "proposal"} & set(changes):
             values["search_text"] = search_text(
                 values.get("title", idea.title),
