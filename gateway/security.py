@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import strawberry
 from fastapi.requests import HTTPConnection
 from graphql import GraphQLError
 from strawberry.permission import BasePermission
@@ -18,7 +19,9 @@ from kit.errors import Unauthorized
 
 
 async def optional_principal(connection: HTTPConnection) -> Principal | None:
-    """HTTP requests and WebSocket handshakes alike (both are HTTP connections)."""
+    """The caller of an HTTP request or WebSocket handshake (both are HTTP connections), or None
+    when it sent no Authorization header. Raises Unauthorized (401) when a token was sent and
+    does not verify (kit.auth.authenticate)."""
     if "authorization" not in connection.headers:
         return None
     return await authenticate(connection)  # type: ignore[arg-type]
@@ -49,8 +52,23 @@ async def subscriber(info: Info) -> Principal:
 
 
 class IsAuthenticated(BasePermission):
+    """Strawberry permission: the field resolves only for a caller with a verified token; for
+    anyone else it is an error with code `UNAUTHENTICATED` (and null data)."""
+
     message = "authentication required: send a bearer token"
     error_extensions = {"code": "UNAUTHENTICATED"}
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        """True when the request carried a verified token."""
         return info.context.principal is not None
+
+
+def signed_in_field(description: str) -> Any:
+    """`strawberry.field` (a decorator for a resolver) that only a signed-in caller may resolve
+    (IsAuthenticated): every field but `health` and `reflectionModels` needs one."""
+    return strawberry.field(description=description, permission_classes=[IsAuthenticated])
+
+
+def signed_in_mutation(description: str) -> Any:
+    """`strawberry.mutation` that only a signed-in caller may run (IsAuthenticated)."""
+    return strawberry.mutation(description=description, permission_classes=[IsAuthenticated])

@@ -11,16 +11,13 @@ from datetime import datetime
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
 from strawberry.types import Info
 
-from gateway.schema.connections import PageInfo
+from gateway.schema.connections import Connection, Edge, check_first, connection_of
 from gateway.schema.context import Context
 from gateway.schema.ids import InvalidId, parse_ids
 from gateway.schema.upstream import read, read_or_none
-from gateway.security import IsAuthenticated
-
-MAX_PAGE = 100
+from gateway.security import signed_in_field
 
 
 @strawberry.type(description="An organisational process document (work instruction, procedure).")
@@ -53,15 +50,13 @@ def document_from(data: dict[str, Any]) -> Document:
 
 
 @strawberry.type(description="One document in a list.")
-class DocumentEdge:
-    cursor: str = strawberry.field(description="Opaque cursor.")
+class DocumentEdge(Edge[Document]):
     node: Document = strawberry.field(description="The document.")
 
 
 @strawberry.type(description="A page of documents (Relay connection).")
-class DocumentConnection:
+class DocumentConnection(Connection[DocumentEdge]):
     edges: list[DocumentEdge] = strawberry.field(description="The documents.")
-    page_info: PageInfo = strawberry.field(description="Whether more follow.")
 
 
 @strawberry.input(description="Narrow a search; all given conditions must hold.")
@@ -90,13 +85,14 @@ class SearchHit:
 
 
 def _document_page(body: dict[str, Any]) -> DocumentConnection:
-    edges = [DocumentEdge(cursor=d["id"], node=document_from(d)) for d in body["items"]]
-    return DocumentConnection(
-        edges=edges,
-        page_info=PageInfo(
-            has_next_page=body["next_cursor"] is not None,
-            end_cursor=edges[-1].cursor if edges else None,
-        ),
+    cursors = [d["id"] for d in body["items"]]
+    return connection_of(
+        DocumentConnection,
+        DocumentEdge,
+        [document_from(d) for d in body["items"]],
+        cursors,
+        next_cursor=body["next_cursor"],
+        end_cursor=cursors[-1] if cursors else None,
     )
 
 
@@ -118,9 +114,7 @@ def _hits_from(body: dict[str, Any]) -> list[SearchHit]:
 
 @strawberry.type
 class DocumentsQuery:
-    @strawberry.field(
-        description="Process documents you may read.", permission_classes=[IsAuthenticated]
-    )
+    @signed_in_field("Process documents you may read.")
     async def documents(
         self,
         info: Info[Context, None],
@@ -128,10 +122,7 @@ class DocumentsQuery:
         first: int = 20,
         after: str | None = None,
     ) -> DocumentConnection:
-        if not 1 <= first <= MAX_PAGE:
-            raise GraphQLError(
-                f"`first` must be between 1 and {MAX_PAGE}", extensions={"code": "BAD_USER_INPUT"}
-            )
+        check_first(first)
         params: dict[str, Any] = {"limit": first}
         if process:
             params["process"] = process
@@ -139,19 +130,13 @@ class DocumentsQuery:
             params["cursor"] = after
         return await read(info, "reflection", "/v1/documents", _document_page, params=params)
 
-    @strawberry.field(
-        description="One document, or null when you may not read it.",
-        permission_classes=[IsAuthenticated],
-    )
+    @signed_in_field("One document, or null when you may not read it.")
     async def document(self, info: Info[Context, None], id: strawberry.ID) -> Document | None:
         return await read_or_none(
             info, "reflection", "/v1/documents/{id}", document_from, ids={"id": id}
         )
 
-    @strawberry.field(
-        description="Hybrid search over the documents you may read.",
-        permission_classes=[IsAuthenticated],
-    )
+    @signed_in_field("Hybrid search over the documents you may read.")
     async def search(
         self, info: Info[Context, None], query: str, filter: SearchFilter | None = None, k: int = 5
     ) -> list[SearchHit]:

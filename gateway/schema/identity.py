@@ -6,7 +6,7 @@ import strawberry
 from strawberry.types import Info
 
 from gateway.schema.context import Context
-from gateway.security import IsAuthenticated
+from gateway.security import signed_in_field
 
 
 @strawberry.type(description="The authenticated caller, read from their bearer token.")
@@ -21,7 +21,7 @@ class Viewer:
 
 @strawberry.type
 class IdentityQuery:
-    @strawberry.field(description="Who you are.", permission_classes=[IsAuthenticated])
+    @signed_in_field("Who you are.")
     def me(self, info: Info[Context, None]) -> Viewer:
         principal = info.context.principal
         assert principal is not None  # guaranteed by IsAuthenticated

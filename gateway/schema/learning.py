@@ -14,15 +14,15 @@ from typing import Annotated, Any
 from urllib.parse import parse_qs, urlsplit
 
 import strawberry
-from graphql import GraphQLError
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from gateway.clients import UpstreamReply, UpstreamUnavailable
+from gateway.schema.connections import check_first
 from gateway.schema.context import Context
 from gateway.schema.errors import raise_for_query, raise_unavailable
 from gateway.schema.upstream import ask, read
-from gateway.security import IsAuthenticated
+from gateway.security import signed_in_field, signed_in_mutation
 
 SERVICES = ("ideas", "reflection", "analytics")
 RETRY_DELAYS = (0.2, 0.6, 1.5)
@@ -147,11 +147,10 @@ def _row(data: dict[str, Any]) -> LearningMetricRow:
 
 @strawberry.type
 class LearningQuery:
-    @strawberry.field(
-        description="Learning metrics per team/process and period (analysts, admins; coaches "
+    @signed_in_field(
+        "Learning metrics per team/process and period (analysts, admins; coaches "
         "for their own teams, whose total is made of their teams' shown figures). Numbers resting "
-        "on fewer than the minimum group, or that would give such a number away, are null.",
-        permission_classes=[IsAuthenticated],
+        "on fewer than the minimum group, or that would give such a number away, are null."
     )
     async def learning_metrics(
         self,
@@ -183,15 +182,9 @@ class LearningQuery:
             params=params,
         )
 
-    @strawberry.field(
-        description="Your own learning history, formal and informal.",
-        permission_classes=[IsAuthenticated],
-    )
+    @signed_in_field("Your own learning history, formal and informal.")
     async def my_learning(self, info: Info[Context, None], first: int = 100) -> MyLearning:
-        if not 1 <= first <= 500:
-            raise GraphQLError(
-                "`first` must be between 1 and 500", extensions={"code": "BAD_USER_INPUT"}
-            )
+        check_first(first, 500)
         return await read(
             info,
             "analytics",
@@ -204,12 +197,11 @@ class LearningQuery:
             params={"limit": first},
         )
 
-    @strawberry.field(
-        description="Everything the platform holds about you, as one JSON document. The "
+    @signed_in_field(
+        "Everything the platform holds about you, as one JSON document. The "
         "learning records come in parts of bounded size: while `analyticsAfter` in the answer "
         "is not null, ask again with `analyticsAfter` set to it for the next part (only the "
-        "analytics section is sent then).",
-        permission_classes=[IsAuthenticated],
+        "analytics section is sent then)."
     )
     async def export_my_data(
         self,
@@ -255,10 +247,7 @@ class LearningQuery:
 
 @strawberry.type
 class LearningMutation:
-    @strawberry.mutation(
-        description="Erase your data in every service (idempotent; run again if incomplete).",
-        permission_classes=[IsAuthenticated],
-    )
+    @signed_in_mutation("Erase your data in every service (idempotent; run again if incomplete).")
     async def erase_my_data(self, info: Info[Context, None]) -> ErasureReport:
         async def one(service: str) -> ServiceErasure:
             try:

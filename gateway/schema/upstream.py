@@ -26,6 +26,7 @@ from gateway.schema.errors import unavailable as unavailable_result
 from gateway.schema.ids import InvalidId, id_path
 
 Presented = TypeVar("Presented")
+Present = Callable[[Any], Presented]  # REST body → what the GraphQL field shows
 
 
 async def ask(
@@ -68,11 +69,16 @@ async def _ask_for_query(
         raise_unavailable(exc)
 
 
+def _presented(reply: UpstreamReply, present: Present[Presented]) -> Presented:
+    raise_for_query(reply)
+    return present(reply.body)
+
+
 async def read(
     info: Info[Context, None],
     service: str,
     path: str,
-    present: Callable[[Any], Presented],
+    present: Present[Presented],
     *,
     method: str = "GET",
     **kwargs: Any,
@@ -82,25 +88,16 @@ async def read(
     Raises GraphQLError, so that the other fields of the operation still resolve: code
     `BAD_USER_INPUT` for a malformed id in `ids` (no call made), `SERVICE_UNAVAILABLE` naming
     the service, or the service's own error code in capitals (e.g. `ROLE_REQUIRED`)."""
-    reply = await _ask_for_query(info, service, method, path, **kwargs)
-    raise_for_query(reply)
-    return present(reply.body)
+    return _presented(await _ask_for_query(info, service, method, path, **kwargs), present)
 
 
 async def read_or_none(
-    info: Info[Context, None],
-    service: str,
-    path: str,
-    present: Callable[[Any], Presented],
-    **kwargs: Any,
+    info: Info[Context, None], service: str, path: str, present: Present[Presented], **kwargs: Any
 ) -> Presented | None:
     """As `read` (GET), but None when the service answers 404: the object does not exist, or
     the caller may not see it, which a nullable field does not tell apart."""
     reply = await _ask_for_query(info, service, "GET", path, **kwargs)
-    if reply.status == 404:
-        return None
-    raise_for_query(reply)
-    return present(reply.body)
+    return None if reply.status == 404 else _presented(reply, present)
 
 
 async def change(
@@ -108,7 +105,7 @@ async def change(
     service: str,
     method: str,
     path: str,
-    present: Callable[[Any], Presented],
+    present: Present[Any],
     **kwargs: Any,
 ) -> Any:
     """`present(body)` of the service's 2xx reply, for a mutation; otherwise the member of its

@@ -11,13 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from graphql import (
-    GraphQLEnumType,
     GraphQLField,
     GraphQLInputObjectType,
     GraphQLInputType,
-    GraphQLList,
-    GraphQLNonNull,
-    GraphQLScalarType,
     build_schema,
     get_named_type,
     is_leaf_type,
@@ -27,6 +23,7 @@ from hypothesis import strategies as st
 
 from tests.fuzz.hostile import hostile_value, json_bytes
 from tests.gateway.conftest import Stack
+from tests.support.graphql_inputs import sample_input
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = build_schema((ROOT / "gateway" / "schema.graphql").read_text())
@@ -53,20 +50,7 @@ def fields() -> list[tuple[str, str, GraphQLField]]:
 
 def plausible(type_: GraphQLInputType) -> Any:
     """A value of `type_` that parses: required input fields filled, optional ones left out."""
-    if isinstance(type_, GraphQLNonNull):
-        return plausible(type_.of_type)
-    if isinstance(type_, GraphQLList):
-        return [plausible(type_.of_type)]
-    if isinstance(type_, GraphQLEnumType):
-        return next(iter(type_.values))
-    if isinstance(type_, GraphQLInputObjectType):
-        return {
-            name: plausible(f.type)
-            for name, f in type_.fields.items()
-            if isinstance(f.type, GraphQLNonNull)
-        }
-    assert isinstance(type_, GraphQLScalarType)
-    return SCALARS.get(type_.name, lambda: "x")()
+    return sample_input(type_, lambda name: SCALARS.get(name, lambda: "x")(), fill_defaulted=True)
 
 
 @st.composite

@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from gateway.app import create_app as create_gateway
 from gateway.settings import GatewaySettings
@@ -97,3 +98,24 @@ async def stack(
     app = create_gateway(settings)
     async with app_client(app) as client:
         yield Stack(gateway=client, app=app, urls=services, platform=platform)
+
+
+@pytest.fixture
+def guard_settings() -> dict[str, Any]:
+    return {}
+
+
+@pytest.fixture
+async def lone_gateway(
+    platform: PlatformSettings, guard_settings: dict[str, Any]
+) -> AsyncIterator[tuple[httpx.AsyncClient, FastAPI]]:
+    """A gateway with no service behind it (every URL a dead port), signed in as wim; tests
+    parametrize `guard_settings` to change its settings."""
+    dead = f"http://127.0.0.1:{free_port()}"
+    settings = GatewaySettings(
+        platform=platform, ideas_url=dead, reflection_url=dead, analytics_url=dead, **guard_settings
+    )
+    app = create_gateway(settings)
+    async with app_client(app) as client:
+        client.headers.update(bearer(platform, "wim", "worker", "packaging"))
+        yield client, app

@@ -5,7 +5,6 @@ any call, and fields that embed text cost by its length and by the hits they ret
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -14,36 +13,21 @@ import pytest
 from fastapi import FastAPI
 from graphql import GraphQLNonNull, GraphQLObjectType, Undefined, get_named_type
 
-from gateway.app import create_app
 from gateway.callers import VerifiedCallers
 from gateway.cost import size_limit
 from gateway.schema import build_schema
-from gateway.settings import GatewaySettings
 from kit.auth import DEV_AUDIENCE, DEV_ISSUER, SharedSecretVerifier, dev_secret, issue_dev_token
 from kit.settings import PlatformSettings
-from tests.support.apps import app_client, bearer
-from tests.support.servers import free_port
+from tests.support.apps import bearer
 
 ME = "{ me { subject } }"
 
 
 @pytest.fixture
-def guard_settings() -> dict[str, Any]:
-    return {}
-
-
-@pytest.fixture
-async def gateway(
-    platform: PlatformSettings, guard_settings: dict[str, Any]
-) -> AsyncIterator[tuple[httpx.AsyncClient, FastAPI]]:
-    dead = f"http://127.0.0.1:{free_port()}"
-    settings = GatewaySettings(
-        platform=platform, ideas_url=dead, reflection_url=dead, analytics_url=dead, **guard_settings
-    )
-    app = create_app(settings)
-    async with app_client(app) as client:
-        client.headers.update(bearer(platform, "wim", "worker", "packaging"))
-        yield client, app
+def gateway(
+    lone_gateway: tuple[httpx.AsyncClient, FastAPI],
+) -> tuple[httpx.AsyncClient, FastAPI]:
+    return lone_gateway
 
 
 def forged(subject: str) -> dict[str, str]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -18,27 +17,14 @@ from gateway.app import create_app
 from gateway.settings import GatewaySettings
 from kit.settings import PlatformSettings
 from tests.support.apps import app_client, bearer
-from tests.support.servers import free_port, serve_in_thread
+from tests.support.servers import serve_in_thread
 
 ME = "{ me { subject } }"
 
 
 @pytest.fixture
-def guard_settings() -> dict[str, Any]:
-    return {}
-
-
-@pytest.fixture
-async def gateway(
-    platform: PlatformSettings, guard_settings: dict[str, Any]
-) -> AsyncIterator[httpx.AsyncClient]:
-    dead = f"http://127.0.0.1:{free_port()}"
-    settings = GatewaySettings(
-        platform=platform, ideas_url=dead, reflection_url=dead, analytics_url=dead, **guard_settings
-    )
-    async with app_client(create_app(settings)) as client:
-        client.headers.update(bearer(platform, "wim", "worker", "packaging"))
-        yield client
+def gateway(lone_gateway: tuple[httpx.AsyncClient, FastAPI]) -> httpx.AsyncClient:
+    return lone_gateway[0]
 
 
 def code_of(response: httpx.Response) -> str:

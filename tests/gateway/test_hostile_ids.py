@@ -18,7 +18,6 @@ from typing import Any
 import httpx
 import pytest
 from graphql import (
-    GraphQLEnumType,
     GraphQLField,
     GraphQLInputObjectType,
     GraphQLInputType,
@@ -40,6 +39,7 @@ from gateway.settings import GatewaySettings
 from kit.settings import PlatformSettings
 from tests.gateway.conftest import DEAD, Stack
 from tests.support.apps import bearer
+from tests.support.graphql_inputs import sample_input
 
 HOSTILE = [
     "../",
@@ -108,20 +108,12 @@ def _required(type_: GraphQLInputType, default: Any) -> bool:
 
 def _sample(type_: GraphQLInputType) -> Any:
     """A well-formed value of the type (required input fields only), to fill other arguments."""
-    if isinstance(type_, GraphQLNonNull):
-        return _sample(type_.of_type)
-    if isinstance(type_, GraphQLList):
-        return [_sample(type_.of_type)]
-    if isinstance(type_, GraphQLEnumType):
-        return next(iter(type_.values))
-    if isinstance(type_, GraphQLInputObjectType):
-        return {
-            name: _sample(field.type)
-            for name, field in type_.fields.items()
-            if _required(field.type, field.default_value)
-        }
+    return sample_input(type_, _sample_scalar, fill_defaulted=False)
+
+
+def _sample_scalar(name: str) -> Any:
     samples = {"ID": str(uuid.uuid4()), "Int": 0, "Float": 0.0, "Boolean": False}
-    return samples.get(getattr(type_, "name", ""), "x")
+    return samples.get(name, "x")
 
 
 def _put(value: Any, type_: GraphQLInputType, path: tuple[str, ...], hostile: str) -> Any:

@@ -29,7 +29,7 @@ from gateway.schema.idempotency import (
 from gateway.schema.ids import InvalidId, parse_id, parse_ids
 from gateway.schema.shared import IdeaStatus, idea_from
 from gateway.schema.upstream import change
-from gateway.security import IsAuthenticated
+from gateway.security import signed_in_mutation
 
 
 def _input_dict(value: Any, path: str = "input") -> dict[str, Any]:
@@ -51,12 +51,18 @@ def _input_dict(value: Any, path: str = "input") -> dict[str, Any]:
     return out
 
 
+async def _on_idea(
+    info: Info[Context, None], method: str, action: str, id: strawberry.ID, **kwargs: Any
+) -> Any:
+    """`change` (gateway/schema/upstream.py) of the idea `id`: `method` on
+    `/v1/ideas/{id}<action>`, presented as the Idea."""
+    path = f"/v1/ideas/{{id}}{action}"  # `action` is one of this module's constants
+    return await change(info, "ideas", method, path, idea_from, ids={"id": id}, **kwargs)
+
+
 @strawberry.type
 class IdeasMutation:
-    @strawberry.mutation(
-        description="Capture an idea and submit it (or keep it as a draft).",
-        permission_classes=[IsAuthenticated],
-    )
+    @signed_in_mutation("Capture an idea and submit it (or keep it as a draft).")
     async def submit_idea(
         self,
         info: Info[Context, None],
@@ -83,10 +89,7 @@ class IdeasMutation:
             headers=idempotency_headers(idempotency_key),
         )
 
-    @strawberry.mutation(
-        description="Change an idea you read at `expectedVersion`.",
-        permission_classes=[IsAuthenticated],
-    )
+    @signed_in_mutation("Change an idea you read at `expectedVersion`.")
     async def update_idea(
         self,
         info: Info[Context, None],
@@ -98,20 +101,10 @@ class IdeasMutation:
             body = _input_dict(input)
         except InvalidId as exc:
             return exc.as_result()
-        return await change(
-            info,
-            "ideas",
-            "PATCH",
-            "/v1/ideas/{id}",
-            idea_from,
-            ids={"id": id},
-            json=body,
-            headers={"If-Match": f'"{expected_version}"'},
-        )
+        headers = {"If-Match": f'"{expected_version}"'}
+        return await _on_idea(info, "PATCH", "", id, json=body, headers=headers)
 
-    @strawberry.mutation(
-        description="Move an idea through the workflow.", permission_classes=[IsAuthenticated]
-    )
+    @signed_in_mutation("Move an idea through the workflow.")
     async def transition_idea(
         self,
         info: Info[Context, None],
@@ -142,37 +135,18 @@ class IdeasMutation:
         body: dict[str, Any] = {"to": to.value}
         if reason is not None:
             body["reason"] = reason
-        return await change(
-            info,
-            "ideas",
-            "POST",
-            "/v1/ideas/{id}/transitions",
-            idea_from,
-            ids={"id": id},
-            json=body,
-            headers={"If-Match": f'"{expected_version}"'},
-        )
+        headers = {"If-Match": f'"{expected_version}"'}
+        return await _on_idea(info, "POST", "/transitions", id, json=body, headers=headers)
 
-    @strawberry.mutation(
-        description="Support an idea (idempotent).", permission_classes=[IsAuthenticated]
-    )
+    @signed_in_mutation("Support an idea (idempotent).")
     async def support_idea(self, info: Info[Context, None], id: strawberry.ID) -> IdeaResult:
-        return await change(
-            info, "ideas", "PUT", "/v1/ideas/{id}/support", idea_from, ids={"id": id}
-        )
+        return await _on_idea(info, "PUT", "/support", id)
 
-    @strawberry.mutation(
-        description="Take your support back (idempotent).", permission_classes=[IsAuthenticated]
-    )
+    @signed_in_mutation("Take your support back (idempotent).")
     async def unsupport_idea(self, info: Info[Context, None], id: strawberry.ID) -> IdeaResult:
-        return await change(
-            info, "ideas", "DELETE", "/v1/ideas/{id}/support", idea_from, ids={"id": id}
-        )
+        return await _on_idea(info, "DELETE", "/support", id)
 
-    @strawberry.mutation(
-        description="Comment on an idea, or reply to a comment.",
-        permission_classes=[IsAuthenticated],
-    )
+    @signed_in_mutation("Comment on an idea, or reply to a comment.")
     async def comment_on_idea(
         self,
         info: Info[Context, None],

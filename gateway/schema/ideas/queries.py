@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
 from strawberry.types import Info
 
+from gateway.schema.connections import check_first
 from gateway.schema.context import Context
 from gateway.schema.ideas.types import (
     IdeaConnection,
@@ -20,17 +20,12 @@ from gateway.schema.ideas.types import (
 )
 from gateway.schema.shared import Idea, idea_from
 from gateway.schema.upstream import read, read_or_none
-from gateway.security import IsAuthenticated
-
-MAX_PAGE = 100
+from gateway.security import signed_in_field
 
 
 @strawberry.type
 class IdeasQuery:
-    @strawberry.field(
-        description="Ideas you may see, newest first by default.",
-        permission_classes=[IsAuthenticated],
-    )
+    @signed_in_field("Ideas you may see, newest first by default.")
     async def ideas(
         self,
         info: Info[Context, None],
@@ -39,10 +34,7 @@ class IdeasQuery:
         first: int = 20,
         after: str | None = None,
     ) -> IdeaConnection:
-        if not 1 <= first <= MAX_PAGE:
-            raise GraphQLError(
-                f"`first` must be between 1 and {MAX_PAGE}", extensions={"code": "BAD_USER_INPUT"}
-            )
+        check_first(first)
         f = filter or IdeaFilter()
         params: list[tuple[str, str]] = [("sort", sort.value), ("limit", str(first))]
         params += [("status", s.value) for s in f.status or []]
@@ -55,17 +47,11 @@ class IdeasQuery:
             params.append(("following", "true"))
         return await read(info, "ideas", "/v1/ideas", idea_page_from, params=params)
 
-    @strawberry.field(
-        description="One idea, or null when it does not exist for you.",
-        permission_classes=[IsAuthenticated],
-    )
+    @signed_in_field("One idea, or null when it does not exist for you.")
     async def idea(self, info: Info[Context, None], id: strawberry.ID) -> Idea | None:
         return await read_or_none(info, "ideas", "/v1/ideas/{id}", idea_from, ids={"id": id})
 
-    @strawberry.field(
-        description="Existing ideas that resemble a draft text.",
-        permission_classes=[IsAuthenticated],
-    )
+    @signed_in_field("Existing ideas that resemble a draft text.")
     async def similar_ideas(
         self, info: Info[Context, None], text: str, team: str | None = None, first: int = 5
     ) -> SimilarIdeas:

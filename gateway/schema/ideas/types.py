@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import strawberry
 
-from gateway.schema.connections import PageInfo
+from gateway.schema.connections import Connection, Edge, connection_of
 from gateway.schema.errors import (
     ConflictError,
     ForbiddenError,
@@ -41,15 +41,13 @@ class ImpactInput:
 
 
 @strawberry.type(description="One idea in a list, with the cursor that resumes after it.")
-class IdeaEdge:
-    cursor: str = strawberry.field(description="Opaque cursor.")
+class IdeaEdge(Edge[Idea]):
     node: Idea = strawberry.field(description="The idea.")
 
 
 @strawberry.type(description="A page of ideas (Relay connection).")
-class IdeaConnection:
+class IdeaConnection(Connection[IdeaEdge]):
     edges: list[IdeaEdge] = strawberry.field(description="The ideas with their cursors.")
-    page_info: PageInfo = strawberry.field(description="Whether more follow.")
 
 
 @strawberry.input(description="Which ideas to list; all given conditions must hold.")
@@ -146,16 +144,14 @@ CommentResult = Annotated[
 
 
 def idea_page_from(body: dict[str, Any]) -> IdeaConnection:
-    edges = [
-        IdeaEdge(cursor=cursor, node=idea_from(item))
-        for item, cursor in zip(body["items"], body["cursors"], strict=True)
-    ]
-    return IdeaConnection(
-        edges=edges,
-        page_info=PageInfo(
-            has_next_page=body["next_cursor"] is not None,
-            end_cursor=edges[-1].cursor if edges else None,
-        ),
+    cursors = body["cursors"]
+    return connection_of(
+        IdeaConnection,
+        IdeaEdge,
+        [idea_from(item) for item in body["items"]],
+        cursors,
+        next_cursor=body["next_cursor"],
+        end_cursor=cursors[-1] if cursors else None,
     )
 
 

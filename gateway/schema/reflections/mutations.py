@@ -3,6 +3,7 @@ into an idea, each calling the reflection service as the caller (types in types.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import strawberry
@@ -19,15 +20,26 @@ from gateway.schema.reflections.types import (
 )
 from gateway.schema.shared import reflection_from
 from gateway.schema.upstream import change
-from gateway.security import IsAuthenticated
+from gateway.security import signed_in_mutation
+
+
+async def _on_reflection(
+    info: Info[Context, None],
+    method: str,
+    action: str,
+    id: strawberry.ID,
+    present: Callable[[Any], Any] = reflection_from,
+    **kwargs: Any,
+) -> Any:
+    """`change` (gateway/schema/upstream.py) of the reflection `id`: `method` on
+    `/v1/reflections/{id}<action>`, presented as the Reflection unless `present` says otherwise."""
+    path = f"/v1/reflections/{{id}}{action}"  # `action` is one of this module's constants
+    return await change(info, "reflection", method, path, present, ids={"id": id}, **kwargs)
 
 
 @strawberry.type
 class ReflectionsMutation:
-    @strawberry.mutation(
-        description="Start a reflection; it answers with the first stage's question.",
-        permission_classes=[IsAuthenticated],
-    )
+    @signed_in_mutation("Start a reflection; it answers with the first stage's question.")
     async def start_reflection(
         self, info: Info[Context, None], input: StartReflectionInput
     ) -> ReflectionResult:
@@ -36,77 +48,34 @@ class ReflectionsMutation:
             info, "reflection", "POST", "/v1/reflections", reflection_from, json=body, slow=True
         )
 
-    @strawberry.mutation(
-        description="Answer the current stage; it answers with the next question.",
-        permission_classes=[IsAuthenticated],
-    )
+    @signed_in_mutation("Answer the current stage; it answers with the next question.")
     async def answer_reflection(
         self, info: Info[Context, None], id: strawberry.ID, stage: str, answer: str
     ) -> ReflectionResult:
-        return await change(
-            info,
-            "reflection",
-            "POST",
-            "/v1/reflections/{id}/answers",
-            reflection_from,
-            ids={"id": id},
-            json={"stage": stage, "answer": answer},
-            slow=True,
-        )
+        body = {"stage": stage, "answer": answer}
+        return await _on_reflection(info, "POST", "/answers", id, json=body, slow=True)
 
-    @strawberry.mutation(
-        description="Finish: summary, learning points and actions.",
-        permission_classes=[IsAuthenticated],
-    )
+    @signed_in_mutation("Finish: summary, learning points and actions.")
     async def finish_reflection(
         self, info: Info[Context, None], id: strawberry.ID
     ) -> ReflectionResult:
-        return await change(
-            info,
-            "reflection",
-            "POST",
-            "/v1/reflections/{id}/finish",
-            reflection_from,
-            ids={"id": id},
-            slow=True,
-        )
+        return await _on_reflection(info, "POST", "/finish", id, slow=True)
 
-    @strawberry.mutation(
-        description="Share with your teams (all of them when `teams` is left out).",
-        permission_classes=[IsAuthenticated],
-    )
+    @signed_in_mutation("Share with your teams (all of them when `teams` is left out).")
     async def share_reflection(
         self, info: Info[Context, None], id: strawberry.ID, teams: list[str] | None = None
     ) -> ReflectionResult:
         body = {"teams": teams} if teams is not None else {}
-        return await change(
-            info,
-            "reflection",
-            "PUT",
-            "/v1/reflections/{id}/share",
-            reflection_from,
-            ids={"id": id},
-            json=body,
-        )
+        return await _on_reflection(info, "PUT", "/share", id, json=body)
 
-    @strawberry.mutation(
-        description="Make a reflection private again.", permission_classes=[IsAuthenticated]
-    )
+    @signed_in_mutation("Make a reflection private again.")
     async def unshare_reflection(
         self, info: Info[Context, None], id: strawberry.ID
     ) -> ReflectionResult:
-        return await change(
-            info,
-            "reflection",
-            "DELETE",
-            "/v1/reflections/{id}/share",
-            reflection_from,
-            ids={"id": id},
-        )
+        return await _on_reflection(info, "DELETE", "/share", id)
 
-    @strawberry.mutation(
-        description="Turn an action of a finished reflection into an idea draft, linked both ways.",
-        permission_classes=[IsAuthenticated],
+    @signed_in_mutation(
+        "Turn an action of a finished reflection into an idea draft, linked both ways."
     )
     async def idea_from_reflection(
         self,
@@ -121,27 +90,10 @@ class ReflectionsMutation:
             body["team"] = team
         if title is not None:
             body["title"] = title
-        return await change(
-            info,
-            "reflection",
-            "POST",
-            "/v1/reflections/{id}/ideas",
-            drafted_from,
-            ids={"id": id},
-            json=body,
-        )
+        return await _on_reflection(info, "POST", "/ideas", id, drafted_from, json=body)
 
-    @strawberry.mutation(
-        description="Delete your reflection for good.", permission_classes=[IsAuthenticated]
-    )
+    @signed_in_mutation("Delete your reflection for good.")
     async def delete_reflection(
         self, info: Info[Context, None], id: strawberry.ID
     ) -> ReflectionDeletedResult:
-        return await change(
-            info,
-            "reflection",
-            "DELETE",
-            "/v1/reflections/{id}",
-            lambda _: ReflectionDeleted(id=id),
-            ids={"id": id},
-        )
+        return await _on_reflection(info, "DELETE", "", id, lambda _: ReflectionDeleted(id=id))

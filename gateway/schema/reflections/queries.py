@@ -14,6 +14,7 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.types import Info
 
+from gateway.schema.connections import check_first
 from gateway.schema.context import Context
 from gateway.schema.reflections.types import (
     KnowledgeGaps,
@@ -26,26 +27,18 @@ from gateway.schema.reflections.types import (
 )
 from gateway.schema.shared import Reflection, reflection_from
 from gateway.schema.upstream import read, read_or_none
-from gateway.security import IsAuthenticated
-
-MAX_PAGE = 100
+from gateway.security import signed_in_field
 
 
 @strawberry.type
 class ReflectionsQuery:
-    @strawberry.field(
-        description="One reflection: yours, or one shared with your team; null otherwise.",
-        permission_classes=[IsAuthenticated],
-    )
+    @signed_in_field("One reflection: yours, or one shared with your team; null otherwise.")
     async def reflection(self, info: Info[Context, None], id: strawberry.ID) -> Reflection | None:
         return await read_or_none(
             info, "reflection", "/v1/reflections/{id}", reflection_from, ids={"id": id}
         )
 
-    @strawberry.field(
-        description="Your reflections (or, with scope SHARED, those shared with your teams).",
-        permission_classes=[IsAuthenticated],
-    )
+    @signed_in_field("Your reflections (or, with scope SHARED, those shared with your teams).")
     async def my_reflections(
         self,
         info: Info[Context, None],
@@ -53,10 +46,7 @@ class ReflectionsQuery:
         after: str | None = None,
         scope: ReflectionScope = ReflectionScope.MINE,
     ) -> ReflectionConnection:
-        if not 1 <= first <= MAX_PAGE:
-            raise GraphQLError(
-                f"`first` must be between 1 and {MAX_PAGE}", extensions={"code": "BAD_USER_INPUT"}
-            )
+        check_first(first)
         params: dict[str, Any] = {"limit": first, "scope": scope.value}
         if after:
             params["cursor"] = after
@@ -70,10 +60,7 @@ class ReflectionsQuery:
             raise GraphQLError("sign in first", extensions={"code": "UNAUTHENTICATED"})
         return await read(info, "reflection", "/v1/reflection-models", models_from)
 
-    @strawberry.field(
-        description="Questions the documents could not answer (admins, analysts, owners).",
-        permission_classes=[IsAuthenticated],
-    )
+    @signed_in_field("Questions the documents could not answer (admins, analysts, owners).")
     async def knowledge_gaps(
         self, info: Info[Context, None], process: str | None = None
     ) -> KnowledgeGaps:

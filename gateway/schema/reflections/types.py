@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import strawberry
 
-from gateway.schema.connections import PageInfo
+from gateway.schema.connections import Connection, Edge, connection_of
 from gateway.schema.errors import (
     ConflictError,
     ForbiddenError,
@@ -51,15 +51,13 @@ class ReflectionModel:
 
 
 @strawberry.type(description="One reflection in a list.")
-class ReflectionEdge:
-    cursor: str = strawberry.field(description="Opaque cursor.")
+class ReflectionEdge(Edge[Reflection]):
     node: Reflection = strawberry.field(description="The reflection.")
 
 
 @strawberry.type(description="A page of reflections (Relay connection).")
-class ReflectionConnection:
+class ReflectionConnection(Connection[ReflectionEdge]):
     edges: list[ReflectionEdge] = strawberry.field(description="Newest first.")
-    page_info: PageInfo = strawberry.field(description="Whether more follow.")
 
 
 @strawberry.type(description="A question the documents could not answer; never a person.")
@@ -161,12 +159,17 @@ def _localised(data: dict[str, str]) -> LocalisedText:
 
 def reflection_page_from(body: dict[str, Any]) -> ReflectionConnection:
     items, next_cursor = body["items"], body["next_cursor"]
-    edges = [ReflectionEdge(cursor="", node=reflection_from(item)) for item in items]
-    if edges and next_cursor:
-        edges[-1].cursor = next_cursor
-    return ReflectionConnection(
-        edges=edges,
-        page_info=PageInfo(has_next_page=next_cursor is not None, end_cursor=next_cursor),
+    # The service gives one cursor, after the last item: only that edge can resume a list.
+    cursors = [""] * len(items)
+    if items and next_cursor:
+        cursors[-1] = next_cursor
+    return connection_of(
+        ReflectionConnection,
+        ReflectionEdge,
+        [reflection_from(item) for item in items],
+        cursors,
+        next_cursor=next_cursor,
+        end_cursor=next_cursor,
     )
 
 
