@@ -56,7 +56,7 @@ def _sqlite_begin(connection: Connection) -> None:
 
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     """`hide_parameters`: SQL logs and error messages never carry row values (an anonymous
-    author's id, a reflection's text), whatever the log level."""
+    author's id, a person's own text), whatever the log level."""
     if is_sqlite(url):
         database = make_url(url).database
         if database and database != ":memory:":

@@ -3,7 +3,7 @@
 Starlette runs a request to its end whether anyone still waits for the answer or not. For the
 expensive reads (embedding text, similarity, retrieval) that is a resource-consumption hole
 (OWASP API4): a caller who times out and retries costs the work twice, and in a chain
-(gateway → ideas → reflection) the last service keeps working long after the first caller gave
+(gateway → one service → another) the last service keeps working long after the first caller gave
 up. Two tools:
 
 - `ensure_connected(request)`: a cheap check before starting a step;

@@ -64,7 +64,7 @@ class Forbidden(AppError):
 
 class NotFound(AppError):
     """404 `not_found`: no such thing, or one the caller may not know exists (a private
-    reflection answers the same 404 as a missing one)."""
+    record answers the same 404 as a missing one)."""
 
     status_code = 404
     code = "not_found"

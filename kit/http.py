@@ -36,7 +36,7 @@ class UnsafePathSegment(ValueError):
 def url_path(template: str, **segments: object) -> str:
     """The path `template` with each `{name}` replaced by one percent-encoded segment.
 
-    Returns e.g. `url_path("/v1/ideas/{id}/support", id="a/b?c")` → `/v1/ideas/a%2Fb%3Fc/support`:
+    Returns e.g. `url_path("/items/{id}/parts", id="a/b?c")` → `/items/a%2Fb%3Fc/parts`:
     every character outside RFC 3986's unreserved set is encoded (`urllib.parse.quote` with
     `safe=""`), so a value can never add a segment, a query or a fragment. Raises
     UnsafePathSegment for an empty value, `.` or `..`, which encoding leaves as they are and

@@ -10,8 +10,9 @@
    Transfer-Encoding) on a route that is not public needs credentials before one byte of it is
    read: a bearer token is verified here with the app's verifier (the verified principal is kept
    in the scope, so `kit.auth.authenticate` does not verify it twice); on routes whose rule
-   accepts HTTP Basic (the LRS) the header must be there, and the route checks it before it
-   reads the body. FastAPI reads JSON bodies before it resolves dependencies, hence a middleware.
+   accepts HTTP Basic (an xAPI learning record store) the header must be there, and the route
+   checks it before it reads the body. FastAPI reads JSON bodies before it resolves
+   dependencies, hence a middleware.
 3. **Bounded bodies** — a declared Content-Length over the route's limit is 413
    `payload_too_large` before anything is read; otherwise the body is counted while it streams
    and the read that passes the limit fails with the same 413 (`BodyTooLarge`).

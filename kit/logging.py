@@ -68,7 +68,7 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     # uvicorn's own access log would duplicate ours without the request id.
     logging.getLogger("uvicorn.access").disabled = True
     # Drivers and clients log statements with their values (an anonymous author's id, a
-    # reflection's text) at DEBUG, and httpx every call at INFO; they stay at WARNING whatever
+    # person's own text) at DEBUG, and httpx every call at INFO; they stay at WARNING whatever
     # the level, so turning on DEBUG never leaks personal data into the logs.
     for noisy in ("aiosqlite", "asyncpg", "sqlalchemy", "httpx", "httpcore", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

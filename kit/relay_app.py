@@ -1,7 +1,9 @@
-"""Runs the outbox relay inside a service's process: statements go to the analytics LRS.
+"""Runs the outbox relay inside a service's process: xAPI statements go to the learning record
+store (LRS) the service's settings name (`relay_url()`).
 
-Credentials: an LRS client key and secret (HTTP Basic), else a bearer token; in development,
-when neither is set, a short-lived development token with the `lrs-client` role is minted.
+Credentials: an LRS client key and secret (HTTP Basic, as the xAPI standard allows), else a
+bearer token; in development, when neither is set, a short-lived development token with the
+roles the service passes in is minted.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 import base64
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -36,7 +38,12 @@ def credential_headers(
     return None
 
 
-def lrs_headers(settings: OutboxRelaySettings, service: str) -> Callable[[], dict[str, str]] | None:
+def relay_headers(
+    settings: OutboxRelaySettings, service: str, dev_roles: Sequence[str]
+) -> Callable[[], dict[str, str]] | None:
+    """A function returning the relay's request headers: the configured credentials; in
+    development, without them, a bearer token minted for `service:<service>` with `dev_roles`
+    (renewed 10 minutes before its hour runs out); None in production without credentials."""
     configured = credential_headers(settings.lrs_key, settings.lrs_secret, settings.lrs_token)
     if configured is not None:
         return lambda: dict(configured)
@@ -50,7 +57,7 @@ def lrs_headers(settings: OutboxRelaySettings, service: str) -> Callable[[], dic
             cached["token"] = issue_dev_token(
                 secret,
                 subject=f"service:{service}",
-                roles=["lrs-client"],
+                roles=list(dev_roles),
                 teams=[],
                 ttl_seconds=3600,
             )
@@ -63,16 +70,18 @@ def lrs_headers(settings: OutboxRelaySettings, service: str) -> Callable[[], dic
     return development
 
 
-def make_relay(app: FastAPI, service: str) -> OutboxRelay | None:
+def make_relay(app: FastAPI, service: str, dev_roles: Sequence[str] = ()) -> OutboxRelay | None:
+    """The relay of `app`'s outbox to `settings.relay_url()` with the batch, attempt, poll and
+    lease settings; None (and a warning) in production when no credentials are configured."""
     settings: OutboxRelaySettings = app.state.settings
-    headers = lrs_headers(settings, service)
+    headers = relay_headers(settings, service, dev_roles)
     if headers is None:
-        log.warning("no LRS credentials in production: statements wait in the outbox")
+        log.warning("no relay credentials in production: statements wait in the outbox")
         return None
     return OutboxRelay(
         app.state.database,
         app.state.http,
-        url=f"{settings.analytics_url.rstrip('/')}/xapi/statements",
+        url=settings.relay_url(),
         headers=headers,
         batch_size=settings.relay_batch_size,
         max_attempts=settings.relay_max_attempts,
@@ -82,10 +91,13 @@ def make_relay(app: FastAPI, service: str) -> OutboxRelay | None:
 
 
 @asynccontextmanager
-async def relay_running(app: FastAPI, service: str) -> AsyncIterator[None]:
+async def relay_running(
+    app: FastAPI, service: str, dev_roles: Sequence[str] = ()
+) -> AsyncIterator[None]:
     """For a lifespan: `app.state.relay` (None without credentials in production), its counts
-    in /readyz under `outbox`, and the relay running while the app runs if `relay_enabled`."""
-    relay = make_relay(app, service)
+    in /readyz under `outbox`, and the relay running while the app runs if `relay_enabled`.
+    `dev_roles`: the roles the receiver requires, for development tokens (see relay_headers)."""
+    relay = make_relay(app, service, dev_roles)
     app.state.relay = relay
     run = None
     if relay is not None:

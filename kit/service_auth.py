@@ -1,11 +1,11 @@
 """Service-to-service credentials: what one Werkvloer process sends when it calls another's
 internal endpoint, and the check that lets only such callers in.
 
-An internal endpoint (e.g. the reflection service's `/v1/embeddings`, which the ideas service
-uses for duplicate search) is meant for the platform's own processes, never for people: it is
-expensive and it returns nothing a person needs. Its callers carry a bearer token with the
-`service` role, checked like any other token (kit/auth.py). This follows the outbox relay, which
-calls the analytics LRS with a token of the `lrs-client` role (kit/relay_app.py):
+An internal endpoint (e.g. one service's embeddings endpoint, which another uses for duplicate
+search) is meant for the platform's own processes, never for people: it is expensive and it
+returns nothing a person needs. Its callers carry a bearer token with the `service` role, checked
+like any other token (kit/auth.py). This follows the outbox relay, which calls its receiver with
+the credentials or development roles its service gives it (kit/relay_app.py):
 
 - production: `<PREFIX>_SERVICE_TOKEN`, a token the identity provider issued to the calling
   process (a client with the `service` role); without it the call is not made;

@@ -4,10 +4,11 @@ Each call has a time limit, forwards the caller's bearer token, may carry an Ide
 passes the service's circuit breaker (kit/breaker.py) and, when the process caps calls per
 caller, holds one of the caller's slots. Calls that are safe to repeat are retried when the
 service does not answer or fails: the idempotent methods (RFC 9110 §9.2.2: GET, HEAD, PUT,
-DELETE) and a POST that carries an Idempotency-Key (the service replays the first answer; see
-docs/ideas.md, Idempotency-Key). The request id and `traceparent` come from the shared httpx
-client's hooks (kit/http.py). An answer below 500 is the caller's to read; anything else is one
-`ServiceUnavailable`, which names the service and never its address.
+DELETE) and a POST that carries an Idempotency-Key (the service answers a repeated key with
+what the first call made, as the IETF Idempotency-Key draft specifies). The request id and
+`traceparent` come from the shared httpx client's hooks (kit/http.py). An answer below 500 is
+the caller's to read; anything else is one `ServiceUnavailable`, which names the service and
+never its address.
 """
 
 from __future__ import annotations

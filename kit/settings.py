@@ -1,7 +1,7 @@
 """Settings shared by every process, and the base each service extends with its own prefix.
 
 Platform-wide facts (the mode, where `var/` lives, who issues tokens) are read once under the
-`WERKVLOER_` prefix; each service adds its own prefix (`IDEAS_`, `REFLECTION_`, ...) for what only
+`WERKVLOER_` prefix; each service adds its own prefix (`<SERVICE>_`) for what only
 it needs (port, database URL, upstreams). Both read `.env` as well as the environment.
 """
 
@@ -92,9 +92,9 @@ class ServiceSettings(BaseSettings):
     # the memory that many large requests at once can take (each may cost a few times its size).
     max_large_bodies: int = Field(default=4, ge=1)
     large_body_wait_seconds: float = Field(default=10.0, ge=0)
-    # This process's own credential for another service's internal endpoints (e.g. the
-    # reflection service's /v1/embeddings): a bearer token with the `service` role, issued by the
-    # identity provider to this process. Development: left empty, a development token is minted.
+    # This process's own credential for another service's internal endpoints (e.g. an
+    # embeddings endpoint): a bearer token with the `service` role, issued by the identity
+    # provider to this process. Development: left empty, a development token is minted.
     service_token: str | None = None
 
 
@@ -113,9 +113,10 @@ class DatabaseServiceSettings(ServiceSettings):
 
 
 class OutboxRelaySettings(DatabaseServiceSettings):
-    """A service whose outbox is relayed to the analytics service's learning record store."""
+    """A service whose outbox of xAPI statements is relayed to a learning record store (LRS,
+    the xAPI standard's name for the receiver of statements). The service names where:
+    `relay_url()`."""
 
-    analytics_url: str = "http://127.0.0.1:8003"
     # The outbox relay: on or off (tests drive it by hand), statements per batch, attempts before
     # a message is dead-lettered, idle wait between rounds, and how long a sent batch is leased
     # before it is sent again when its outcome could not be recorded.
@@ -124,8 +125,13 @@ class OutboxRelaySettings(DatabaseServiceSettings):
     relay_max_attempts: int = 10
     relay_poll_seconds: float = 1.0
     relay_lease_seconds: float = 60.0
-    # Production: an LRS client key and secret (made by an admin in analytics), or a bearer
-    # token with the lrs-client role. Development: left empty, a development token is minted.
+    # Production: a client key and secret the receiving LRS issued (HTTP Basic), or a bearer
+    # token it accepts. Development: left empty, a development token is minted.
     lrs_key: str | None = None
     lrs_secret: str | None = None
     lrs_token: str | None = None
+
+    def relay_url(self) -> str:
+        """The URL the outbox relay POSTs batches of statements to. Raises NotImplementedError:
+        each service that relays names its receiver in its own settings."""
+        raise NotImplementedError(f"{type(self).__name__} names no relay receiver")

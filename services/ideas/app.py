@@ -7,6 +7,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from kit.app import create_service_app
+from kit.auth import Role
 from kit.relay_app import relay_running
 from services.ideas.api import admin, router
 from services.ideas.settings import SERVICE, IdeasSettings
@@ -22,7 +23,7 @@ DESCRIPTION = (
 @asynccontextmanager
 async def background_work(app: FastAPI) -> AsyncIterator[None]:
     """The outbox relay and the webhook dispatcher, started and stopped with the app."""
-    async with relay_running(app, SERVICE):
+    async with relay_running(app, SERVICE, dev_roles=[Role.lrs_client]):
         if app.state.settings.webhook_dispatcher_enabled:
             async with dispatcher_running(app):
                 yield

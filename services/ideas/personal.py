@@ -29,6 +29,10 @@ from services.ideas.models import (
 )
 from services.ideas.workflow import Status
 
+# Where webhook payloads and outbox statements name a person: `subject` (payloads), `name`
+# (an xAPI account), and the person columns of this service's tables.
+PERSON_KEYS = ("subject", "name", "author_id", "actor_id", "person_id")
+
 
 async def export(session: AsyncSession, subject: str) -> dict[str, Any]:
     ideas = (await session.exec(select(Idea).where(Idea.author_id == subject))).all()
@@ -155,10 +159,10 @@ async def erase(session: AsyncSession, subject: str) -> dict[str, int]:
         )
     ).all()
     for delivery in deliveries:
-        if names(delivery.payload, subject):
-            delivery.payload = scrub(delivery.payload, subject)
+        if names(delivery.payload, subject, PERSON_KEYS):
+            delivery.payload = scrub(delivery.payload, subject, PERSON_KEYS)
             session.add(delivery)
-    outbox = await forget_in_outbox(session, subject)
+    outbox = await forget_in_outbox(session, subject, PERSON_KEYS)
     await session.flush()
     return {
         "drafts_deleted": len(drafts),

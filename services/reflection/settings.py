@@ -73,6 +73,14 @@ class ReflectionSettings(OutboxRelaySettings):
     # Idea drafts made from a reflection's action go to the ideas service.
     ideas_url: str = "http://127.0.0.1:8001"
 
+    # Where the analytics service (the LRS) answers; the outbox relay sends it statements. An
+    # admin makes the LRS client key and secret there; development tokens carry `lrs-client`.
+    analytics_url: str = "http://127.0.0.1:8003"
+
+    def relay_url(self) -> str:
+        """The analytics LRS's statements resource: where the outbox relay sends statements."""
+        return f"{self.analytics_url.rstrip('/')}/xapi/statements"
+
     @model_validator(mode="after")
     def _refuse_small_groups(self) -> ReflectionSettings:
         if self.platform.is_production and self.min_group_size < 5:
