@@ -11,7 +11,9 @@ from kit.settings import ConfigurationError, PlatformSettings
 
 
 def pseudonym_key(configured: str | None, platform: PlatformSettings, purpose: str) -> bytes:
-    """The configured key; in development one derived from the development secret."""
+    """The key for `purpose`: the configured one (bytes of its text); in development, without
+    one, HMAC-SHA256 of the purpose under the development secret (32 bytes, stable per `var/`).
+    Raises ConfigurationError for a configured key under 32 characters, or none in production."""
     if configured:
         if len(configured) < 32:
             raise ConfigurationError(f"the {purpose} pseudonym key needs at least 32 characters")
@@ -23,5 +25,8 @@ def pseudonym_key(configured: str | None, platform: PlatformSettings, purpose: s
 
 
 def pseudonym(key: bytes, *parts: str) -> str:
+    """The pseudonym of `parts` (e.g. a gap id and a subject) under `key`: 64 hex characters of
+    HMAC-SHA256 (RFC 2104). Parts are joined with the unit separator, so ("a", "bc") and
+    ("ab", "c") differ. Stable for one key; unrelated under another."""
     message = "\x1f".join(parts).encode()
     return hmac.new(key, message, hashlib.sha256).hexdigest()
