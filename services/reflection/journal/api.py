@@ -1,8 +1,10 @@
 """REST routes of the reflection journal: reflection models, reflections, their stages, shares
 and ideas, and the author's privacy choice. Routes only: parse, call the service, present.
 
-`POST /v1/reflections` and `POST /v1/reflections/{id}/answers` answer with JSON, or with
-server-sent events when the client sends `Accept: text/event-stream` (see streaming.py).
+Reading routes take the request's read-only session; changing routes also take its write
+session, which the service touches only after its slow work (service.py, "One transaction
+model"). `POST /v1/reflections` and `POST /v1/reflections/{id}/answers` answer with JSON, or with
+server-sent events when the client sends `Accept: text/event-stream` (streaming.py).
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 
 from kit.auth import PrincipalDep
 from kit.db import ReadSessionDep, SessionDep
@@ -28,7 +30,6 @@ from services.reflection.journal.models import (
     ShareRequest,
     StagePublic,
 )
-from services.reflection.journal.repository import JournalRepository
 from services.reflection.journal.service import Journal
 from services.reflection.journal.streaming import event_stream, wants_stream
 
@@ -40,8 +41,12 @@ STREAMED = {
 
 
 def _journal(request: Request) -> Journal:
-    journal_: Journal = request.app.state.journal
-    return journal_
+    service: Journal = request.app.state.journal
+    return service
+
+
+JournalDep = Annotated[Journal, Depends(_journal)]
+AcceptHeader = Annotated[str | None, Header()]
 
 
 @journal.get(
@@ -49,7 +54,8 @@ def _journal(request: Request) -> Journal:
     response_model=list[ReflectionModelPublic],
     summary="Reflection models to choose from",
 )
-async def reflection_models(request: Request, _: PrincipalDep) -> list[ReflectionModelPublic]:
+async def reflection_models(service: JournalDep, _: PrincipalDep) -> list[ReflectionModelPublic]:
+    """Every reflection model of the catalogue, with its stages, in both languages."""
     return [
         ReflectionModelPublic(
             key=m.key,
@@ -65,7 +71,7 @@ async def reflection_models(request: Request, _: PrincipalDep) -> list[Reflectio
                 for s in m.stages
             ],
         )
-        for m in _journal(request).catalogue.values()
+        for m in service.catalogue.values()
     ]
 
 
@@ -79,27 +85,34 @@ async def reflection_models(request: Request, _: PrincipalDep) -> list[Reflectio
 async def start_reflection(
     body: ReflectionStart,
     request: Request,
+    service: JournalDep,
     principal: PrincipalDep,
-    accept: Annotated[str | None, Header()] = None,
+    reads: ReadSessionDep,
+    session: SessionDep,
+    accept: AcceptHeader = None,
 ) -> ReflectionPublic | Response:
-    journal_ = _journal(request)
-    journal_.check_start(body)
+    """Journal.start, as JSON (201) or streamed (200)."""
+    service.check_start(body)
     await ensure_connected(request)  # retrieval and the guide are the cost: none for a lost caller
     if wants_stream(accept):
-        return event_stream(lambda sink: journal_.start(principal, body, sink))
-    return await journal_.start(principal, body)
+        return event_stream(
+            service.database, lambda r, s, sink: service.start(r, s, principal, body, sink)
+        )
+    return await service.start(reads, session, principal, body)
 
 
 @journal.get("/reflections", response_model=ReflectionPage, summary="Your reflections")
 async def list_reflections(
-    request: Request,
+    service: JournalDep,
     principal: PrincipalDep,
+    session: ReadSessionDep,
     scope: Literal["mine", "shared"] = "mine",
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     id: Annotated[list[uuid.UUID], Query(max_length=100)] = [],  # noqa: B006 - FastAPI copies it
 ) -> ReflectionPage:
-    return await _journal(request).page(principal, scope, limit, cursor, id or None)
+    """Journal.page."""
+    return await service.page(session, principal, scope, limit, cursor, id or None)
 
 
 @journal.get(
@@ -108,9 +121,10 @@ async def list_reflections(
     summary="One reflection: yours, or shared with your team",
 )
 async def get_reflection(
-    reflection_id: uuid.UUID, request: Request, principal: PrincipalDep
+    reflection_id: uuid.UUID, service: JournalDep, principal: PrincipalDep, session: ReadSessionDep
 ) -> ReflectionPublic:
-    return await _journal(request).visible(principal, reflection_id)
+    """Journal.present."""
+    return await service.present(session, principal, reflection_id)
 
 
 @journal.post(
@@ -123,15 +137,21 @@ async def answer_stage(
     reflection_id: uuid.UUID,
     body: AnswerCreate,
     request: Request,
+    service: JournalDep,
     principal: PrincipalDep,
-    accept: Annotated[str | None, Header()] = None,
+    reads: ReadSessionDep,
+    session: SessionDep,
+    accept: AcceptHeader = None,
 ) -> ReflectionPublic | Response:
-    journal_ = _journal(request)
-    loaded = await journal_.check_answer(principal, reflection_id, body.stage)
+    """Journal.answer, as JSON or streamed; the stage is checked before anything is streamed."""
+    loaded = await service.check_answer(reads, principal, reflection_id, body.stage)
     await ensure_connected(request)
     if wants_stream(accept):
-        return event_stream(lambda sink: journal_.answer(principal, loaded, body.answer, sink))
-    return await journal_.answer(principal, loaded, body.answer)
+        return event_stream(
+            service.database,
+            lambda r, s, sink: service.answer(r, s, principal, loaded, body.answer, sink),
+        )
+    return await service.answer(reads, session, principal, loaded, body.answer)
 
 
 @journal.post(
@@ -140,9 +160,14 @@ async def answer_stage(
     summary="Finish: a summary of what happened, learning points and actions, with citations",
 )
 async def finish_reflection(
-    reflection_id: uuid.UUID, request: Request, principal: PrincipalDep
+    reflection_id: uuid.UUID,
+    service: JournalDep,
+    principal: PrincipalDep,
+    reads: ReadSessionDep,
+    session: SessionDep,
 ) -> ReflectionPublic:
-    return await _journal(request).finish(principal, reflection_id)
+    """Journal.finish."""
+    return await service.finish(reads, session, principal, reflection_id)
 
 
 @journal.put(
@@ -151,9 +176,14 @@ async def finish_reflection(
     summary="Share with your team(s); replaces an earlier choice",
 )
 async def share_reflection(
-    reflection_id: uuid.UUID, body: ShareRequest, request: Request, principal: PrincipalDep
+    reflection_id: uuid.UUID,
+    body: ShareRequest,
+    service: JournalDep,
+    principal: PrincipalDep,
+    session: SessionDep,
 ) -> ReflectionPublic:
-    return await _journal(request).share(principal, reflection_id, body.teams)
+    """Journal.share."""
+    return await service.share(session, principal, reflection_id, body.teams)
 
 
 @journal.delete(
@@ -162,18 +192,20 @@ async def share_reflection(
     summary="Make it private again",
 )
 async def unshare_reflection(
-    reflection_id: uuid.UUID, request: Request, principal: PrincipalDep
+    reflection_id: uuid.UUID, service: JournalDep, principal: PrincipalDep, session: SessionDep
 ) -> ReflectionPublic:
-    return await _journal(request).unshare(principal, reflection_id)
+    """Journal.unshare."""
+    return await service.unshare(session, principal, reflection_id)
 
 
 @journal.delete(
     "/reflections/{reflection_id}", status_code=204, summary="Delete your reflection for good"
 )
 async def delete_reflection(
-    reflection_id: uuid.UUID, request: Request, principal: PrincipalDep
+    reflection_id: uuid.UUID, service: JournalDep, principal: PrincipalDep, session: SessionDep
 ) -> Response:
-    await _journal(request).delete(principal, reflection_id)
+    """Journal.delete; 204 without a body."""
+    await service.delete(session, principal, reflection_id)
     return Response(status_code=204)
 
 
@@ -185,28 +217,32 @@ async def delete_reflection(
 async def idea_from_action(
     reflection_id: uuid.UUID,
     body: IdeaFromAction,
-    request: Request,
     response: Response,
+    service: JournalDep,
     principal: PrincipalDep,
+    reads: ReadSessionDep,
+    session: SessionDep,
 ) -> IdeaDrafted:
-    drafted = await idea_drafts.draft_idea(_journal(request), principal, reflection_id, body)
+    """idea_drafts.draft_idea: 201 when this call made the draft, 200 when it was made before."""
+    drafted = await idea_drafts.draft_idea(service, reads, session, principal, reflection_id, body)
     response.status_code = 201 if drafted.created else 200
     return drafted
 
 
 @journal.get("/reflection-preferences", response_model=Preferences, summary="Your privacy choices")
-async def get_preferences(session: ReadSessionDep, principal: PrincipalDep) -> Preferences:
-    """The caller's privacy choice; `share_with_analytics` is true until they choose."""
-    stored = await JournalRepository(session).preference(principal.subject)
-    return Preferences(share_with_analytics=stored.share_with_analytics if stored else True)
+async def get_preferences(
+    service: JournalDep, principal: PrincipalDep, session: ReadSessionDep
+) -> Preferences:
+    """Journal.preferences."""
+    return Preferences(share_with_analytics=await service.preferences(session, principal))
 
 
 @journal.put(
     "/reflection-preferences", response_model=Preferences, summary="Change your privacy choices"
 )
 async def put_preferences(
-    body: Preferences, session: SessionDep, principal: PrincipalDep
+    body: Preferences, service: JournalDep, principal: PrincipalDep, session: SessionDep
 ) -> Preferences:
-    """Store the caller's privacy choice; answers with it."""
-    await JournalRepository(session).set_preference(principal.subject, body.share_with_analytics)
+    """Journal.set_preferences; answers with the choice stored."""
+    await service.set_preferences(session, principal, body.share_with_analytics)
     return body

@@ -1,12 +1,17 @@
 """Asking one stage of a reflection: what the worker may read that bears on it (retrieval,
 and a knowledge gap when nothing does), the guide's question, and the stage row to store.
 
-Slow work (retrieval, a language model): the journal calls it outside any transaction.
+Slow work (retrieval, a language model): the journal calls it with the request's read-only
+session, before its write session is touched, so no write lock is held meanwhile. A miss is
+counted as a knowledge gap in the gap's own short transaction (gaps/service.py), kept even when
+the request's write then fails.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
+
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kit.auth import Principal
 from services.reflection.gaps.service import record_gap
@@ -24,23 +29,23 @@ PASSAGES_PER_STAGE = 3
 
 
 async def _passages(
-    journal: Journal, principal: Principal, reflection: Reflection, query: str, first: int
+    journal: Journal,
+    reads: AsyncSession,
+    principal: Principal,
+    reflection: Reflection,
+    query: str,
+    first: int,
 ) -> list[Passage]:
     """What the worker may read that bears on this stage; none (and a gap) if nothing does."""
     threshold = journal.settings.gap_threshold
     processes = [reflection.process] if reflection.process else []
-    async with journal.database.reading() as session:
-        request = SearchRequest(
-            query=query[:2000], filters=SearchFilters(process=processes), k=PASSAGES_PER_STAGE
-        )
-        hits, relevance = await retrieve(
-            session, journal.index, journal.embedder, principal, request
-        )
-        if processes and relevance < threshold:  # the named process may lack the answer
-            request = SearchRequest(query=query[:2000], k=PASSAGES_PER_STAGE)
-            hits, relevance = await retrieve(
-                session, journal.index, journal.embedder, principal, request
-            )
+    request = SearchRequest(
+        query=query[:2000], filters=SearchFilters(process=processes), k=PASSAGES_PER_STAGE
+    )
+    hits, relevance = await retrieve(reads, journal.index, journal.embedder, principal, request)
+    if processes and relevance < threshold:  # the named process may lack the answer
+        request = SearchRequest(query=query[:2000], k=PASSAGES_PER_STAGE)
+        hits, relevance = await retrieve(reads, journal.index, journal.embedder, principal, request)
     if relevance < threshold:
         await record_gap(
             journal.database,
@@ -66,6 +71,7 @@ async def _passages(
 
 async def ask(
     journal: Journal,
+    reads: AsyncSession,
     principal: Principal,
     reflection: Reflection,
     model: ReflectionModel,
@@ -79,9 +85,8 @@ async def ask(
     passages: list[Passage] = []
     if stage.grounded is not None:
         query = " ".join([reflection.experience, *(a.answer for a in answered[-1:])])
-        passages = await _passages(
-            journal, principal, reflection, query, reflection.passages_shown + 1
-        )
+        first = reflection.passages_shown + 1
+        passages = await _passages(journal, reads, principal, reflection, query, first)
     if sink is not None and passages:
         await sink.passages(passages)
     request = StageRequest(

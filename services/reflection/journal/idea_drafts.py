@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import httpx
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kit.auth import Principal
 from kit.db import utcnow
@@ -120,14 +121,19 @@ class IdeasClient:
 
 
 async def draft_idea(
-    journal: Journal, principal: Principal, reflection_id: uuid.UUID, body: IdeaFromAction
+    journal: Journal,
+    reads: AsyncSession,
+    session: AsyncSession,
+    principal: Principal,
+    reflection_id: uuid.UUID,
+    body: IdeaFromAction,
 ) -> IdeaDrafted:
     """Turn action `body.action` of the author's finished reflection into an idea draft, linked
     both ways. Returns the draft (`created` False when this action was turned into one before).
     Raises 404 `reflection_not_found` (also when the reflection is deleted while the draft is
     made: the draft is then discarded), 409 `reflection_not_finished`, 422 `unknown_action`,
     `team_required`, `not_your_team`, `idea_refused`, 503 `ideas_unavailable`."""
-    loaded = await journal.own(principal, reflection_id)
+    loaded = await journal.own(reads, principal, reflection_id)
     reflection = loaded.reflection
     if reflection.status != ReflectionStatus.finished or reflection.summary is None:
         raise Conflict("finish the reflection first", code="reflection_not_finished")
@@ -140,21 +146,16 @@ async def draft_idea(
         )
     for link in reflection.ideas:
         if link["action"] == body.action:
-            public = await journal.visible(principal, reflection_id)
+            public = await journal.present(reads, principal, reflection_id)
             return IdeaDrafted(idea_id=uuid.UUID(link["idea_id"]), created=False, reflection=public)
     client = IdeasClient(journal.http, journal.settings.ideas_url)
-    payload = await _payload(journal, principal, loaded, body, actions[body.action]["text"])
+    payload = await _payload(reads, principal, loaded, body, actions[body.action]["text"])
     draft = await client.create(principal, payload, idea_draft_key(reflection.id, body.action))
     try:
-        async with journal.database.sessions() as session:
-            stored = await JournalRepository(session).lock_own(principal, reflection_id)
-            if not any(link["action"] == body.action for link in stored.ideas):
-                link = {"action": body.action, "idea_id": str(draft.idea_id)}
-                stored.ideas = [*stored.ideas, link]
-                stored.updated_at = utcnow()
-                session.add(stored)
-            public = await journal.present(session, principal, reflection_id)
-            await session.commit()
+        repository = JournalRepository(session)
+        stored = await repository.lock_own(principal, reflection_id)
+        await repository.link_idea(stored, body.action, draft.idea_id, utcnow())
+        public = await journal.present(session, principal, reflection_id)
     except NotFound:
         # Deleted while the ideas service made the draft: the worker is told nothing was made,
         # so nothing may be. A draft handed back (not made by this call) is left to the call
@@ -166,7 +167,7 @@ async def draft_idea(
 
 
 async def _payload(
-    journal: Journal, principal: Principal, loaded: Loaded, body: IdeaFromAction, action: str
+    reads: AsyncSession, principal: Principal, loaded: Loaded, body: IdeaFromAction, action: str
 ) -> dict[str, Any]:
     team = body.team
     if team is None:
@@ -176,8 +177,8 @@ async def _payload(
     elif team not in principal.teams:
         raise Unprocessable("the idea must be for one of your teams", code="not_your_team")
     summary = loaded.reflection.summary or {}
-    async with journal.database.reading() as session:  # only what the author may open now
-        readable = await readable_documents(session, principal, cited_documents(loaded.turns))
+    # Only documents the author may open now.
+    readable = await readable_documents(reads, principal, cited_documents(loaded.turns))
     documents = [
         d
         for d in dict.fromkeys(c["document_id"] for t in loaded.turns for c in t.passages)

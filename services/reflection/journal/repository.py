@@ -195,6 +195,18 @@ class JournalRepository:
         )
         return bool(done.rowcount)
 
+    async def link_idea(
+        self, reflection: Reflection, action: int, idea_id: uuid.UUID, now: datetime
+    ) -> None:
+        """Record that summary action `action` of `reflection` (locked by `lock_own`) became
+        idea `idea_id`, unless that action is linked already (the first link stays)."""
+        if any(link["action"] == action for link in reflection.ideas):
+            return
+        reflection.ideas = [*reflection.ideas, {"action": action, "idea_id": str(idea_id)}]
+        reflection.updated_at = now
+        self.session.add(reflection)
+        await self.session.flush()
+
     async def replace_shares(self, reflection_id: uuid.UUID, teams: Sequence[str]) -> None:
         """Share the reflection with exactly `teams` (none: private)."""
         await self.session.exec(

@@ -4,6 +4,11 @@ makes it, then the saved reflection — or an error event with the usual error b
 Events: `passages` (the cited sources), `token` ({"text"}), `restart` ({"notice"}: discard the
 text so far, the built-in guide takes over), `reflection` (the saved state), `error`.
 If the client goes away before the end, the work is cancelled and nothing is saved.
+
+The stream is sent after the route has returned, when the request's sessions are closed: the
+work runs in a read-only session and a unit of work of its own (kit.db.unit_of_work), the same
+two roles the route's ReadSessionDep and SessionDep play for a JSON answer. The saved state is
+sent only once its transaction has committed.
 """
 
 from __future__ import annotations
@@ -15,7 +20,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from fastapi.responses import StreamingResponse
+from sqlmodel.ext.asyncio.session import AsyncSession
 
+from kit.db import Database, unit_of_work
 from kit.errors import AppError, error_body
 from kit.logging import current_request_id
 from services.reflection.guide.base import Passage
@@ -24,32 +31,44 @@ from services.reflection.journal.records import passage_record
 
 log = logging.getLogger(__name__)
 Item = tuple[str, Any] | None
+# The work of a streamed request: (reads, session, sink) → the saved reflection.
+Work = Callable[[AsyncSession, AsyncSession, "QueueSink"], Awaitable[ReflectionPublic]]
 
 
 class QueueSink:
+    """A TokenSink (guide/base.py) that queues each piece as a named event for the stream."""
+
     def __init__(self) -> None:
         self.queue: asyncio.Queue[Item] = asyncio.Queue()
 
     async def passages(self, passages: list[Passage]) -> None:
+        """Queue the `passages` event: the sources, as stored (records.passage_record)."""
         await self.queue.put(("passages", [passage_record(p) for p in passages]))
 
     async def token(self, text: str) -> None:
+        """Queue a `token` event: `{"text"}`, the next piece of the question."""
         await self.queue.put(("token", {"text": text}))
 
     async def restart(self, notice: str) -> None:
+        """Queue a `restart` event: `{"notice"}`; the text so far is void."""
         await self.queue.put(("restart", {"notice": notice}))
 
 
 def wants_stream(accept: str | None) -> bool:
+    """True when the `Accept` header asks for server-sent events (`text/event-stream`)."""
     return "text/event-stream" in (accept or "")
 
 
-def event_stream(work: Callable[[QueueSink], Awaitable[ReflectionPublic]]) -> StreamingResponse:
+def event_stream(database: Database, work: Work) -> StreamingResponse:
+    """A `text/event-stream` response running `work` with its own read-only session and unit of
+    work, sending what the sink receives as it comes, then `reflection` (the committed state) or
+    `error` (the usual error body; an unexpected failure is logged and names the request id)."""
     sink = QueueSink()
 
     async def run() -> None:
         try:
-            result = await work(sink)
+            async with database.reading() as reads, unit_of_work(database) as session:
+                result = await work(reads, session, sink)
             await sink.queue.put(("reflection", result.model_dump(mode="json")))
         except AppError as exc:
             await sink.queue.put(("error", error_body(exc.code, exc.message, exc.details)))
