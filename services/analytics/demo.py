@@ -56,6 +56,8 @@ def _statement(home: str, person: str, team: str, kind: str, at: datetime) -> di
 
 
 def statements(home: str, now: datetime) -> list[dict[str, Any]]:
+    """The demo statements (unchecked, without ids) for the eight weeks before `now`, by
+    accounts on `home`; the same every run (a fixed seed)."""
     chance = random.Random(7)  # noqa: S311 - demo data, not security
     made = []
     for team, size in TEAMS.items():
@@ -85,4 +87,6 @@ async def _load(settings: AnalyticsSettings) -> int:
 
 
 def load() -> None:
+    """Store the demo statements in the database the environment's settings name (one unit of
+    work, as the demo LMS client)."""
     asyncio.run(_load(AnalyticsSettings()))

@@ -11,12 +11,16 @@ SERVICE = "analytics"
 
 
 class AnalyticsSettings(DatabaseServiceSettings):
+    """The analytics service's settings (`ANALYTICS_*`). Raises ConfigurationError for a
+    minimum group below 5 in production or below 1 anywhere."""
+
     model_config = SettingsConfigDict(env_prefix="ANALYTICS_", env_file=".env", extra="ignore")
 
     port: int = 8003
 
     @property
     def database(self) -> str:
+        """The database URL: `ANALYTICS_DATABASE_URL`, else SQLite under the platform's var/."""
         return self.resolved_database_url(SERVICE)
 
     # No number derived from fewer distinct people is shown; production refuses less than 5.

@@ -3,7 +3,6 @@ attack round: an export is bounded in size, so the records come in parts a clien
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -12,11 +11,9 @@ import pytest
 
 from gateway.app import create_app as create_gateway
 from gateway.settings import GatewaySettings
-from kit.migrations import upgrade
 from kit.settings import PlatformSettings
-from services.analytics.app import MIGRATIONS, create_app
-from services.analytics.settings import AnalyticsSettings
-from tests.analytics.test_lrs_limits import V, post_large
+from tests.analytics.support import lms, migrated_app
+from tests.analytics.test_lrs_limits import post_large
 from tests.support.apps import app_client, bearer
 from tests.support.servers import free_port, serve_in_thread
 
@@ -27,19 +24,13 @@ PART = "query($after: String) { exportMyData(analyticsAfter: $after) }"
 async def stack(
     platform: PlatformSettings, database_url: str
 ) -> AsyncIterator[tuple[httpx.AsyncClient, set[str]]]:
-    await asyncio.to_thread(upgrade, MIGRATIONS, database_url)
-    analytics = create_app(
-        AnalyticsSettings(
-            database_url=database_url,
-            platform=platform,
-            metrics_refresh_seconds=0,
-            max_export_kb=200,
-        )
+    analytics = await migrated_app(
+        platform, database_url, metrics_refresh_seconds=0, max_export_kb=200
     )
     dead = f"http://127.0.0.1:{free_port()}"  # only the analytics part is asked for here
     with serve_in_thread(analytics) as url:
         async with httpx.AsyncClient(base_url=url) as lrs:
-            lrs.headers.update({**bearer(platform, "lms-1", "lrs-client"), **V})
+            lrs.headers.update(lms(platform))
             ids = await post_large(lrs, platform.public_url.rstrip("/"), 8)
         settings = GatewaySettings(
             platform=platform, ideas_url=dead, reflection_url=dead, analytics_url=url

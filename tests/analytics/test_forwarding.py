@@ -16,7 +16,8 @@ from kit.migrations import upgrade
 from kit.settings import PlatformSettings
 from services.analytics.app import MIGRATIONS, create_app
 from services.analytics.settings import AnalyticsSettings
-from tests.analytics.test_lrs_statements import V, statement
+from tests.analytics.support import V
+from tests.analytics.test_lrs_statements import statement
 from tests.support.apps import app_client, bearer
 from tests.support.servers import free_port, serve_in_thread
 

@@ -14,15 +14,12 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from kit.migrations import upgrade
 from kit.settings import PlatformSettings
-from services.analytics.app import MIGRATIONS, create_app
 from services.analytics.credentials import guard as credentials
-from services.analytics.settings import AnalyticsSettings
+from tests.analytics.support import V, migrated_app
 from tests.analytics.test_lrs_statements import statement
 from tests.support.apps import bearer
 
-V = {"X-Experience-API-Version": "1.0.3"}
 MAX_FAILURES = 3
 
 
@@ -48,14 +45,9 @@ class Lrs:
 
 @pytest.fixture
 async def lrs_app(platform: PlatformSettings, database_url: str) -> AsyncIterator[Lrs]:
-    await asyncio.to_thread(upgrade, MIGRATIONS, database_url)
-    settings = AnalyticsSettings(
-        database_url=database_url,
-        platform=platform,
-        metrics_refresh_seconds=0,
-        lrs_auth_max_failures=MAX_FAILURES,
+    app = await migrated_app(
+        platform, database_url, metrics_refresh_seconds=0, lrs_auth_max_failures=MAX_FAILURES
     )
-    app = create_app(settings)
     async with app.router.lifespan_context(app):
         yield Lrs(app, platform)
 

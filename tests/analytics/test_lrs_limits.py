@@ -4,7 +4,6 @@ nesting) with 4xx and a code, storing nothing."""
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
 import uuid
@@ -14,13 +13,9 @@ from typing import Any
 import httpx
 import pytest
 
-from kit.migrations import upgrade
 from kit.settings import PlatformSettings
-from services.analytics.app import MIGRATIONS, create_app
-from services.analytics.settings import AnalyticsSettings
+from tests.analytics.support import lms, migrated_app
 from tests.support.apps import app_client, bearer
-
-V = {"X-Experience-API-Version": "1.0.3"}
 
 
 @pytest.fixture
@@ -28,16 +23,11 @@ async def small_lrs(
     platform: PlatformSettings, database_url: str
 ) -> AsyncIterator[httpx.AsyncClient]:
     """An LRS whose page and export budgets are small enough to page a few statements."""
-    await asyncio.to_thread(upgrade, MIGRATIONS, database_url)
-    settings = AnalyticsSettings(
-        database_url=database_url,
-        platform=platform,
-        metrics_refresh_seconds=0,
-        max_page_kb=200,
-        max_export_kb=200,
+    app = await migrated_app(
+        platform, database_url, metrics_refresh_seconds=0, max_page_kb=200, max_export_kb=200
     )
-    async with app_client(create_app(settings)) as client:
-        client.headers.update({**bearer(platform, "lms-1", "lrs-client"), **V})
+    async with app_client(app) as client:
+        client.headers.update(lms(platform))
         yield client
 
 

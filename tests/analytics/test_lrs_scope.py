@@ -10,11 +10,11 @@ from typing import Any
 import httpx
 
 from kit.settings import PlatformSettings
+from tests.analytics.support import V
 from tests.analytics.test_attachments import CERTIFICATE, SHA, post, split, with_attachment
 from tests.analytics.test_lrs_statements import statement
 from tests.support.apps import bearer
 
-V = {"X-Experience-API-Version": "1.0.3"}
 VOIDED = "http://adlnet.gov/expapi/verbs/voided"
 
 

@@ -11,9 +11,8 @@ import httpx
 import pytest
 
 from kit.settings import PlatformSettings
+from tests.analytics.support import V
 from tests.support.apps import bearer
-
-V = {"X-Experience-API-Version": "1.0.3"}
 
 
 def statement(**overrides: Any) -> dict[str, Any]:

@@ -24,7 +24,6 @@ from tests.analytics.test_attachments import CERTIFICATE, SHA, split, with_attac
 from tests.analytics.test_lrs_statements import statement
 from tests.support.apps import bearer
 
-V = {"X-Experience-API-Version": "1.0.3"}
 SURROGATE_VERB = (
     '{"id": "%s", "actor": {"objectType": "Agent", "account": {"homePage": '
     '"https://werkvloer.example", "name": "alice"}}, "verb": {"id": '

@@ -11,13 +11,10 @@ from typing import Any
 import httpx
 import pytest
 
-from kit.migrations import upgrade
 from kit.settings import PlatformSettings
-from services.analytics.app import MIGRATIONS, create_app
-from services.analytics.settings import AnalyticsSettings
+from tests.analytics.support import V, lms, migrated_app, post_batches
 from tests.support.apps import app_client, bearer
 
-V = {"X-Experience-API-Version": "1.0.3"}
 HOME = "https://werkvloer.example"
 X = "https://werkvloer.org/xapi"
 # October 2026 is made of the ISO weeks starting 28 Sep, 5, 12, 19 and 26 Oct; all closed.
@@ -76,12 +73,9 @@ def scenario() -> list[dict[str, Any]]:
 async def analytics(
     platform: PlatformSettings, database_url: str
 ) -> AsyncIterator[httpx.AsyncClient]:
-    await asyncio.to_thread(upgrade, MIGRATIONS, database_url)
-    app = create_app(AnalyticsSettings(database_url=database_url, platform=platform))
+    app = await migrated_app(platform, database_url)
     async with app_client(app) as client:
-        lrs = {**bearer(platform, "lms-1", "lrs-client"), **V}
-        posted = await client.post("/xapi/statements", json=scenario(), headers=lrs)
-        assert posted.status_code == 200, posted.text
+        await post_batches(client, lms(platform), [scenario()])
         client.headers.update(bearer(platform, "ana", "analyst"))
         yield client
 

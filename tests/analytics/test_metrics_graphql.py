@@ -3,7 +3,6 @@ hides, and a coach's total is their own team's, not the organisation's."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -12,11 +11,9 @@ import pytest
 
 from gateway.app import create_app as create_gateway
 from gateway.settings import GatewaySettings
-from kit.migrations import upgrade
 from kit.settings import PlatformSettings
-from services.analytics.app import MIGRATIONS, create_app
-from services.analytics.settings import AnalyticsSettings
-from tests.analytics.test_metrics_privacy import V, courses, scenario
+from tests.analytics.support import lms, migrated_app, post_batches
+from tests.analytics.test_metrics_privacy import courses, scenario
 from tests.support.apps import app_client, bearer
 from tests.support.servers import free_port, serve_in_thread
 
@@ -31,17 +28,11 @@ COACH_TOTAL = """query { learningMetrics(period: MONTH, filter: {fromDate: "2026
 async def gateway(
     platform: PlatformSettings, database_url: str
 ) -> AsyncIterator[httpx.AsyncClient]:
-    await asyncio.to_thread(upgrade, MIGRATIONS, database_url)
-    analytics = create_app(
-        AnalyticsSettings(database_url=database_url, platform=platform, metrics_refresh_seconds=0)
-    )
+    analytics = await migrated_app(platform, database_url, metrics_refresh_seconds=0)
     dead = f"http://127.0.0.1:{free_port()}"
     with serve_in_thread(analytics) as url:
-        lrs = {**bearer(platform, "lms-1", "lrs-client"), **V}
         async with httpx.AsyncClient(base_url=url) as http:
-            for batch in (scenario(), courses()):
-                posted = await http.post("/xapi/statements", json=batch, headers=lrs)
-                assert posted.status_code == 200, posted.text
+            await post_batches(http, lms(platform), [scenario(), courses()])
         settings = GatewaySettings(
             platform=platform, ideas_url=dead, reflection_url=dead, analytics_url=url
         )

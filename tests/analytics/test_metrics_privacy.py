@@ -7,7 +7,6 @@ submitted 9 ideas, and 3 of them completed 6 LMS courses (one of them alone in t
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -15,14 +14,11 @@ from typing import Any
 import httpx
 import pytest
 
-from kit.migrations import upgrade
 from kit.settings import PlatformSettings
-from services.analytics.app import MIGRATIONS, create_app
-from services.analytics.settings import AnalyticsSettings
 from tests.analytics.differencing import Key, recover
+from tests.analytics.support import lms, migrated_app, post_batches
 from tests.support.apps import app_client, bearer
 
-V = {"X-Experience-API-Version": "1.0.3"}
 HOME = "https://werkvloer.example"
 X = "https://werkvloer.org/xapi"
 W1, W2, W3 = "2026-10-06T09:00:00+00:00", "2026-10-13T09:00:00+00:00", "2026-10-20T09:00:00+00:00"
@@ -102,15 +98,9 @@ def courses() -> list[dict[str, Any]]:
 async def analytics(
     platform: PlatformSettings, database_url: str
 ) -> AsyncIterator[httpx.AsyncClient]:
-    await asyncio.to_thread(upgrade, MIGRATIONS, database_url)
-    settings = AnalyticsSettings(
-        database_url=database_url, platform=platform, metrics_refresh_seconds=0
-    )
-    async with app_client(create_app(settings)) as client:
-        lrs = {**bearer(platform, "lms-1", "lrs-client"), **V}
-        for batch in (scenario(), courses()):
-            posted = await client.post("/xapi/statements", json=batch, headers=lrs)
-            assert posted.status_code == 200, posted.text
+    app = await migrated_app(platform, database_url, metrics_refresh_seconds=0)
+    async with app_client(app) as client:
+        await post_batches(client, lms(platform), [scenario(), courses()])
         client.headers.update(bearer(platform, "ana", "analyst"))
         yield client
 

@@ -3,7 +3,6 @@ with 400 and a reason naming the rule; nothing stored."""
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -12,12 +11,10 @@ from typing import Any
 import httpx
 import pytest
 
-from kit.migrations import upgrade
 from kit.settings import PlatformSettings
-from services.analytics.app import MIGRATIONS, create_app
-from services.analytics.settings import AnalyticsSettings
-from tests.analytics.test_lrs_statements import V, statement
-from tests.support.apps import app_client, bearer
+from tests.analytics.support import lms, migrated_app
+from tests.analytics.test_lrs_statements import statement
+from tests.support.apps import app_client
 
 ACT = "https://werkvloer.example/activities/1"
 AGENT = {"objectType": "Agent", "account": {"homePage": "https://werkvloer.example", "name": "a"}}
@@ -103,10 +100,9 @@ CASES: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
 
 @pytest.fixture
 async def lrs(platform: PlatformSettings, database_url: str) -> AsyncIterator[httpx.AsyncClient]:
-    await asyncio.to_thread(upgrade, MIGRATIONS, database_url)
-    app = create_app(AnalyticsSettings(database_url=database_url, platform=platform))
+    app = await migrated_app(platform, database_url)
     async with app_client(app) as client:
-        client.headers.update({**bearer(platform, "lms-1", "lrs-client"), **V})
+        client.headers.update(lms(platform))
         yield client
 
 

@@ -47,11 +47,14 @@ ANONYMOUS = "anonymous"
 
 
 def week_of(moment: datetime) -> date:
+    """The Monday of the ISO week `moment` falls in (its own date, in its own offset)."""
     day = moment.date()
     return day - timedelta(days=day.weekday())
 
 
 def month_of(week: date) -> str:
+    """`YYYY-MM` of the month a week (given by its Monday) belongs to: the month of its
+    Thursday, as ISO 8601 assigns weeks to years."""
     thursday = week + timedelta(days=3)
     return f"{thursday.year:04d}-{thursday.month:02d}"
 
@@ -118,8 +121,11 @@ def _name(value: Any, length: int) -> str:
 
 
 def derive(statement: dict[str, Any], actor: str, key: bytes) -> Fact | None:
-    """`actor` is the LRS's actor key; statements by the shared anonymous account count for
-    no one (an anonymous idea's author must not become a countable person)."""
+    """The learning fact of a checked, stamped statement (docs/xapi-profile.md), or None when
+    the profile does not describe it. `actor` is the LRS's actor key, made a pseudonym with
+    `key`; statements by the shared anonymous account count for no one (an anonymous idea's
+    author must not become a countable person). Raises ValueError for a timestamp or
+    submitted-at that is not ISO 8601 (checked statements always have one)."""
     found = _kind(statement)
     if found is None or actor.endswith(f"|{ANONYMOUS}"):
         return None
