@@ -60,8 +60,9 @@ TableDep = Annotated[MetricTable, Depends(_table)]
     summary="Learning metrics per closed week or month, by team and/or process",
 )
 async def get_metrics(table: TableDep) -> MetricTable:
-    """The metrics table (service.table). Raises 400 `bad_range` / `range_too_long` /
-    `invalid_parameter`, 403 `role_required` / `not_your_team`."""
+    """The metrics of closed weeks or months as your role may read them; hidden figures are
+    null (docs/privacy.md). Raises 400 `bad_range` / `range_too_long` / `invalid_parameter`,
+    403 `role_required` / `not_your_team`."""
     return table
 
 
@@ -105,8 +106,8 @@ async def my_learning(
     principal: PrincipalDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> dict[str, Any]:
-    """Your statements newest first with what each counts as, totals per kind and the informal
-    share (service.my_learning)."""
+    """Your statements newest first with what each counts as, your totals per kind and the
+    informal share (0-1)."""
     state = request.app.state
     public_url = state.settings.platform.public_url
     return await service.my_learning(

@@ -91,7 +91,8 @@ async def post_statements(
 ) -> list[str]:
     """The ids of the stored batch, in order. Raises 400 (`invalid_statement`, ...) for a
     batch of 0 or more than MAX_BATCH statements or a broken rule, 413 for a statement over
-    ANALYTICS_MAX_STATEMENT_KB, 409 `statement_conflict` (service.store)."""
+    ANALYTICS_MAX_STATEMENT_KB, 409 `statement_conflict` for an id already holding other
+    content."""
     check_version(version)
     payload, parts = await _read(request)
     raw = payload if isinstance(payload, list) else [payload]
@@ -152,9 +153,10 @@ async def get_statements(
 ) -> Any:
     """One statement, or `{"statements": [...], "more": <relative URL or "">}` (xAPI 1.0.3,
     Communication 2.1.3); multipart/mixed with `attachments=true`. Every parameter is parsed
-    before use (params.py); what the caller may see is its scope's (scope.py); stored text is
-    made encodable on the way out. Raises 400 for a bad parameter or `more` token, 404
-    `statement_not_found` for a statement the caller may not read or that does not exist."""
+    before use; the caller sees what its scope allows (docs/analytics.md, "Who sees which
+    statements"); stored text is made encodable on the way out. Raises 400 for a bad parameter
+    or `more` token, 404 `statement_not_found` for a statement the caller may not read or that
+    does not exist."""
     check_version(version)
     response.headers["X-Experience-API-Consistent-Through"] = utcnow().isoformat()
     scope = caller.scope
