@@ -33,6 +33,8 @@ ExtraLifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
 
 class Me(BaseModel):
+    """Who the bearer token says the caller is: subject, display name, teams and roles (sorted)."""
+
     subject: str
     name: str
     teams: list[str]
@@ -44,6 +46,8 @@ me_router = APIRouter(tags=["identity"])
 
 @me_router.get("/v1/me", response_model=Me, summary="Who the bearer token says you are")
 async def me(principal: PrincipalDep) -> Me:
+    """`GET /v1/me`: the caller as their token names them. Raises Unauthorized (401) without a valid
+    token."""
     return Me(
         subject=principal.subject,
         name=principal.name,

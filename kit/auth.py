@@ -32,6 +32,8 @@ DEV_SECRET_FILE = "dev-jwt-secret"  # noqa: S105 - a file name, not a secret
 
 
 class Role(StrEnum):
+    """The platform's roles, as tokens carry them (docs/authentication.md)."""
+
     worker = "worker"
     coach = "coach"
     analyst = "analyst"
@@ -52,10 +54,12 @@ class Principal:
     token: str = ""
 
     def has_role(self, *roles: Role | str) -> bool:
+        """Whether the caller holds at least one of `roles`."""
         return any(str(role) in self.roles for role in roles)
 
     @property
     def is_admin(self) -> bool:
+        """Whether the caller holds the `admin` role."""
         return Role.admin in self.roles
 
 
@@ -84,7 +88,11 @@ def _reject(code: str, description: str) -> Unauthorized:
 
 
 class TokenVerifier(Protocol):
-    async def verify(self, token: str) -> dict[str, Any]: ...
+    """Checks a bearer token: `verify(token)` returns its claims or raises Unauthorized (401)."""
+
+    async def verify(self, token: str) -> dict[str, Any]:
+        """The token's claims. Raises Unauthorized (401, `token_*` code) when it does not verify."""
+        ...
 
 
 def _decode(
@@ -138,6 +146,9 @@ class SharedSecretVerifier:
         self._leeway = leeway
 
     async def verify(self, token: str) -> dict[str, Any]:
+        """The claims of a development token (HS256 under the development secret, issuer and
+        audience checked, `leeway` seconds of clock skew). Raises Unauthorized (401, `token_*`
+        code) otherwise."""
         _header(token, [DEV_ALGORITHM])
         return _decode(token, self._secret, [DEV_ALGORITHM], DEV_ISSUER, DEV_AUDIENCE, self._leeway)
 
@@ -189,6 +200,9 @@ class JwksVerifier:
         return key
 
     async def verify(self, token: str) -> dict[str, Any]:
+        """The claims of an OIDC token signed by one of the provider's keys (fetched and cached; an
+        unknown `kid` refetches at most every `min_refresh_seconds`), issuer, audience and times
+        checked. Raises Unauthorized (401, `token_*` code) otherwise."""
         header = _header(token, self._algorithms)
         kid = header.get("kid")
         if not isinstance(kid, str):
@@ -228,6 +242,8 @@ def issue_dev_token(
     name: str | None = None,
     ttl_seconds: int = 8 * 3600,
 ) -> str:
+    """A development token (HS256 JWT under `secret`) for `subject` with `roles` and `teams`, valid
+    `ttl_seconds` (default 8 hours). Only development verifies it."""
     now = int(time.time())
     claims = {
         "iss": DEV_ISSUER,
@@ -244,6 +260,8 @@ def issue_dev_token(
 
 
 def make_verifier(platform: PlatformSettings, http: httpx.AsyncClient) -> TokenVerifier:
+    """The process's verifier: OIDC (JwksVerifier) when issuer, audience and JWKS URL are set, else
+    the development secret under `var/`."""
     if platform.auth_jwks_url and platform.auth_issuer and platform.auth_audience:
         return JwksVerifier(
             http,
@@ -305,6 +323,8 @@ def principal_from_claims(
 
 
 def bearer_token(authorization: str | None) -> str:
+    """The token of an `Authorization: Bearer <token>` header. Raises Unauthorized (401
+    `token_missing` without the header, `token_malformed` for another scheme)."""
     if not authorization:
         raise Unauthorized(
             "a bearer token is required",

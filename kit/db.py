@@ -27,6 +27,7 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def is_sqlite(url: str) -> bool:
+    """Whether the database URL is SQLite (any driver)."""
     return make_url(url).get_backend_name() == "sqlite"
 
 
@@ -80,10 +81,13 @@ class Database:
         self.sessions = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
 
     async def ping(self) -> None:
+        """Returns when the database answers `SELECT 1`; raises the driver's error otherwise (a
+        readiness check)."""
         async with self.engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
 
     async def dispose(self) -> None:
+        """Close every pooled connection (at shutdown)."""
         await self.engine.dispose()
 
     @asynccontextmanager
@@ -139,17 +143,20 @@ class UTCDateTime(TypeDecorator[datetime]):
     cache_ok = True
 
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """The value in UTC for the database. Raises ValueError for a naive datetime."""
         if value is not None and value.tzinfo is None:
             raise ValueError("naive datetimes are refused: use UTC-aware values")
         return value.astimezone(UTC) if value is not None else None
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """The stored value as an aware UTC datetime (SQLite hands back naive ones)."""
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def utcnow() -> datetime:
+    """The current time, timezone-aware, in UTC."""
     return datetime.now(UTC)
 
 

@@ -35,6 +35,9 @@ async def _run(check: ReadinessCheck) -> dict[str, object]:
 
 
 def health_router(service: str) -> APIRouter:
+    """`/healthz` (liveness: always 200 while the process runs) and `/readyz` (200 when every
+    readiness check of `app.state.readiness_checks` answers, else 503, with each check's status,
+    latency in ms and details) for `service`."""
     router = APIRouter(tags=["health"])
 
     @router.get("/healthz", summary="Liveness: the process is running")

@@ -88,6 +88,7 @@ class BodyRule:
     basic_realm: str = "werkvloer"
 
     def matches(self, path: str) -> bool:
+        """Whether `path` matches this rule's pattern in full."""
         return re.fullmatch(self.pattern, path) is not None
 
 
@@ -268,6 +269,8 @@ class InboundMiddleware:
         self.large_bodies = large_bodies or LargeBodies(4, 10.0)
 
     def rule_for(self, path: str) -> BodyRule:
+        """The first rule whose pattern matches `path`, else the default (the body limit of the
+        process)."""
         return next((rule for rule in self.rules if rule.matches(path)), self.default)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -29,15 +29,20 @@ _STANDARD_ATTRS = set(vars(logging.makeLogRecord({})).keys()) | {"message", "asc
 
 
 def current_request_id() -> str | None:
+    """The id of the request being handled, or None outside a request."""
     return _request_id.get()
 
 
 class JsonFormatter(logging.Formatter):
+    """Log records as one JSON object a line: time, level, service, logger, message, request and
+    trace ids, extras and the traceback."""
+
     def __init__(self, service: str) -> None:
         super().__init__()
         self.service = service
 
     def format(self, record: logging.LogRecord) -> str:
+        """The record as one line of JSON (values that JSON cannot hold are written as text)."""
         entry: dict[str, Any] = {
             "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname.lower(),
@@ -60,6 +65,8 @@ class JsonFormatter(logging.Formatter):
 
 
 def configure_logging(service: str, level: str = "INFO") -> None:
+    """Send every log record of the process to stdout as JSON (`JsonFormatter`) at `level`; drivers
+    and HTTP clients stay at WARNING."""
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(JsonFormatter(service))
     root = logging.getLogger()

@@ -33,10 +33,13 @@ def _config(folder: Path, url: str) -> Config:
 
 
 def upgrade(folder: Path, url: str, revision: str = "head") -> None:
+    """Migrate the database at `url` to `revision` (default the newest) with the Alembic scripts in
+    `folder`."""
     command.upgrade(_config(folder, url), revision)
 
 
 def downgrade(folder: Path, url: str, revision: str) -> None:
+    """Migrate the database at `url` back to `revision`."""
     command.downgrade(_config(folder, url), revision)
 
 
@@ -93,6 +96,7 @@ def run_env(metadata: MetaData, *modules: ModuleType) -> None:
 
 
 def head_revision(folder: Path) -> str | None:
+    """The newest revision id of the scripts in `folder`, or None when there are none."""
     return ScriptDirectory.from_config(_config(folder, "")).get_current_head()
 
 

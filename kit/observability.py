@@ -41,6 +41,7 @@ LATENCY = Histogram(
 
 
 def current_trace_id() -> str | None:
+    """The trace id (32 hex characters) of the request being handled, or None."""
     return _trace_id.get()
 
 
@@ -84,6 +85,8 @@ def inject_trace(headers: Any) -> None:
 
 
 def record_request(service: str, method: str, route: str, status: int, seconds: float) -> None:
+    """Count one handled request and observe its duration in seconds (Prometheus, by service,
+    method, route template and status)."""
     REQUESTS.labels(service, method, route, str(status)).inc()
     LATENCY.labels(service, method, route).observe(seconds)
 
@@ -93,4 +96,5 @@ metrics_router = APIRouter(tags=["operations"])
 
 @metrics_router.get("/metrics", include_in_schema=False)
 async def metrics() -> Response:
+    """`GET /metrics`: the process's Prometheus metrics in the text exposition format."""
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -19,6 +19,9 @@ from kit.db import UTCDateTime, utcnow
 
 
 class OutboxMessage(SQLModel, table=True):
+    """One fact for another service (`payload`, e.g. an xAPI statement), kept until delivered:
+    attempts, the next attempt's time, and when it was delivered or dead-lettered."""
+
     __tablename__ = "outbox"
 
     id: uuid.UUID = Field(primary_key=True)

@@ -17,6 +17,9 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 class Environment(StrEnum):
+    """`development` (embedded defaults, development tokens) or `production` (refuses unsafe
+    settings)."""
+
     development = "development"
     production = "production"
 
@@ -55,6 +58,7 @@ class PlatformSettings(BaseSettings):
 
     @property
     def is_production(self) -> bool:
+        """Whether the platform runs in production mode."""
         return self.environment is Environment.production
 
     @model_validator(mode="after")
@@ -109,6 +113,7 @@ class DatabaseServiceSettings(ServiceSettings):
     database_url: str | None = None
 
     def resolved_database_url(self, service: str) -> str:
+        """The configured database URL, else the service's SQLite file under `var/`."""
         return self.database_url or sqlite_url(self.platform, service)
 
 

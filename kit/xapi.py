@@ -15,6 +15,8 @@ ANONYMOUS = "anonymous"
 
 
 def agent(home_page: str, subject: str, name: str | None = None) -> dict[str, Any]:
+    """An xAPI Agent identified by an account (`homePage`, `name` = the subject), with a display
+    `name` when given."""
     actor: dict[str, Any] = {
         "objectType": "Agent",
         "account": {"homePage": home_page, "name": subject},
@@ -30,12 +32,14 @@ def anonymous_agent(home_page: str) -> dict[str, Any]:
 
 
 def verb(iri: str, display: str) -> dict[str, Any]:
+    """An xAPI Verb: its IRI and an en-US display name."""
     return {"id": iri, "display": {"en-US": display}}
 
 
 def activity(
     iri: str, activity_type: str, name: str | None = None, language: str = "und"
 ) -> dict[str, Any]:
+    """An xAPI Activity: its IRI, type and, when given, its name in `language`."""
     definition: dict[str, Any] = {"type": activity_type}
     if name:
         definition["name"] = {language: name}
@@ -52,6 +56,8 @@ def statement(
     result: dict[str, Any] | None = None,
     statement_id: uuid.UUID | None = None,
 ) -> dict[str, Any]:
+    """An xAPI statement (1.0.3): id (`statement_id` or a new UUID), actor, verb, object, ISO 8601
+    timestamp, and context and result when given."""
     built: dict[str, Any] = {
         "id": str(statement_id or uuid.uuid4()),
         "actor": actor,
