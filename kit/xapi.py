@@ -1,5 +1,9 @@
 """Building blocks of xAPI statements (xAPI 1.0.3), with no knowledge of any domain.
 
+Why kit holds them: every service states its cross-service facts as xAPI statements in its
+outbox (docs/architecture.md), and xAPI is a public standard (ADL), not any service's model; the
+verbs and activities a service states are its own and stay in that service.
+
 People are identified by an account on the platform (`homePage` + subject), never by e-mail,
 so statements carry no address a third party could use.
 """
