@@ -15,7 +15,6 @@ action"):
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -23,10 +22,12 @@ from typing import TYPE_CHECKING, Any
 import httpx
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from kit import errors
 from kit.auth import Principal
 from kit.db import utcnow
-from kit.errors import Conflict, NotFound, ServiceUnavailable, Unprocessable
+from kit.errors import Conflict, NotFound, Unprocessable
 from kit.http import url_path
+from kit.service_client import Reply, ServiceClient, ServiceUnavailable
 from services.reflection.access import readable_documents
 from services.reflection.journal.models import IdeaDrafted, IdeaFromAction, ReflectionStatus
 from services.reflection.journal.presenting import cited_documents
@@ -34,8 +35,6 @@ from services.reflection.journal.repository import JournalRepository
 
 if TYPE_CHECKING:
     from services.reflection.journal.service import Journal, Loaded
-
-DISCARD_TRIES = 3
 
 
 def title_of(action: str) -> str:
@@ -61,63 +60,58 @@ class Draft:
 
 
 class IdeasClient:
-    """The two calls this service makes to the ideas service, with the worker's own token."""
+    """The two calls this service makes to the ideas service, with the worker's own token,
+    through kit's service client (time limit, breaker, request id and trace context; the keyed
+    create and the discard are retried, `TRIES` tries in all)."""
+
+    TRIES = 3
 
     def __init__(self, http: httpx.AsyncClient, base_url: str) -> None:
-        self.http, self.base_url = http, base_url.rstrip("/")
+        self.client = ServiceClient("ideas", base_url, http, retries=self.TRIES - 1)
 
     async def create(self, principal: Principal, payload: dict[str, Any], key: str) -> Draft:
-        """`POST /v1/ideas` with `Idempotency-Key: key`. Returns the draft; when the key
-        already made an idea from other words (a new title), that idea (`created` False).
-        Raises 503 `ideas_unavailable` (no answer, or a 5xx) and 422 `idea_refused`."""
-        headers = {"Authorization": f"Bearer {principal.token}", "Idempotency-Key": key}
-        try:
-            response = await self.http.post(
-                f"{self.base_url}/v1/ideas", json=payload, headers=headers
-            )
-        except httpx.HTTPError as exc:
-            raise ServiceUnavailable(
-                "the ideas service did not answer; nothing was changed", code="ideas_unavailable"
-            ) from exc
-        if response.status_code >= 500:
-            raise ServiceUnavailable(
-                "the ideas service failed; nothing was changed", code="ideas_unavailable"
-            )
-        error = _error_of(response)
+        """`POST /v1/ideas` with `Idempotency-Key: key`, which the ideas service honours
+        (services/ideas/idempotency.py), so a retry never makes a second idea. Returns the
+        draft; when the key already made an idea from other words (a new title), that idea
+        (`created` False). Raises ServiceUnavailable (503 `ideas_unavailable`: no answer, a
+        5xx, or its breaker is open; nothing was changed) and Unprocessable (422
+        `idea_refused`, the ideas service's error body in `details`)."""
+        reply = await self._call("POST", "/v1/ideas", principal, json=payload, idempotency_key=key)
+        error = _error_of(reply.body)
         first = error.get("details") if error.get("code") == "idempotency_key_reused" else None
-        if response.status_code == 422 and isinstance(first, dict) and "id" in first:
+        if reply.status == 422 and isinstance(first, dict) and "id" in first:
             return Draft(uuid.UUID(str(first["id"])), None, created=False)
-        if response.status_code not in (200, 201):  # 200: the first idea, replayed
+        if reply.status not in (200, 201):  # 200: the first idea, replayed
             raise Unprocessable(
-                "the ideas service refused the draft",
-                code="idea_refused",
-                details=response.json() if response.content else None,
+                "the ideas service refused the draft", code="idea_refused", details=reply.body
             )
-        idea_id = uuid.UUID(response.json()["id"])
-        return Draft(idea_id, response.headers.get("ETag"), response.status_code == 201)
+        return Draft(uuid.UUID(reply.body["id"]), reply.headers.get("ETag"), reply.status == 201)
 
     async def discard(self, principal: Principal, draft: Draft) -> None:
-        """`DELETE /v1/ideas/{id}` with the draft's ETag, retried a few times. Done when it
-        answers 204 or 404 (gone already), and also on 409/412: the worker has submitted or
-        changed the draft meanwhile, so it is theirs now. Raises 503 `ideas_unavailable`,
-        naming the draft in `details.idea_id`, when the ideas service cannot be reached."""
-        headers = {"Authorization": f"Bearer {principal.token}", "If-Match": draft.etag or '"1"'}
-        url = self.base_url + url_path("/v1/ideas/{id}", id=draft.idea_id)
-        for attempt in range(DISCARD_TRIES):
-            if attempt:
-                await asyncio.sleep(0.2 * attempt)  # a moment for a restarting ideas service
-            try:
-                response = await self.http.delete(url, headers=headers)
-            except httpx.HTTPError:
-                continue
-            if response.status_code < 500:
-                return
-        raise ServiceUnavailable(
-            "the reflection was deleted meanwhile, and the idea draft made from it could not be "
-            "removed: it is in your ideas",
-            code="ideas_unavailable",
-            details={"idea_id": str(draft.idea_id)},
-        )
+        """`DELETE /v1/ideas/{id}` with the draft's ETag. Done when it answers 204 or 404 (gone
+        already), and also on 409/412: the worker has submitted or changed the draft meanwhile,
+        so it is theirs now. Raises ServiceUnavailable (503 `ideas_unavailable`, naming the
+        draft in `details.idea_id`) when the ideas service cannot be reached."""
+        path = url_path("/v1/ideas/{id}", id=draft.idea_id)
+        try:
+            await self._call("DELETE", path, principal, headers={"If-Match": draft.etag or '"1"'})
+        except errors.ServiceUnavailable as exc:
+            raise errors.ServiceUnavailable(
+                "the reflection was deleted meanwhile, and the idea draft made from it could "
+                "not be removed: it is in your ideas",
+                code="ideas_unavailable",
+                details={"idea_id": str(draft.idea_id)},
+            ) from exc
+
+    async def _call(self, method: str, path: str, principal: Principal, **options: Any) -> Reply:
+        try:
+            return await self.client.request(
+                method, path, token=principal.token, caller=principal.subject, **options
+            )
+        except ServiceUnavailable as exc:
+            raise errors.ServiceUnavailable(
+                "the ideas service did not answer; nothing was changed", code="ideas_unavailable"
+            ) from exc
 
 
 async def draft_idea(
@@ -148,7 +142,7 @@ async def draft_idea(
         if link["action"] == body.action:
             public = await journal.present(reads, principal, reflection_id)
             return IdeaDrafted(idea_id=uuid.UUID(link["idea_id"]), created=False, reflection=public)
-    client = IdeasClient(journal.http, journal.settings.ideas_url)
+    client = journal.ideas
     payload = await _payload(reads, principal, loaded, body, actions[body.action]["text"])
     draft = await client.create(principal, payload, idea_draft_key(reflection.id, body.action))
     try:
@@ -194,10 +188,7 @@ async def _payload(
     }
 
 
-def _error_of(response: httpx.Response) -> dict[str, Any]:
-    try:
-        body = response.json()
-    except ValueError:
-        return {}
+def _error_of(body: Any) -> dict[str, Any]:
+    """The `error` object of an error body, or {} when there is none."""
     error = body.get("error") if isinstance(body, dict) else None
     return error if isinstance(error, dict) else {}

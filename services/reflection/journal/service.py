@@ -37,6 +37,7 @@ from services.reflection.guide.base import (
 )
 from services.reflection.guide.catalogue import ReflectionModel
 from services.reflection.journal import asking, records
+from services.reflection.journal.idea_drafts import IdeasClient
 from services.reflection.journal.models import (
     Reflection,
     ReflectionPage,
@@ -114,8 +115,8 @@ def teams_to_share_with(teams: list[str] | None, principal: Principal) -> list[s
 
 
 class Journal:
-    """The journal's rules, over the retrieval engines and the guide (made once per process);
-    the sessions come with each call."""
+    """The journal's rules, over the retrieval engines, the guide and the ideas service's client
+    (made once per process); the sessions come with each call."""
 
     def __init__(
         self,
@@ -131,7 +132,9 @@ class Journal:
     ) -> None:
         self.database, self.index, self.embedder = database, index, embedder
         self.guide, self.catalogue, self.settings = guide, catalogue, settings
-        self.http, self.pseudonym_key = http, pseudonym_key
+        self.pseudonym_key = pseudonym_key
+        # One client per process, so its breaker remembers the ideas service between calls.
+        self.ideas = IdeasClient(http, settings.ideas_url)
 
     # ---- reading -----------------------------------------------------------------------
 
