@@ -11,14 +11,14 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.requests import HTTPConnection
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
-from gateway.clients import Upstreams
 from gateway.guards import GraphQLGuard, load_trusted
 from gateway.ide import GraphQLWithIDE, ide_router
 from gateway.inbound import body_rules
-from gateway.schema import build_schema
 from gateway.schema.context import Context
+from gateway.schema.root import build_schema
 from gateway.security import optional_principal
 from gateway.settings import GatewaySettings
+from gateway.upstream import Upstreams
 from gateway.xapi_proxy import xapi
 from kit.app import create_service_app
 from kit.auth import Principal

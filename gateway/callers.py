@@ -7,7 +7,7 @@ are cached briefly by the SHA-256 of the token, so checking every request stays 
 a flood of forged tokens.
 
 The caller is kept in a context variable for the life of the request, so the upstream client
-(gateway/clients.py, kit/service_client.py) can keep one caller's calls apart from another's: a
+(gateway/upstream.py, kit/service_client.py) can keep one caller's calls apart from another's: a
 per-caller cap on calls in flight, and a breaker that does not let one caller's slow queries open
 it for everyone.
 """

@@ -14,7 +14,7 @@ from typing import Any
 from graphql import GraphQLError
 from strawberry.dataloader import DataLoader
 
-from gateway.clients import Upstreams, UpstreamUnavailable, call
+from gateway.upstream import Upstreams, UpstreamUnavailable, call
 
 BATCH = 100
 

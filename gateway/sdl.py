@@ -17,7 +17,7 @@ from pathlib import Path
 from graphql import build_schema as parse_sdl
 from graphql import find_breaking_changes, find_dangerous_changes
 
-from gateway.schema import build_schema
+from gateway.schema.root import build_schema
 
 COMMITTED = Path("gateway") / "schema.graphql"
 

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from strawberry.fastapi import BaseContext
 
-from gateway.clients import Upstreams
 from gateway.loaders import Loaders, make_loaders
+from gateway.upstream import Upstreams
 from kit.auth import Principal
 
 

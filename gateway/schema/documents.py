@@ -16,8 +16,8 @@ from strawberry.types import Info
 from gateway.schema.connections import Connection, Edge, check_first, connection_of
 from gateway.schema.context import Context
 from gateway.schema.ids import InvalidId, parse_ids
-from gateway.schema.upstream import read, read_or_none
 from gateway.security import signed_in_field
+from gateway.upstream import read, read_or_none
 
 
 @strawberry.type(description="An organisational process document (work instruction, procedure).")

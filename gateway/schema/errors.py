@@ -3,13 +3,14 @@ client handles them with a type switch instead of parsing error strings."""
 
 from __future__ import annotations
 
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import strawberry
 from graphql import GraphQLError
 from strawberry.scalars import JSON
 
-from gateway.clients import UpstreamReply, UpstreamUnavailable
+if TYPE_CHECKING:  # gateway/upstream.py calls these mappings
+    from gateway.upstream import UpstreamReply, UpstreamUnavailable
 
 
 @strawberry.interface(description="An expected failure the user can act on.")

@@ -17,12 +17,11 @@ import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from gateway.clients import UpstreamReply, UpstreamUnavailable
 from gateway.schema.connections import check_first
 from gateway.schema.context import Context
 from gateway.schema.errors import raise_for_query, raise_unavailable
-from gateway.schema.upstream import ask, read
 from gateway.security import signed_in_field, signed_in_mutation
+from gateway.upstream import UpstreamReply, UpstreamUnavailable, ask, read
 
 SERVICES = ("ideas", "reflection", "analytics")
 RETRY_DELAYS = (0.2, 0.6, 1.5)

@@ -15,7 +15,7 @@ from graphql import GraphQLNonNull, GraphQLObjectType, Undefined, get_named_type
 
 from gateway.callers import VerifiedCallers
 from gateway.cost import size_limit
-from gateway.schema import build_schema
+from gateway.schema.root import build_schema
 from kit.auth import DEV_AUDIENCE, DEV_ISSUER, SharedSecretVerifier, dev_secret, issue_dev_token
 from kit.settings import PlatformSettings
 from tests.support.apps import bearer

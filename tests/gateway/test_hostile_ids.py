@@ -34,7 +34,7 @@ from graphql.pyutils import Undefined
 from starlette.testclient import TestClient
 
 from gateway.app import create_app
-from gateway.schema import build_schema
+from gateway.schema.root import build_schema
 from gateway.settings import GatewaySettings
 from kit.settings import PlatformSettings
 from tests.gateway.conftest import DEAD, Stack

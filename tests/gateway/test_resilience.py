@@ -18,8 +18,8 @@ from fastapi import FastAPI, Response
 
 from gateway.app import create_app
 from gateway.callers import current_caller
-from gateway.clients import Upstreams, UpstreamUnavailable, call
 from gateway.settings import GatewaySettings
+from gateway.upstream import Upstreams, UpstreamUnavailable, call
 from kit.breaker import CLOSED
 from kit.settings import PlatformSettings
 from tests.support.apps import bearer

@@ -10,7 +10,7 @@ from graphql import (
     GraphQLObjectType,
 )
 
-from gateway.schema import build_schema
+from gateway.schema.root import build_schema
 
 BUILT_IN = {"String", "Int", "Float", "Boolean", "ID"}
 

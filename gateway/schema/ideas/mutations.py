@@ -28,8 +28,8 @@ from gateway.schema.idempotency import (
 )
 from gateway.schema.ids import InvalidId, parse_id, parse_ids
 from gateway.schema.shared import IdeaStatus, idea_from
-from gateway.schema.upstream import change
 from gateway.security import signed_in_mutation
+from gateway.upstream import change
 
 
 def _input_dict(value: Any, path: str = "input") -> dict[str, Any]:
@@ -54,7 +54,7 @@ def _input_dict(value: Any, path: str = "input") -> dict[str, Any]:
 async def _on_idea(
     info: Info[Context, None], method: str, action: str, id: strawberry.ID, **kwargs: Any
 ) -> Any:
-    """`change` (gateway/schema/upstream.py) of the idea `id`: `method` on
+    """`change` (gateway/upstream.py) of the idea `id`: `method` on
     `/v1/ideas/{id}<action>`, presented as the Idea."""
     path = f"/v1/ideas/{{id}}{action}"  # `action` is one of this module's constants
     return await change(info, "ideas", method, path, idea_from, ids={"id": id}, **kwargs)

@@ -19,8 +19,8 @@ from gateway.schema.ideas.types import (
     similar_from,
 )
 from gateway.schema.shared import Idea, idea_from
-from gateway.schema.upstream import read, read_or_none
 from gateway.security import signed_in_field
+from gateway.upstream import read, read_or_none
 
 
 @strawberry.type

@@ -16,12 +16,11 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.types import Info
 
-from gateway.clients import UpstreamUnavailable
 from gateway.schema.context import Context
 from gateway.schema.ids import InvalidId, id_path
 from gateway.schema.shared import Idea, idea_from
-from gateway.schema.upstream import ask
 from gateway.security import subscriber
+from gateway.upstream import UpstreamUnavailable, ask
 
 
 @strawberry.type

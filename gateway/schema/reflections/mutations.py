@@ -19,8 +19,8 @@ from gateway.schema.reflections.types import (
     drafted_from,
 )
 from gateway.schema.shared import reflection_from
-from gateway.schema.upstream import change
 from gateway.security import signed_in_mutation
+from gateway.upstream import change
 
 
 async def _on_reflection(
@@ -31,7 +31,7 @@ async def _on_reflection(
     present: Callable[[Any], Any] = reflection_from,
     **kwargs: Any,
 ) -> Any:
-    """`change` (gateway/schema/upstream.py) of the reflection `id`: `method` on
+    """`change` (gateway/upstream.py) of the reflection `id`: `method` on
     `/v1/reflections/{id}<action>`, presented as the Reflection unless `present` says otherwise."""
     path = f"/v1/reflections/{{id}}{action}"  # `action` is one of this module's constants
     return await change(info, "reflection", method, path, present, ids={"id": id}, **kwargs)

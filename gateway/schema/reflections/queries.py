@@ -26,8 +26,8 @@ from gateway.schema.reflections.types import (
     reflection_page_from,
 )
 from gateway.schema.shared import Reflection, reflection_from
-from gateway.schema.upstream import read, read_or_none
 from gateway.security import signed_in_field
+from gateway.upstream import read, read_or_none
 
 
 @strawberry.type

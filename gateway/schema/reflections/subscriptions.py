@@ -17,7 +17,6 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.types import Info
 
-from gateway.clients import UpstreamUnavailable
 from gateway.schema.context import Context
 from gateway.schema.ids import INVALID_ID, InvalidId, id_path
 from gateway.schema.reflections.types import (
@@ -26,8 +25,8 @@ from gateway.schema.reflections.types import (
     StartReflectionInput,
     stream_event,
 )
-from gateway.schema.upstream import stream
 from gateway.security import subscriber
+from gateway.upstream import UpstreamUnavailable, stream
 
 
 async def _relay_stream(
