@@ -48,7 +48,7 @@ def can_read(document: Document | None, principal: Principal) -> bool:
 def index_teams(principal: Principal) -> list[str] | None:
     """`can_read` as a vector-index filter on a chunk's teams: None (no restriction) for admins,
     else the caller's teams (chunks open to `*` match every filter). Hidden versions are
-    excluded by the caller (search.hidden_versions)."""
+    excluded by the caller (search/repository.py hidden_versions)."""
     return None if principal.is_admin else sorted(principal.teams)
 
 

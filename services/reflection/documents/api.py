@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, File, Form, Query, Request, Response, UploadFile
 
@@ -12,8 +12,10 @@ from kit.db import SessionDep
 from kit.errors import PayloadTooLarge
 from services.reflection.documents import service as docs
 from services.reflection.documents.models import (
+    Document,
     DocumentPage,
     DocumentPublic,
+    IngestJob,
     JobPublic,
     UploadAccepted,
 )
@@ -37,22 +39,29 @@ async def _read_limited(request: Request, upload: UploadFile) -> bytes:
     return bytes(data)
 
 
-def _wake(request: Request, tasks: BackgroundTasks) -> None:
-    # Runs after the response, i.e. after the transaction committed.
+def _accepted(
+    request: Request, tasks: BackgroundTasks, document: Document, job: IngestJob
+) -> UploadAccepted:
+    # The worker is woken after the response, i.e. after the transaction committed.
     tasks.add_task(request.app.state.ingestor.wake.set)
+    return UploadAccepted(document=docs.public(document), job=docs.job_public(job))
 
 
 # Upload metadata is text people read: the one text rule (kit/text.py) applies as to JSON, and
 # control characters (a field that was not UTF-8 arrives with them) are refused (uploads.py).
 Title = Annotated[VisibleFormText, Form(min_length=1, max_length=300)]
 OptionalField = Annotated[VisibleFormText | None, Form(max_length=200)]
+# Both uploads answer 202 at once: the job ingests in the background.
+UPLOAD: dict[str, Any] = {
+    "status_code": 202,
+    "response_model": UploadAccepted,
+    "dependencies": [require_roles(Role.admin)],
+}
 
 
 @documents.post(
     "/documents",
-    status_code=202,
-    response_model=UploadAccepted,
-    dependencies=[require_roles(Role.admin)],
+    **UPLOAD,
     summary="Upload a process document (admins); it becomes searchable when its job completes",
     responses={413: {"description": "too large"}, 415: {"description": "unsupported type"}},
 )
@@ -97,15 +106,12 @@ async def upload_document(
         language=language,
         teams=visible_to,
     )
-    _wake(request, tasks)
-    return UploadAccepted(document=docs.public(document), job=docs.job_public(job))
+    return _accepted(request, tasks, document, job)
 
 
 @documents.post(
     "/documents/{document_id}/versions",
-    status_code=202,
-    response_model=UploadAccepted,
-    dependencies=[require_roles(Role.admin)],
+    **UPLOAD,
     summary="Upload a new version; it replaces the live one atomically once ingested",
 )
 async def upload_version(
@@ -128,8 +134,7 @@ async def upload_version(
     upload = await docs.read_upload(data, filename, declared, version)
     document = await docs.visible_document(session, document_id, principal)
     job = await docs.add_version(session, principal, document, upload)
-    _wake(request, tasks)
-    return UploadAccepted(document=docs.public(document), job=docs.job_public(job))
+    return _accepted(request, tasks, document, job)
 
 
 @documents.get("/documents", response_model=DocumentPage, summary="Documents you may read")

@@ -76,6 +76,20 @@ async def delete_document(session: AsyncSession, document: Document) -> None:
     await session.flush()
 
 
+async def job_with_version(
+    session: AsyncSession, job_id: uuid.UUID
+) -> tuple[IngestJob, DocumentVersion, Document] | None:
+    """The job, the version it ingests and that version's document; None when one is gone."""
+    job = await session.get(IngestJob, job_id)
+    if job is None or job.version_id is None:
+        return None
+    version = await session.get(DocumentVersion, job.version_id)
+    document = await session.get(Document, job.document_id)
+    if version is None or document is None:
+        return None
+    return job, version, document
+
+
 async def running_jobs(session: AsyncSession, started_before: datetime) -> Sequence[IngestJob]:
     """Jobs marked running. On PostgreSQL, where several replicas may work, only those that
     started before `started_before` (or never recorded a start); on SQLite one process owns the

@@ -68,18 +68,8 @@ def parse_teams(value: str | None) -> list[str]:
 
 def public(document: Document) -> DocumentPublic:
     """The API shape of a document; `version` is its live version number (None until live)."""
-    return DocumentPublic(
-        id=document.id,
-        title=document.title,
-        process=document.process,
-        owner=document.owner,
-        language=document.language,
-        teams=list(document.teams),
-        version=document.live_version,
-        version_label=document.version_label,
-        chunk_count=document.chunk_count,
-        created_at=document.created_at,
-        updated_at=document.updated_at,
+    return DocumentPublic.model_validate(
+        {**document.model_dump(), "version": document.live_version}
     )
 
 
@@ -89,19 +79,7 @@ def job_public(job: IngestJob) -> JobPublic:
     progress = (
         1.0 if finished else (job.chunks_done / job.chunks_total if job.chunks_total else 0.0)
     )
-    return JobPublic(
-        id=job.id,
-        document_id=job.document_id,
-        status=JobStatus(job.status),
-        progress=round(progress, 4),
-        chunks_total=job.chunks_total,
-        chunks_done=job.chunks_done,
-        chunks_reused=job.chunks_reused,
-        error=job.error,
-        created_at=job.created_at,
-        started_at=job.started_at,
-        finished_at=job.finished_at,
-    )
+    return JobPublic.model_validate({**job.model_dump(), "progress": round(progress, 4)})
 
 
 async def visible_document(

@@ -38,8 +38,6 @@ from services.reflection.documents import repository
 from services.reflection.documents.chunking import Chunk, chunk_sections
 from services.reflection.documents.models import (
     ChunkEmbedding,
-    Document,
-    DocumentVersion,
     IngestJob,
     JobStatus,
     VersionStatus,
@@ -62,8 +60,6 @@ class _Work:
     """What one job indexes: its chunks and the payload every chunk of the version carries."""
 
     job_id: uuid.UUID
-    version_id: uuid.UUID
-    document_id: uuid.UUID
     language: str
     chunks: list[Chunk]
     payload: dict[str, Any]
@@ -184,11 +180,10 @@ class Ingestor:
     async def _start(self, job_id: uuid.UUID) -> _Work:
         """The job's chunks and payload; its counters reset to (total, 0 done, 0 reused)."""
         async with unit_of_work(self.database) as session:
-            job = await session.get(IngestJob, job_id)
-            version = await session.get(DocumentVersion, job.version_id) if job else None
-            document = await session.get(Document, job.document_id) if job else None
-            if job is None or version is None or document is None:
+            found = await repository.job_with_version(session, job_id)
+            if found is None:
                 raise RuntimeError("the job's document or version is gone")
+            job, version, document = found
             chunks = chunk_sections(
                 version.id, version.sections, self.settings.chunk_size, self.settings.chunk_overlap
             )
@@ -204,7 +199,7 @@ class Ingestor:
                 "process": document.process or "",
                 "language": document.language,
             }
-            return _Work(job.id, version.id, document.id, document.language, chunks, payload)
+            return _Work(job.id, document.language, chunks, payload)
 
     async def _vectors(self, chunks: list[Chunk]) -> tuple[np.ndarray, list[ChunkEmbedding]]:
         """The chunks' vectors (rows in order), and the cache rows of those embedded anew; the
@@ -256,11 +251,10 @@ class Ingestor:
     async def _go_live(self, work: _Work) -> None:
         """The swap, in one transaction: after it, queries see the new version and only it."""
         async with unit_of_work(self.database) as session:
-            job = await session.get(IngestJob, work.job_id)
-            version = await session.get(DocumentVersion, work.version_id)
-            document = await session.get(Document, work.document_id)
-            if job is None or version is None or document is None:
+            found = await repository.job_with_version(session, work.job_id)
+            if found is None:
                 raise RuntimeError("the job's document or version is gone")
+            job, version, document = found
             now = utcnow()
             await repository.retire_live_version(session, document.id, now)
             version.status = VersionStatus.live.value

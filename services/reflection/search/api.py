@@ -21,7 +21,7 @@ from services.reflection.search.models import (
 from services.reflection.search.service import check_embedding_caps, retrieve
 from services.reflection.settings import ReflectionSettings
 
-router = APIRouter(prefix="/v1", tags=["embeddings"])
+embeddings = APIRouter(prefix="/v1", tags=["embeddings"])
 # Search is documented with the documents it searches.
 search = APIRouter(prefix="/v1", tags=["documents"])
 
@@ -52,7 +52,7 @@ async def search_documents(
     return SearchResultWithGap(hits=hits, relevance=round(relevance, 4), gap=gap)
 
 
-@router.post(
+@embeddings.post(
     "/embeddings",
     response_model=EmbeddingResponse,
     dependencies=[require_service()],

@@ -25,7 +25,7 @@ class SearchRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    # A search no one could read is also no knowledge gap a coach could read (gaps.py).
+    # A search no one could read is also no knowledge gap a coach could read (gaps/service.py).
     query: Annotated[str, StringConstraints(min_length=1, max_length=2000), VISIBLE]
     filters: SearchFilters = Field(default_factory=SearchFilters)
     k: StrictInt = Field(default=5, ge=1, le=50)
