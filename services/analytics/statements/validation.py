@@ -51,10 +51,15 @@ def _require(condition: bool, rule: str, message: str) -> None:
         raise Invalid(rule, message)
 
 
+def _matches(value: Any, pattern: re.Pattern[str]) -> bool:
+    """True when `value` is a string that `pattern` matches."""
+    return isinstance(value, str) and bool(pattern.match(value))
+
+
 def iri(value: Any, where: str) -> None:
     """Raises `Invalid` unless `value` is an absolute IRI of at most `IRI_MAX` characters."""
     _require(
-        isinstance(value, str) and len(value) <= IRI_MAX and bool(_IRI.match(value)),
+        isinstance(value, str) and len(value) <= IRI_MAX and _matches(value, _IRI),
         "iri",
         f"{where} must be an absolute IRI",
     )
@@ -130,7 +135,7 @@ def agent(value: Any, where: str, *, allow_group: bool = True) -> None:
         )
     if "mbox_sha1sum" in value:
         _require(
-            isinstance(value["mbox_sha1sum"], str) and bool(_SHA1.match(value["mbox_sha1sum"])),
+            _matches(value["mbox_sha1sum"], _SHA1),
             "mbox_sha1sum",
             f"{where}.mbox_sha1sum must be 40 hex digits",
         )
@@ -243,11 +248,8 @@ def _result(value: Any) -> None:
     if "response" in value:
         _require(isinstance(value["response"], str), "result", "result.response must be a string")
     if "duration" in value:
-        _require(
-            isinstance(value["duration"], str) and bool(_DURATION.match(value["duration"])),
-            "duration",
-            "result.duration must be an ISO 8601 duration",
-        )
+        message = "result.duration must be an ISO 8601 duration"
+        _require(_matches(value["duration"], _DURATION), "duration", message)
     if "extensions" in value:
         _extensions(value["extensions"], "result.extensions")
 
@@ -275,11 +277,8 @@ def _context(value: Any, object_kind: str) -> None:
             )
             _require(isinstance(value[key], str), "context", f"context.{key} must be a string")
     if "language" in value:
-        _require(
-            isinstance(value["language"], str) and bool(_LANGUAGE.match(value["language"])),
-            "context",
-            "context.language must be a language tag",
-        )
+        message = "context.language must be a language tag"
+        _require(_matches(value["language"], _LANGUAGE), "context", message)
     if "statement" in value:
         ref = value["statement"]
         _require(
