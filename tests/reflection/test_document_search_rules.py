@@ -25,7 +25,8 @@ from services.reflection.search.service import check_embedding_caps, snippet
 from services.reflection.settings import ReflectionSettings
 
 VERSION = uuid.UUID("00000000-0000-0000-0000-000000000001")
-SECTION = {"text": "Eerste alinea.\n\nTweede alinea over de noodstop.", "path": ["Storing"]}
+TEXT = "Eerste alinea.\n\nTweede alinea over de noodstop."
+SECTION: dict[str, object] = {"text": TEXT, "path": ["Storing"]}
 
 
 def test_chunks_keep_their_heading_path_offsets_and_stable_ids() -> None:
@@ -35,7 +36,7 @@ def test_chunks_keep_their_heading_path_offsets_and_stable_ids() -> None:
     assert [c.id for c in first] == [c.id for c in again]  # a re-run overwrites
     assert [c.ordinal for c in first] == list(range(len(first)))
     assert all(c.section == ["Storing"] and c.start >= 100 for c in first)
-    whole = "x" * 100 + SECTION["text"]
+    whole = "x" * 100 + TEXT
     assert all(whole[c.start : c.end].strip() == c.text for c in first)
     assert first[0].embedding_text() == f"Storing\n{first[0].text}"
 
@@ -54,7 +55,9 @@ def test_language_is_counted_from_function_words() -> None:
 
 
 def test_the_language_given_wins_and_a_missing_one_is_detected() -> None:
-    english = [{"text": "Press the button when the line stops and report it to the lead"}]
+    english: list[dict[str, object]] = [
+        {"text": "Press the button when the line stops and report it to the lead"}
+    ]
     assert choose_language("nl", english) == "nl"
     assert choose_language(None, english) == "en"
     assert choose_language(None, [{"text": "12345"}]) == "nl"
