@@ -18,6 +18,8 @@ CITATION = re.compile(r"\[((?:[ac]\d{1,3})(?:\s*,\s*[ac]\d{1,3})*)\]")
 
 @dataclass(frozen=True)
 class Passage:
+    """A retrieved passage the worker may read, as an engine may cite it."""
+
     cite: str  # "c1": unique within one reflection
     chunk_id: str
     document_id: str
@@ -27,11 +29,15 @@ class Passage:
 
     @property
     def source(self) -> str:
+        """Where it is from, for a question to name: the title and the last section heading,
+        joined by an angle quote (U+203A)."""
         return " \u203a ".join([self.title, *self.section[-1:]])  # an angle quote
 
 
 @dataclass(frozen=True)
 class Answered:
+    """A stage the worker answered, as an engine may cite it."""
+
     cite: str  # "a1" for the first stage's answer
     stage: Stage
     question: str
@@ -40,6 +46,8 @@ class Answered:
 
 @dataclass(frozen=True)
 class StageRequest:
+    """Everything an engine may use to ask one stage's question."""
+
     model: ReflectionModel
     stage: Stage
     language: str
@@ -52,6 +60,8 @@ class StageRequest:
 
 @dataclass(frozen=True)
 class SummaryRequest:
+    """Everything an engine may use to summarise a fully answered reflection."""
+
     model: ReflectionModel
     language: str
     experience: str
@@ -61,6 +71,8 @@ class SummaryRequest:
 
 @dataclass
 class GuideQuestion:
+    """A stage's question as an engine made it, with the citations it had to remove."""
+
     text: str
     engine: str
     stripped: list[str] = field(default_factory=list)  # citation ids the engine invented
@@ -68,17 +80,22 @@ class GuideQuestion:
 
     @property
     def cited(self) -> list[str]:
+        """The citation ids the question names, in order (`cited_ids`)."""
         return cited_ids(self.text)
 
 
 @dataclass(frozen=True)
 class Point:
+    """A learning point or an action of a summary, with the ids it rests on (a1, c2 ...)."""
+
     text: str
     citations: list[str]
 
 
 @dataclass
 class GuideSummary:
+    """A summary as an engine made it, with the citations it had to remove."""
+
     what_happened: str
     learning_points: list[Point]
     actions: list[Point]
@@ -93,21 +110,29 @@ class TokenSink(Protocol):
     async def passages(self, passages: list[Passage]) -> None:
         """The sources, before the question that cites them."""
 
-    async def token(self, text: str) -> None: ...
+    async def token(self, text: str) -> None:
+        """The next piece of the text."""
 
     async def restart(self, notice: str) -> None:
         """Everything sent so far is void; the text starts again (after a fallback)."""
 
 
 class ReflectionGuide(Protocol):
+    """An engine that guides a reflection (guided.py, llm.py). It never fails a request: an
+    engine that cannot answer falls back to the built-in guide and says so in `notice`."""
+
     name: str
 
-    async def ask(self, request: StageRequest, sink: TokenSink | None = None) -> GuideQuestion: ...
+    async def ask(self, request: StageRequest, sink: TokenSink | None = None) -> GuideQuestion:
+        """The question for `request.stage`, citing only `request.passages` and answers,
+        streamed to `sink` as it is made when one is given."""
 
-    async def summarise(self, request: SummaryRequest) -> GuideSummary: ...
+    async def summarise(self, request: SummaryRequest) -> GuideSummary:
+        """What happened, learning points and actions, citing only what `request` holds."""
 
 
 def cited_ids(text: str) -> list[str]:
+    """The citation ids (`a1`, `c12` ...) `text` names in brackets, each once, in order."""
     found: list[str] = []
     for match in CITATION.finditer(text):
         for cite in match.group(1).split(","):

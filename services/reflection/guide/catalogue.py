@@ -19,16 +19,22 @@ Purpose = Literal["describe", "feel", "evaluate", "analyse", "conclude", "act"]
 
 
 class Localised(BaseModel):
+    """A text in Dutch and in English; both are required."""
+
     model_config = ConfigDict(extra="forbid")
 
     nl: str = Field(min_length=1)
     en: str = Field(min_length=1)
 
     def get(self, language: str) -> str:
+        """The Dutch text for "nl", else the English one."""
         return self.nl if language == "nl" else self.en
 
 
 class Stage(BaseModel):
+    """One stage of a reflection model: its purpose, title and question (and the grounded
+    question when it quotes a retrieved passage)."""
+
     model_config = ConfigDict(extra="forbid")
 
     key: str = Field(pattern=r"^[a-z][a-z0-9-]{0,39}$")
@@ -41,6 +47,8 @@ class Stage(BaseModel):
 
 
 class ReflectionModel(BaseModel):
+    """A reflection model (e.g. Gibbs): its stages, in the order they are answered."""
+
     model_config = ConfigDict(extra="forbid")
 
     key: str = Field(pattern=r"^[a-z][a-z0-9-]{0,39}$")
@@ -68,7 +76,10 @@ def _load(path: Path) -> ReflectionModel:
 
 
 def load_catalogue(extra_dir: Path | None = None) -> dict[str, ReflectionModel]:
-    """Every model by key; an organisation's file replaces a built-in one with the same key."""
+    """Every model by key; an organisation's file replaces a built-in one with the same key.
+    Raises ConfigurationError for a missing folder, or a file that is not a valid model (bad
+    YAML or shape, a repeated stage key, a grounded question without {source}, {quote} and
+    {cite})."""
     paths = sorted(BUILT_IN.glob("*.yaml"))
     if extra_dir is not None:
         if not extra_dir.is_dir():

@@ -46,6 +46,7 @@ ACTION = re.compile(
 
 
 def sentences(text: str) -> list[str]:
+    """The sentences of `text` with at least three words, whitespace collapsed."""
     parts = (" ".join(part.split()).strip(" -*•") for part in _SENTENCE_END.split(text))
     return [part for part in parts if len(_WORD.findall(part)) >= 3]
 
@@ -70,12 +71,16 @@ def best_quote(passage: Passage, about: str) -> str:
 
 
 class GuidedEngine:
+    """The built-in ReflectionGuide (see the module docstring); deterministic and offline."""
+
     name = NAME
 
     def __init__(self, embedder: Embedder) -> None:
         self.embedder = embedder
 
     async def ask(self, request: StageRequest, sink: TokenSink | None = None) -> GuideQuestion:
+        """The stage's grounded question quoting the first passage not quoted before (or the
+        first), or the stage's own question when nothing was retrieved; sent whole to `sink`."""
         language, stage = request.language, request.stage
         if stage.grounded is not None and request.passages:
             fresh = [p for p in request.passages if p.chunk_id not in request.quoted_before]
@@ -91,6 +96,8 @@ class GuidedEngine:
         return GuideQuestion(text=text, engine=NAME)
 
     async def summarise(self, request: SummaryRequest) -> GuideSummary:
+        """What happened (the experience and the describing answers, at most 1,200
+        characters), up to three learning points and three actions, in the worker's words."""
         described = [a for a in request.answered if a.stage.purpose == "describe"]
         happened = " ".join([request.experience, *(a.answer for a in described)])
         thoughts = [

@@ -48,7 +48,7 @@ HOLD_LIMIT = 24
 
 
 class ProviderFailed(Exception):
-    pass
+    """The language model answered, but not with something usable (empty, not the shape)."""
 
 
 def _escape(text: str) -> str:
@@ -72,6 +72,7 @@ def data_block(request: StageRequest | SummaryRequest) -> str:
 
 
 def known_ids(request: StageRequest | SummaryRequest) -> set[str]:
+    """The citation ids the model was given: the answers' and the passages'."""
     return {a.cite for a in request.answered} | {p.cite for p in request.passages}
 
 
@@ -90,6 +91,7 @@ class CitationStream:
                 await self.sink.token(text)
 
     async def feed(self, token: str) -> None:
+        """Pass `token` on, holding back an open bracket until it is known what it is."""
         for char in token:
             if self.held or char == "[":
                 self.held += char
@@ -107,17 +109,23 @@ class CitationStream:
         await self._emit(held)
 
     async def close(self) -> str:
+        """Release what is held back; returns the whole text as sent."""
         await self._release()
         return self.text
 
 
 class SummaryShape(BaseModel):
+    """The JSON object the summary prompt asks the model for."""
+
     what_happened: str = Field(max_length=4000)
     learning_points: list[dict[str, Any]] = Field(default_factory=list, max_length=10)
     actions: list[dict[str, Any]] = Field(default_factory=list, max_length=10)
 
 
 class LLMEngine:
+    """A ReflectionGuide over a LangChain chat model, falling back to the built-in guide
+    (`fallback`) when the model fails or takes longer than `timeout_seconds`."""
+
     name = NAME
 
     def __init__(self, chat_model: Any, fallback: GuidedEngine, timeout_seconds: float) -> None:
@@ -138,6 +146,9 @@ class LLMEngine:
         return [("system", system), ("human", data_block(request))]
 
     async def ask(self, request: StageRequest, sink: TokenSink | None = None) -> GuideQuestion:
+        """The model's question, streamed to `sink` with unknown citations removed; on any
+        provider failure a `restart` to `sink` and the built-in guide's question with a
+        `notice`."""
         stream = CitationStream(sink, known_ids(request))
         try:
             async with asyncio.timeout(self.timeout_seconds):
@@ -158,6 +169,8 @@ class LLMEngine:
         return GuideQuestion(text=cleaned, engine=NAME, stripped=stream.stripped + stripped)
 
     async def summarise(self, request: SummaryRequest) -> GuideSummary:
+        """The model's summary (points without a known citation dropped); on any provider
+        failure or an answer not in the asked shape, the built-in guide's with a `notice`."""
         system = self.summary_prompt.format(
             model=request.model.name.en,
             language_name=LANGUAGE_NAMES.get(request.language, "English"),
@@ -217,6 +230,9 @@ def _parse_summary(reply: str, known: set[str]) -> GuideSummary:
 def make_chat_model(
     model: str, provider: str, base_url: str | None, api_key: str | None, timeout: float
 ) -> Any:
+    """A LangChain chat model (`init_chat_model`) at temperature 0.2, with `timeout` seconds
+    and no retries of its own (the engine falls back instead). Raises what LangChain raises
+    for an unknown provider or a missing integration package."""
     from langchain.chat_models import init_chat_model
 
     options: dict[str, Any] = {"temperature": 0.2, "timeout": timeout, "max_retries": 0}

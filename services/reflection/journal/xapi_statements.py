@@ -23,6 +23,9 @@ EXT_TEAM = "https://werkvloer.org/xapi/extensions/team"
 def reflection_finished(
     session: AsyncSession, public_url: str, reflection: Reflection, who: Principal, at: datetime
 ) -> None:
+    """Put the xAPI statement "`who` completed reflection `reflection` at `at`" in the outbox,
+    in `session`'s transaction: its model, process and team (the first by name), nothing it
+    says (docs/xapi-profile.md)."""
     home = public_url.rstrip("/")
     extensions = {EXT_MODEL: reflection.model_key}
     if reflection.process:
