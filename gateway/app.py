@@ -33,6 +33,9 @@ async def _context(
 
 
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
+    """The gateway's FastAPI app: /graphql (Strawberry, GraphiQL outside production), the /xapi
+    pass-through, the guards and the upstream clients made in the lifespan. Reads
+    GatewaySettings from the environment when `settings` is None."""
     settings = settings or GatewaySettings()
     production = settings.platform.is_production
     graphql = GraphQLWithIDE(

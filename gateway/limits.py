@@ -137,11 +137,14 @@ class MaskUnexpectedErrors(MaskErrors):
     refused before execution — no data, no error tied to a field — answers HTTP 400."""
 
     def on_parse(self) -> Iterator[None]:
+        """Hook around parsing: tags syntax errors GRAPHQL_PARSE_FAILED (yields once)."""
         yield
         for error in self.execution_context.pre_execution_errors or ():
             _tag(error, "GRAPHQL_PARSE_FAILED")
 
     def on_validate(self) -> Iterator[None]:
+        """Hook around validation: tags refusals GRAPHQL_VALIDATION_FAILED, or
+        BAD_USER_INPUT for a literal Python could not convert (yields once)."""
         yield
         for error in self.execution_context.pre_execution_errors or ():
             if isinstance(error.original_error, ValueError) and error.message.startswith(
@@ -155,6 +158,8 @@ class MaskUnexpectedErrors(MaskErrors):
                 _tag(error, "GRAPHQL_VALIDATION_FAILED")
 
     def on_execute(self) -> Iterator[None]:
+        """Hook before execution: size arguments given by variables out of range end the
+        operation with BAD_USER_INPUT errors and no resolver runs (yields once)."""
         context = self.execution_context
         document = context.graphql_document
         operation = get_operation_ast(document, context.operation_name) if document else None
@@ -172,6 +177,8 @@ class MaskUnexpectedErrors(MaskErrors):
         yield
 
     def on_operation(self) -> Iterator[None]:
+        """Hook around the operation: errors without a path get BAD_USER_INPUT or
+        BAD_REQUEST, and a request refused before execution answers HTTP 400 (yields once)."""
         yield from super().on_operation()
         result = self.execution_context.result
         errors = list(getattr(result, "errors", None) or ())
@@ -191,6 +198,8 @@ class MaskUnexpectedErrors(MaskErrors):
             response.status_code = 400
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        """The masked form of a bug's error: message "an unexpected error occurred", code
+        INTERNAL_ERROR and the request id."""
         return GraphQLError(
             message="an unexpected error occurred",
             nodes=error.nodes,
@@ -207,6 +216,8 @@ class TolerantParserCache(ParserCache):
     that does not parse to Strawberry's own parse, which reports it as the operation's error."""
 
     def on_parse(self) -> Iterator[None]:
+        """Hook around parsing: the cached parse when the document parses; otherwise
+        nothing, so Strawberry's own parse reports the syntax error (yields once)."""
         context = self.execution_context
         with contextlib.suppress(GraphQLError):
             context.graphql_document = self.cached_parse_document(
@@ -221,6 +232,8 @@ class ClientErrorsAreNotFailures(logging.Filter):
     bug keeps ERROR and its traceback."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        """Always True (keeps the record); a client's GraphQL error is lowered to INFO
+        without its traceback."""
         error = record.msg
         if isinstance(error, GraphQLError) and not _is_bug(error):
             record.levelno, record.levelname = logging.INFO, "INFO"
@@ -280,6 +293,8 @@ class OperationMetrics(SchemaExtension):
     """Counts and times each operation by its name (requests per operation for /metrics)."""
 
     def on_operation(self) -> Iterator[None]:
+        """Hook around the operation: counts it by name, type and outcome and observes its
+        duration in seconds (yields once)."""
         started = time.perf_counter()
         yield
         context = self.execution_context

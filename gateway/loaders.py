@@ -58,12 +58,17 @@ def _batch_loader(
 
 @dataclass
 class Loaders:
+    """One request's DataLoaders, by kind: each loads REST items (dicts) by id, None for an id
+    the caller may not see."""
+
     documents: DataLoader[str, dict[str, Any] | None]
     reflections: DataLoader[str, dict[str, Any] | None]
     ideas: DataLoader[str, dict[str, Any] | None]
 
 
 def make_loaders(upstreams: Upstreams, token: str) -> Loaders:
+    """Fresh loaders for one request, calling the services with `token`; raises nothing (a
+    refusal or an unavailable service becomes a GraphQLError per id)."""
     return Loaders(
         documents=_batch_loader(upstreams, token, "reflection", "/v1/documents"),
         reflections=_batch_loader(upstreams, token, "reflection", "/v1/reflections"),

@@ -23,6 +23,7 @@ COMMITTED = Path("gateway") / "schema.graphql"
 
 
 def sdl() -> str:
+    """The code's schema as SDL text, ending in a newline."""
     return build_schema(production=False).as_str() + "\n"
 
 
@@ -37,6 +38,9 @@ def _earlier(ref: str) -> str | None:
 
 
 def changes(old: str, new: str) -> tuple[list[str], list[str]]:
+    """(breaking, dangerous) changes from SDL `old` to SDL `new`, each as "Type: description"
+    lines (graphql-core's find_breaking_changes and find_dangerous_changes). Raises GraphQLError
+    when either does not parse."""
     before, after = parse_sdl(old), parse_sdl(new)
     breaking = [f"{c.type.name}: {c.description}" for c in find_breaking_changes(before, after)]
     dangerous = [f"{c.type.name}: {c.description}" for c in find_dangerous_changes(before, after)]
@@ -44,6 +48,9 @@ def changes(old: str, new: str) -> tuple[list[str], list[str]]:
 
 
 def check(against: str, fail_on_breaking: bool) -> int:
+    """The exit status of `--check`: 1 when the committed SDL differs from the code, or (with
+    `fail_on_breaking`) when a change against the SDL at git ref `against` breaks clients; 0
+    otherwise. Prints what differs."""
     current = sdl()
     status = 0
     committed = COMMITTED.read_text(encoding="utf-8") if COMMITTED.exists() else ""
@@ -69,6 +76,8 @@ def check(against: str, fail_on_breaking: bool) -> int:
 
 
 def main(argv: list[str]) -> int:
+    """The exit status of `python -m gateway.sdl` with `argv`: 0 after printing the SDL, or
+    check's status with `--check`."""
     parser = argparse.ArgumentParser(prog="python -m gateway.sdl")
     parser.add_argument("--check", action="store_true", help="compare instead of printing")
     parser.add_argument("--against", default="HEAD~1", help="git ref of the earlier schema")

@@ -9,6 +9,9 @@ from kit.settings import ServiceSettings
 
 
 class GatewaySettings(ServiceSettings):
+    """The gateway's settings from `GATEWAY_*` variables: service URLs, time limits (seconds),
+    retries, breaker, per-caller slots and the request limits of docs/graphql.md."""
+
     model_config = SettingsConfigDict(env_prefix="GATEWAY_", env_file=".env", extra="ignore")
 
     port: int = 8000
@@ -54,6 +57,7 @@ class GatewaySettings(ServiceSettings):
     trusted_documents: Path | None = None
 
     def upstream_urls(self) -> dict[str, str]:
+        """The base URL of each service by name: ideas, reflection, analytics."""
         return {
             "ideas": self.ideas_url,
             "reflection": self.reflection_url,

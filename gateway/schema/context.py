@@ -13,6 +13,9 @@ from kit.auth import Principal
 
 @dataclass
 class Context(BaseContext):
+    """What every resolver receives: the caller (None without a token), the upstream clients
+    and, on first use, the request's loaders."""
+
     principal: Principal | None
     upstreams: Upstreams
 

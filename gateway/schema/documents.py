@@ -22,6 +22,8 @@ from gateway.upstream import read, read_or_none
 
 @strawberry.type(description="An organisational process document (work instruction, procedure).")
 class Document:
+    """A process document as the reflection service lists it (its live version, chunk count)."""
+
     id: strawberry.ID = strawberry.field(description="The document's UUID.")
     title: str = strawberry.field(description="Title.")
     process: str | None = strawberry.field(description="The process it belongs to.")
@@ -35,6 +37,7 @@ class Document:
 
 
 def document_from(data: dict[str, Any]) -> Document:
+    """The Document for a REST document (a dict); raises KeyError when a required key is missing."""
     return Document(
         id=strawberry.ID(data["id"]),
         title=data["title"],
@@ -51,16 +54,22 @@ def document_from(data: dict[str, Any]) -> Document:
 
 @strawberry.type(description="One document in a list.")
 class DocumentEdge(Edge[Document]):
+    """One document of a page; its cursor is the document's id."""
+
     node: Document = strawberry.field(description="The document.")
 
 
 @strawberry.type(description="A page of documents (Relay connection).")
 class DocumentConnection(Connection[DocumentEdge]):
+    """A page of documents."""
+
     edges: list[DocumentEdge] = strawberry.field(description="The documents.")
 
 
 @strawberry.input(description="Narrow a search; all given conditions must hold.")
 class SearchFilter:
+    """Optional conditions of a search: processes, document ids (UUIDs), languages."""
+
     process: list[str] | None = strawberry.field(
         default=None, description="Any of these processes."
     )
@@ -74,6 +83,8 @@ class SearchFilter:
     description="A passage of a process document that answers a search, with its citation."
 )
 class SearchHit:
+    """One passage a search found, with its citation id and fused score."""
+
     citation_id: strawberry.ID = strawberry.field(description="Cite this id.")
     document_id: strawberry.ID = strawberry.field(description="The document.")
     document_title: str = strawberry.field(description="Its title.")
@@ -114,6 +125,8 @@ def _hits_from(body: dict[str, Any]) -> list[SearchHit]:
 
 @strawberry.type
 class DocumentsQuery:
+    """The document fields: documents, document, search."""
+
     @signed_in_field("Process documents you may read.")
     async def documents(
         self,
@@ -122,6 +135,10 @@ class DocumentsQuery:
         first: int = 20,
         after: str | None = None,
     ) -> DocumentConnection:
+        """A page of the documents the caller may read (1-100, after the cursor `after`).
+        Raises GraphQLError BAD_USER_INPUT for `first` out of range; Raises GraphQLError
+        (gateway.upstream.read): BAD_USER_INPUT, SERVICE_UNAVAILABLE, or the service's code
+        in capitals."""
         check_first(first)
         params: dict[str, Any] = {"limit": first}
         if process:
@@ -132,6 +149,9 @@ class DocumentsQuery:
 
     @signed_in_field("One document, or null when you may not read it.")
     async def document(self, info: Info[Context, None], id: strawberry.ID) -> Document | None:
+        """The document, or None when it does not exist or the caller may not read it.
+        Raises GraphQLError (gateway.upstream.read): BAD_USER_INPUT, SERVICE_UNAVAILABLE, or
+        the service's code in capitals."""
         return await read_or_none(
             info, "reflection", "/v1/documents/{id}", document_from, ids={"id": id}
         )
@@ -140,6 +160,10 @@ class DocumentsQuery:
     async def search(
         self, info: Info[Context, None], query: str, filter: SearchFilter | None = None, k: int = 5
     ) -> list[SearchHit]:
+        """The passages that answer `query` (at most `k`), best first. Raises GraphQLError
+        BAD_USER_INPUT for a malformed id in `filter.documentIds`; Raises GraphQLError
+        (gateway.upstream.read): BAD_USER_INPUT, SERVICE_UNAVAILABLE, or the service's code
+        in capitals."""
         filters: dict[str, Any] = {}
         if filter is not None:
             if filter.process:

@@ -15,18 +15,25 @@ if TYPE_CHECKING:  # gateway/upstream.py calls these mappings
 
 @strawberry.interface(description="An expected failure the user can act on.")
 class UserError:
+    """The interface of every expected failure: a stable `code` and a `message`."""
+
     code: str = strawberry.field(description="Stable machine-readable code, e.g. `unknown_team`.")
     message: str = strawberry.field(description="A human-readable explanation.")
 
 
 @strawberry.type(description="One invalid input field.")
 class FieldError:
+    """One refused input field: its dotted path and what is wrong."""
+
     field: str = strawberry.field(description="Dotted path of the field, e.g. `input.title`.")
     message: str = strawberry.field(description="What is wrong with it.")
 
 
 @strawberry.type(description="The input was refused; nothing was changed.")
 class ValidationError(UserError):
+    """The input was refused (REST 400/422 and other 4xx); `fields` and `details` as the service
+    gave them."""
+
     fields: list[FieldError] = strawberry.field(description="Which fields were wrong, when known.")
     details: JSON | None = strawberry.field(
         default=None,
@@ -37,11 +44,15 @@ class ValidationError(UserError):
 
 @strawberry.type(description="The object does not exist or is not visible to you.")
 class NotFoundError(UserError):
+    """The object does not exist or is not visible to the caller (REST 404)."""
+
     pass
 
 
 @strawberry.type(description="You may not do this (missing role or not your object).")
 class ForbiddenError(UserError):
+    """The caller may not do this (REST 403)."""
+
     pass
 
 
@@ -50,6 +61,9 @@ class ForbiddenError(UserError):
     "(`transition_conflict`): the current state is given so the client can show it."
 )
 class ConflictError(UserError):
+    """The object's state does not allow this now (REST 409), with the stored version and status
+    when known."""
+
     current_version: int | None = strawberry.field(
         default=None, description="The version now stored, when the object has versions."
     )
@@ -65,11 +79,15 @@ class ConflictError(UserError):
 
 @strawberry.type(description="Someone changed the object since you read it; reload and retry.")
 class StaleVersionError(UserError):
+    """The version the caller read is no longer stored (REST 412, or 428 when none was sent)."""
+
     current_version: int | None = strawberry.field(description="The version now stored.")
 
 
 @strawberry.type(description="A service behind the gateway could not be reached; try again.")
 class ServiceUnavailableError(UserError):
+    """A service could not be reached, failed (5xx) or its breaker is open; names the service."""
+
     service: str = strawberry.field(description="Which service: ideas, reflection or analytics.")
 
 
@@ -124,6 +142,7 @@ def from_reply(reply: UpstreamReply) -> Any:
 
 
 def unavailable(exc: UpstreamUnavailable) -> ServiceUnavailableError:
+    """The ServiceUnavailableError result for `exc` (code `service_unavailable`)."""
     return ServiceUnavailableError(
         code="service_unavailable", message=str(exc), service=exc.service
     )
@@ -141,6 +160,8 @@ def raise_for_query(reply: UpstreamReply) -> None:
 
 
 def raise_unavailable(exc: UpstreamUnavailable) -> NoReturn:
+    """Never returns: raises GraphQLError SERVICE_UNAVAILABLE naming the service of `exc`, for
+    queries and subscriptions."""
     raise GraphQLError(
         str(exc), extensions={"code": "SERVICE_UNAVAILABLE", "service": exc.service}
     ) from exc

@@ -70,6 +70,8 @@ ROOTS = {
 
 
 def describe(schema: GraphQLSchema) -> GraphQLSchema:
+    """`schema`, changed in place and returned: arguments and enum values without a description
+    get the one their name has here (ARGUMENTS, ENUM_VALUES), root types ROOTS."""
     for name, graphql_type in schema.type_map.items():
         if name in ROOTS and not graphql_type.description:
             graphql_type.description = ROOTS[name]

@@ -13,12 +13,16 @@ from gateway.schema.context import Context
 
 @strawberry.enum(description="Whether a service can serve requests right now.")
 class ServiceStatus(Enum):
+    """UP or DOWN, as a service's /readyz answered."""
+
     UP = "up"
     DOWN = "down"
 
 
 @strawberry.type(description="The readiness of one service behind the gateway.")
 class ServiceHealth:
+    """One service's readiness: status, latency in milliseconds when it answered, why it is down."""
+
     service: str = strawberry.field(description="The service name: ideas, reflection or analytics.")
     status: ServiceStatus = strawberry.field(description="UP when the service answered ready.")
     latency_ms: float | None = strawberry.field(
@@ -29,8 +33,12 @@ class ServiceHealth:
 
 @strawberry.type
 class HealthQuery:
+    """The `health` field, the one field open without a token."""
+
     @strawberry.field(description="Readiness of every service; a down service never fails this.")
     async def health(self, info: Info[Context, None]) -> list[ServiceHealth]:
+        """Every service's readiness, checked at once within the health time limit; never
+        raises (a service that does not answer is DOWN)."""
         upstreams = info.context.upstreams
         results = await asyncio.gather(*(upstreams.health(name) for name in upstreams.urls))
         return [

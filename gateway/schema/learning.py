@@ -29,12 +29,16 @@ RETRY_DELAYS = (0.2, 0.6, 1.5)
 
 @strawberry.enum(description="Period of a metrics row: closed ISO weeks, or months of whole weeks.")
 class MetricPeriod(Enum):
+    """Closed ISO weeks, or months of whole weeks."""
+
     WEEK = "week"
     MONTH = "month"
 
 
 @strawberry.enum(description="Which breakdown to return.")
 class MetricGrouping(Enum):
+    """The breakdown of the metrics table (the analytics service's `group_by`)."""
+
     NONE = "none"
     TEAM = "team"
     PROCESS = "process"
@@ -43,6 +47,8 @@ class MetricGrouping(Enum):
 
 @strawberry.input(description="Narrow the table to whole cells: a date range, a team, a process.")
 class MetricFilter:
+    """Dates (inclusive), team and process that narrow the table to whole cells."""
+
     from_date: date | None = strawberry.field(default=None, description="First day (inclusive).")
     to_date: date | None = strawberry.field(default=None, description="Last day (inclusive).")
     team: str | None = strawberry.field(default=None, description="One team.")
@@ -54,6 +60,8 @@ class MetricFilter:
     "other figures, or computed from a hidden number."
 )
 class LearningMetricRow:
+    """One period, team and process; a number the privacy rules hide is None."""
+
     period_start: date = strawberry.field(description="Monday the period starts.")
     period_end: date = strawberry.field(description="Sunday the period ends.")
     team: str | None = strawberry.field(
@@ -87,6 +95,8 @@ class LearningMetricRow:
 
 @strawberry.type(description="A table of learning metrics, privacy-safe.")
 class LearningMetrics:
+    """The metrics table with the minimum group size; `csv` is fetched only when asked for."""
+
     period: MetricPeriod = strawberry.field(description="Week or month.")
     min_group_size: int = strawberry.field(description="No number rests on fewer people.")
     rows: list[LearningMetricRow] = strawberry.field(description="In period order.")
@@ -94,12 +104,17 @@ class LearningMetrics:
 
     @strawberry.field(description="The same table as CSV, for spreadsheets.")
     async def csv(self, info: Info[Context, None]) -> str:
+        """The same table as CSV text (the query's parameters again). Raises GraphQLError
+        (gateway.upstream.read): BAD_USER_INPUT, SERVICE_UNAVAILABLE, or the service's code
+        in capitals."""
         # Fetched only when asked for: most readers want the rows alone.
         return await read(info, "analytics", "/v1/metrics.csv", str, params=self.params)
 
 
 @strawberry.type(description="Your own learning history: only you can see it.")
 class MyLearning:
+    """The caller's own learning: totals per kind, informal share, and their statements."""
+
     totals: JSON = strawberry.field(description="Events per kind, all time.")
     informal_share: float | None = strawberry.field(description="Share learned in the work.")
     statements: JSON = strawberry.field(description="Your xAPI statements, newest first.")
@@ -107,6 +122,8 @@ class MyLearning:
 
 @strawberry.type(description="What one service did with an erasure request.")
 class ServiceErasure:
+    """What one service did with an erasure: `erased` False when it did not answer."""
+
     service: str = strawberry.field(description="ideas, reflection or analytics.")
     erased: bool = strawberry.field(description="False: it did not answer; run it again.")
     details: JSON | None = strawberry.field(description="What was deleted or anonymised.")
@@ -114,6 +131,8 @@ class ServiceErasure:
 
 @strawberry.type(description="The result of erasing your data across the platform.")
 class ErasureReport:
+    """Erasure across the platform: `complete` when every service erased."""
+
     complete: bool = strawberry.field(description="True when every service erased.")
     services: list[ServiceErasure] = strawberry.field(description="Per service.")
 
@@ -146,6 +165,8 @@ def _row(data: dict[str, Any]) -> LearningMetricRow:
 
 @strawberry.type
 class LearningQuery:
+    """The learning fields: learningMetrics, myLearning, exportMyData."""
+
     @signed_in_field(
         "Learning metrics per team/process and period (analysts, admins; coaches "
         "for their own teams, whose total is made of their teams' shown figures). Numbers resting "
@@ -158,6 +179,9 @@ class LearningQuery:
         period: MetricPeriod = MetricPeriod.WEEK,
         filter: MetricFilter | None = None,
     ) -> LearningMetrics:
+        """The privacy-safe metrics table for the grouping, period and filter (analytics
+        decides who may read it). Raises GraphQLError (gateway.upstream.read):
+        BAD_USER_INPUT, SERVICE_UNAVAILABLE, or the service's code in capitals."""
         params: dict[str, Any] = {"group_by": group_by.value, "period": period.value}
         if filter is not None:
             for name, value in (
@@ -183,6 +207,10 @@ class LearningQuery:
 
     @signed_in_field("Your own learning history, formal and informal.")
     async def my_learning(self, info: Info[Context, None], first: int = 100) -> MyLearning:
+        """The caller's learning history with at most `first` (1-500) statements. Raises
+        GraphQLError BAD_USER_INPUT for `first` out of range; Raises GraphQLError
+        (gateway.upstream.read): BAD_USER_INPUT, SERVICE_UNAVAILABLE, or the service's code
+        in capitals."""
         check_first(first, 500)
         return await read(
             info,
@@ -213,6 +241,11 @@ class LearningQuery:
             ),
         ] = None,
     ) -> JSON:
+        """A JSON document: subject, exported_at, each service's export of the caller's data
+        (only analytics when `analytics_after` is given), and analyticsAfter for the next
+        part or None. Each service is asked up to four times (0.2, 0.6, 1.5 s apart). Raises
+        GraphQLError SERVICE_UNAVAILABLE when one still does not answer, or the service's
+        code in capitals when it refuses."""
         principal = info.context.principal
         assert principal is not None
         document: dict[str, Any] = {
@@ -246,8 +279,14 @@ class LearningQuery:
 
 @strawberry.type
 class LearningMutation:
+    """The eraseMyData mutation."""
+
     @signed_in_mutation("Erase your data in every service (idempotent; run again if incomplete).")
     async def erase_my_data(self, info: Info[Context, None]) -> ErasureReport:
+        """ErasureReport: each service asked to erase the caller's data, up to four times
+        when it does not answer; never raises for a service that fails (it is named with
+        erased False)."""
+
         async def one(service: str) -> ServiceErasure:
             try:
                 reply = await _with_retries(info, service, "DELETE", "/v1/my-data")

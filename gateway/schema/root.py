@@ -27,20 +27,22 @@ from gateway.settings import GatewaySettings
 class Query(
     HealthQuery, IdentityQuery, IdeasQuery, DocumentsQuery, ReflectionsQuery, LearningQuery
 ):
-    pass
+    """The query root: the fields of every domain's query class, in this order."""
 
 
 @strawberry.type(description="Everything a front end, intranet widget or LMS plugin can change.")
 class Mutation(IdeasMutation, ReflectionsMutation, LearningMutation):
-    pass
+    """The mutation root: the fields of every domain's mutation class."""
 
 
 @strawberry.type
 class Subscription(IdeasSubscription, ReflectionsSubscription):
-    pass
+    """The subscription root: ideaChanged, then the reflection streams."""
 
 
 def build_schema(*, production: bool, settings: GatewaySettings | None = None) -> strawberry.Schema:
+    """The Strawberry schema with the limits of `settings` (GatewaySettings() when None),
+    argument and value descriptions (glossary.py), and no introspection when `production`."""
     settings = settings or GatewaySettings()
     extensions: list[Callable[[], SchemaExtension]] = limit_extensions(
         max_depth=settings.max_depth,

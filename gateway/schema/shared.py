@@ -21,6 +21,8 @@ from gateway.schema.documents import Document, document_from
 
 @strawberry.enum(description="Where an idea stands in the review workflow.")
 class IdeaStatus(Enum):
+    """Where an idea stands in the review workflow (services/ideas' statuses)."""
+
     DRAFT = "draft"
     SUBMITTED = "submitted"
     IN_REVIEW = "in_review"
@@ -34,6 +36,8 @@ class IdeaStatus(Enum):
 
 @strawberry.type(description="A person as shown to others.")
 class Person:
+    """A person as others see them: subject and display name."""
+
     subject: str = strawberry.field(description="Stable id of the person.")
     name: str = strawberry.field(description="Display name.")
 
@@ -42,6 +46,8 @@ class Person:
     description="Effect of an idea on the work; scales run from -2 (much worse) to +2."
 )
 class Impact:
+    """An idea's effect: hours saved per week, one-off cost in euros, and -2..+2 scales."""
+
     hours_saved_per_week: float | None = strawberry.field(description="Working hours saved weekly.")
     cost_eur: float | None = strawberry.field(description="One-off cost in euros.")
     quality: int | None = strawberry.field(description="Effect on quality, -2..+2.")
@@ -68,6 +74,9 @@ def _impact(data: dict[str, Any] | None) -> Impact | None:
 
 @strawberry.type(description="An improvement idea about one's own work.")
 class Idea:
+    """An idea as the ideas service shows it to the caller, with links to documents and the
+    reflection it came from."""
+
     id: strawberry.ID = strawberry.field(description="The idea's UUID.")
     title: str = strawberry.field(description="Short title, 3-200 characters.")
     problem: str = strawberry.field(description="What goes wrong today.")
@@ -100,6 +109,9 @@ class Idea:
         "the service) when the reflection service is unavailable; one call per page of ideas."
     )
     async def linked_documents(self, info: Info[Context, None]) -> list[Document] | None:
+        """The linked documents the caller may read, in one call per page of ideas (the
+        request's loader). Raises GraphQLError SERVICE_UNAVAILABLE or UPSTREAM_REFUSED when
+        the reflection service does not answer or refuses."""
         found = await info.context.loaders.documents.load_many([str(i) for i in self.document_ids])
         return [document_from(d) for d in found if d is not None]
 
@@ -108,6 +120,8 @@ class Idea:
         "shared with your team)."
     )
     async def source_reflection(self, info: Info[Context, None]) -> Reflection | None:
+        """The first linked reflection when the caller may read it, else None. Raises
+        GraphQLError as linkedDocuments does."""
         if not self.reflection_ids:
             return None
         found = await info.context.loaders.reflections.load(str(self.reflection_ids[0]))
@@ -115,6 +129,7 @@ class Idea:
 
 
 def idea_from(data: dict[str, Any]) -> Idea:
+    """The Idea for a REST idea (a dict); raises KeyError when a required key is missing."""
     author = data.get("author")
     return Idea(
         id=strawberry.ID(data["id"]),
@@ -148,6 +163,8 @@ def idea_from(data: dict[str, Any]) -> Idea:
 
 @strawberry.enum(description="Where a reflection is.")
 class ReflectionStatus(Enum):
+    """Open (stages still to answer) or finished."""
+
     OPEN = "open"
     FINISHED = "finished"
 
@@ -157,6 +174,9 @@ class ReflectionStatus(Enum):
     "its document (now), only `id` is shown and `readable` is false: a passage you cannot open."
 )
 class Citation:
+    """A passage shown with a question; only `id` and `readable` False when the caller may not
+    open its document."""
+
     id: str = strawberry.field(description="How questions and summaries cite it: c1, c2 ...")
     readable: bool = strawberry.field(
         description="False: a passage of a document you may not open; the fields below are empty."
@@ -171,6 +191,8 @@ class Citation:
 
     @strawberry.field(description="The document, when you may still read it.")
     async def document(self, info: Info[Context, None]) -> Document | None:
+        """The cited document when the caller may still read it, else None. Raises
+        GraphQLError as Idea.linkedDocuments does."""
         if self.document_id is None:
             return None
         found = await info.context.loaders.documents.load(str(self.document_id))
@@ -202,6 +224,8 @@ def _points(items: list[dict[str, Any]]) -> list[SummaryPoint]:
 
 @strawberry.type(description="One stage asked: question, sources and the worker's answer.")
 class ReflectionStage:
+    """One stage asked: question, citations, the answer once given, and when (datetimes)."""
+
     stage: str = strawberry.field(description="The stage key.")
     title: str = strawberry.field(description="The stage title, in the reflection's language.")
     question: str = strawberry.field(description="The question, citing [c1] ... sources.")
@@ -219,12 +243,16 @@ class ReflectionStage:
 
 @strawberry.type(description="A learning point or action with what it rests on.")
 class SummaryPoint:
+    """A learning point or action with the answer and source ids it rests on."""
+
     text: str = strawberry.field(description="The point.")
     citations: list[str] = strawberry.field(description="Answer (a1) or source (c1) ids.")
 
 
 @strawberry.type(description="What a finished reflection comes to.")
 class ReflectionSummary:
+    """What a finished reflection comes to: what happened, learning points, actions, sources."""
+
     what_happened: str = strawberry.field(description="The experience, in the worker's words.")
     learning_points: list[SummaryPoint] = strawberry.field(description="What was learned.")
     actions: list[SummaryPoint] = strawberry.field(description="What will be done differently.")
@@ -236,17 +264,24 @@ class ReflectionSummary:
 
 @strawberry.type(description="An idea drafted from one of the reflection's actions.")
 class ReflectionIdeaLink:
+    """An idea drafted from the summary's action at index `action`."""
+
     action: int = strawberry.field(description="Index of the action in the summary.")
     idea_id: strawberry.ID = strawberry.field(description="The idea.")
 
     @strawberry.field(description="The idea itself, when you may read it.")
     async def idea(self, info: Info[Context, None]) -> Idea | None:
+        """The idea when the caller may read it, else None (the request's loader). Raises
+        GraphQLError SERVICE_UNAVAILABLE or UPSTREAM_REFUSED when the ideas service does not
+        answer or refuses."""
         found = await info.context.loaders.ideas.load(str(self.idea_id))
         return idea_from(found) if found is not None else None
 
 
 @strawberry.type(description="A reflection: private to its author unless shared with a team.")
 class Reflection:
+    """A reflection as the reflection service shows it to the caller (private unless shared)."""
+
     id: strawberry.ID = strawberry.field(description="The reflection's UUID.")
     model: str = strawberry.field(description="The reflection model's key.")
     model_name: str = strawberry.field(description="Its name in the reflection's language.")
@@ -267,6 +302,8 @@ class Reflection:
 
 
 def reflection_from(data: dict[str, Any]) -> Reflection:
+    """The Reflection for a REST reflection (a dict); raises KeyError when a required key is
+    missing."""
     summary = data.get("summary")
     return Reflection(
         id=strawberry.ID(data["id"]),

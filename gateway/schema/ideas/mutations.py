@@ -62,6 +62,8 @@ async def _on_idea(
 
 @strawberry.type
 class IdeasMutation:
+    """The idea mutations; each answers an IdeaResult or CommentResult union."""
+
     @signed_in_mutation("Capture an idea and submit it (or keep it as a draft).")
     async def submit_idea(
         self,
@@ -71,6 +73,9 @@ class IdeasMutation:
             str | None, strawberry.argument(description=IDEMPOTENCY_KEY_HELP)
         ] = None,
     ) -> IdeaResult:
+        """The new idea (submitted, or a draft), or ValidationError for a malformed id or
+        idempotency key (no call made). Expected failures are the union's error members
+        (gateway.upstream.change), never raised."""
         try:
             body = _input_dict(input)
         except InvalidId as exc:
@@ -97,6 +102,9 @@ class IdeasMutation:
         expected_version: int,
         input: UpdateIdeaInput,
     ) -> IdeaResult:
+        """The changed idea, or StaleVersionError/ConflictError when it changed since
+        `expectedVersion`. Expected failures are the union's error members
+        (gateway.upstream.change), never raised."""
         try:
             body = _input_dict(input)
         except InvalidId as exc:
@@ -120,6 +128,10 @@ class IdeasMutation:
             ),
         ] = None,
     ) -> IdeaResult:
+        """The idea in its new status; ValidationError `expected_version_required` without
+        `expectedVersion` (no call made), ConflictError `transition_conflict` when it
+        changed since (docs/ideas.md). Expected failures are the union's error members
+        (gateway.upstream.change), never raised."""
         try:
             parse_id(id)  # a malformed id is named first, whatever else is missing
         except InvalidId as exc:
@@ -140,10 +152,14 @@ class IdeasMutation:
 
     @signed_in_mutation("Support an idea (idempotent).")
     async def support_idea(self, info: Info[Context, None], id: strawberry.ID) -> IdeaResult:
+        """The idea with the caller's support (idempotent). Expected failures are the
+        union's error members (gateway.upstream.change), never raised."""
         return await _on_idea(info, "PUT", "/support", id)
 
     @signed_in_mutation("Take your support back (idempotent).")
     async def unsupport_idea(self, info: Info[Context, None], id: strawberry.ID) -> IdeaResult:
+        """The idea without the caller's support (idempotent). Expected failures are the
+        union's error members (gateway.upstream.change), never raised."""
         return await _on_idea(info, "DELETE", "/support", id)
 
     @signed_in_mutation("Comment on an idea, or reply to a comment.")
@@ -157,6 +173,9 @@ class IdeasMutation:
             str | None, strawberry.argument(description=IDEMPOTENCY_KEY_HELP)
         ] = None,
     ) -> CommentResult:
+        """The new comment, or ValidationError for a malformed key or id (ideaId named
+        first; no call made). Expected failures are the union's error members
+        (gateway.upstream.change), never raised."""
         payload: dict[str, Any] = {"body": body}
         refused = bad_idempotency_key(idempotency_key)
         if refused is not None:

@@ -25,6 +25,8 @@ from gateway.upstream import read, read_or_none
 
 @strawberry.type
 class IdeasQuery:
+    """The idea fields: ideas, idea, similarIdeas."""
+
     @signed_in_field("Ideas you may see, newest first by default.")
     async def ideas(
         self,
@@ -34,6 +36,10 @@ class IdeasQuery:
         first: int = 20,
         after: str | None = None,
     ) -> IdeaConnection:
+        """A page of the ideas the caller may see (1-100, after the cursor `after`). Raises
+        GraphQLError BAD_USER_INPUT for `first` out of range; Raises GraphQLError
+        (gateway.upstream.read): BAD_USER_INPUT, SERVICE_UNAVAILABLE, or the service's code
+        in capitals."""
         check_first(first)
         f = filter or IdeaFilter()
         params: list[tuple[str, str]] = [("sort", sort.value), ("limit", str(first))]
@@ -49,12 +55,18 @@ class IdeasQuery:
 
     @signed_in_field("One idea, or null when it does not exist for you.")
     async def idea(self, info: Info[Context, None], id: strawberry.ID) -> Idea | None:
+        """The idea, or None when the service answers 404. Raises GraphQLError
+        (gateway.upstream.read): BAD_USER_INPUT, SERVICE_UNAVAILABLE, or the service's code
+        in capitals."""
         return await read_or_none(info, "ideas", "/v1/ideas/{id}", idea_from, ids={"id": id})
 
     @signed_in_field("Existing ideas that resemble a draft text.")
     async def similar_ideas(
         self, info: Info[Context, None], text: str, team: str | None = None, first: int = 5
     ) -> SimilarIdeas:
+        """Existing ideas like `text` (at most `first`), optionally in one team. Raises
+        GraphQLError (gateway.upstream.read): BAD_USER_INPUT, SERVICE_UNAVAILABLE, or the
+        service's code in capitals."""
         body: dict[str, Any] = {"text": text, "limit": first}
         if team:
             body["team"] = team

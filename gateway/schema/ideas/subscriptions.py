@@ -25,10 +25,16 @@ from gateway.upstream import UpstreamUnavailable, ask
 
 @strawberry.type
 class IdeasSubscription:
+    """The ideaChanged subscription."""
+
     @strawberry.subscription(description="The idea now, then each time it changes.")
     async def idea_changed(
         self, info: Info[Context, None], id: strawberry.ID
     ) -> AsyncGenerator[Idea, None]:
+        """Yields the idea now, then again whenever its version, support or comment count
+        changes (polled every `subscription_poll_seconds`; an unavailable service is asked
+        again). Raises GraphQLError UNAUTHENTICATED without a valid token, BAD_USER_INPUT
+        for a malformed id, NOT_FOUND when the service refuses."""
         await subscriber(info)
         try:
             path = id_path("/v1/ideas/{id}", id=id)

@@ -24,6 +24,8 @@ from gateway.schema.shared import Idea, IdeaStatus, Person, idea_from
 
 @strawberry.enum(description="Order of an idea list.")
 class IdeaSort(Enum):
+    """Orders of an idea list, as the ideas service names them."""
+
     NEWEST = "newest"
     MOST_SUPPORTED = "most_supported"
     RECENTLY_UPDATED = "recently_updated"
@@ -31,6 +33,8 @@ class IdeaSort(Enum):
 
 @strawberry.input(description="Effect of an idea on the work; scales run from -2 to +2.")
 class ImpactInput:
+    """Expected or realised impact to write; fields left out stay unset."""
+
     hours_saved_per_week: float | None = strawberry.field(default=None, description="Hours/week.")
     cost_eur: float | None = strawberry.field(default=None, description="One-off cost in euros.")
     quality: int | None = strawberry.field(default=None, description="-2..+2")
@@ -42,16 +46,22 @@ class ImpactInput:
 
 @strawberry.type(description="One idea in a list, with the cursor that resumes after it.")
 class IdeaEdge(Edge[Idea]):
+    """One idea of a page with the service's cursor after it."""
+
     node: Idea = strawberry.field(description="The idea.")
 
 
 @strawberry.type(description="A page of ideas (Relay connection).")
 class IdeaConnection(Connection[IdeaEdge]):
+    """A page of ideas."""
+
     edges: list[IdeaEdge] = strawberry.field(description="The ideas with their cursors.")
 
 
 @strawberry.input(description="Which ideas to list; all given conditions must hold.")
 class IdeaFilter:
+    """Conditions of an idea list; all that are given must hold."""
+
     status: list[IdeaStatus] | None = strawberry.field(default=None, description="Any of these.")
     team: str | None = strawberry.field(default=None, description="Team key.")
     tag: str | None = strawberry.field(default=None, description="Process tag.")
@@ -62,6 +72,8 @@ class IdeaFilter:
 
 @strawberry.type(description="An existing idea that resembles a draft.")
 class SimilarIdea:
+    """One existing idea that resembles a draft, with its relevance score."""
+
     idea_id: strawberry.ID = strawberry.field(description="The existing idea.")
     title: str = strawberry.field(description="Its title.")
     status: IdeaStatus = strawberry.field(description="Its status.")
@@ -72,12 +84,16 @@ class SimilarIdea:
 
 @strawberry.type(description="Likely duplicates, best first.")
 class SimilarIdeas:
+    """Likely duplicates, best first; `semantic` False when only words were compared."""
+
     items: list[SimilarIdea] = strawberry.field(description="The candidates.")
     semantic: bool = strawberry.field(description="False when only word matching was possible.")
 
 
 @strawberry.type(description="A comment on an idea.")
 class Comment:
+    """A comment on an idea; `body` None once deleted, `author` None for the anonymous author."""
+
     id: strawberry.ID = strawberry.field(description="The comment's UUID.")
     idea_id: strawberry.ID = strawberry.field(description="The idea it belongs to.")
     parent_id: strawberry.ID | None = strawberry.field(description="The comment it replies to.")
@@ -90,6 +106,8 @@ class Comment:
 
 @strawberry.input(description="A new idea.")
 class SubmitIdeaInput:
+    """A new idea; `draft` keeps it as a draft instead of submitting it."""
+
     title: str = strawberry.field(description="3-200 characters.")
     problem: str = strawberry.field(description="What goes wrong today.")
     team: str = strawberry.field(description="Team key.")
@@ -108,6 +126,8 @@ class SubmitIdeaInput:
 
 @strawberry.input(description="Fields to change; omitted fields stay as they are.")
 class UpdateIdeaInput:
+    """Fields of an idea to change; omitted fields stay as they are."""
+
     title: str | None = strawberry.field(default=None, description="3-200 characters.")
     problem: str | None = strawberry.field(default=None, description="What goes wrong today.")
     proposal: str | None = strawberry.field(default=None, description="What you propose.")
@@ -144,6 +164,8 @@ CommentResult = Annotated[
 
 
 def idea_page_from(body: dict[str, Any]) -> IdeaConnection:
+    """The IdeaConnection for a REST page ({items, cursors, next_cursor}); raises ValueError
+    when items and cursors differ in number."""
     cursors = body["cursors"]
     return connection_of(
         IdeaConnection,
@@ -156,6 +178,7 @@ def idea_page_from(body: dict[str, Any]) -> IdeaConnection:
 
 
 def similar_from(body: dict[str, Any]) -> SimilarIdeas:
+    """SimilarIdeas for the REST answer ({items, semantic})."""
     return SimilarIdeas(
         semantic=body["semantic"],
         items=[
@@ -173,6 +196,7 @@ def similar_from(body: dict[str, Any]) -> SimilarIdeas:
 
 
 def comment_from(data: dict[str, Any]) -> Comment:
+    """The Comment for a REST comment (a dict)."""
     author = data.get("author")
     return Comment(
         id=strawberry.ID(data["id"]),

@@ -39,10 +39,15 @@ async def _on_reflection(
 
 @strawberry.type
 class ReflectionsMutation:
+    """The reflection mutations; each answers its result union."""
+
     @signed_in_mutation("Start a reflection; it answers with the first stage's question.")
     async def start_reflection(
         self, info: Info[Context, None], input: StartReflectionInput
     ) -> ReflectionResult:
+        """The new reflection with its first question (the guide's longer time limit).
+        Expected failures are the union's error members (gateway.upstream.change), never
+        raised."""
         body = {k: v for k, v in vars(input).items() if v is not None}
         return await change(
             info, "reflection", "POST", "/v1/reflections", reflection_from, json=body, slow=True
@@ -52,6 +57,8 @@ class ReflectionsMutation:
     async def answer_reflection(
         self, info: Info[Context, None], id: strawberry.ID, stage: str, answer: str
     ) -> ReflectionResult:
+        """The reflection with the answer and the next question. Expected failures are the
+        union's error members (gateway.upstream.change), never raised."""
         body = {"stage": stage, "answer": answer}
         return await _on_reflection(info, "POST", "/answers", id, json=body, slow=True)
 
@@ -59,12 +66,16 @@ class ReflectionsMutation:
     async def finish_reflection(
         self, info: Info[Context, None], id: strawberry.ID
     ) -> ReflectionResult:
+        """The finished reflection with its summary. Expected failures are the union's error
+        members (gateway.upstream.change), never raised."""
         return await _on_reflection(info, "POST", "/finish", id, slow=True)
 
     @signed_in_mutation("Share with your teams (all of them when `teams` is left out).")
     async def share_reflection(
         self, info: Info[Context, None], id: strawberry.ID, teams: list[str] | None = None
     ) -> ReflectionResult:
+        """The reflection shared with `teams` (all the caller's teams when None). Expected
+        failures are the union's error members (gateway.upstream.change), never raised."""
         body = {"teams": teams} if teams is not None else {}
         return await _on_reflection(info, "PUT", "/share", id, json=body)
 
@@ -72,6 +83,8 @@ class ReflectionsMutation:
     async def unshare_reflection(
         self, info: Info[Context, None], id: strawberry.ID
     ) -> ReflectionResult:
+        """The reflection, private again. Expected failures are the union's error members
+        (gateway.upstream.change), never raised."""
         return await _on_reflection(info, "DELETE", "/share", id)
 
     @signed_in_mutation(
@@ -85,6 +98,9 @@ class ReflectionsMutation:
         team: str | None = None,
         title: str | None = None,
     ) -> IdeaDraftedResult:
+        """IdeaDrafted: the idea draft made from action `action` (existing when it was
+        drafted before). Expected failures are the union's error members
+        (gateway.upstream.change), never raised."""
         body: dict[str, Any] = {"action": action}
         if team is not None:
             body["team"] = team
@@ -96,4 +112,6 @@ class ReflectionsMutation:
     async def delete_reflection(
         self, info: Info[Context, None], id: strawberry.ID
     ) -> ReflectionDeletedResult:
+        """ReflectionDeleted with the id, once the service deleted it. Expected failures are
+        the union's error members (gateway.upstream.change), never raised."""
         return await _on_reflection(info, "DELETE", "", id, lambda _: ReflectionDeleted(id=id))

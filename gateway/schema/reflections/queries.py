@@ -32,8 +32,13 @@ from gateway.upstream import read, read_or_none
 
 @strawberry.type
 class ReflectionsQuery:
+    """The reflection fields: reflection, myReflections, reflectionModels, knowledgeGaps."""
+
     @signed_in_field("One reflection: yours, or one shared with your team; null otherwise.")
     async def reflection(self, info: Info[Context, None], id: strawberry.ID) -> Reflection | None:
+        """The reflection (the caller's, or shared with their team), or None when the
+        service answers 404. Raises GraphQLError (gateway.upstream.read): BAD_USER_INPUT,
+        SERVICE_UNAVAILABLE, or the service's code in capitals."""
         return await read_or_none(
             info, "reflection", "/v1/reflections/{id}", reflection_from, ids={"id": id}
         )
@@ -46,6 +51,10 @@ class ReflectionsQuery:
         after: str | None = None,
         scope: ReflectionScope = ReflectionScope.MINE,
     ) -> ReflectionConnection:
+        """A page of the caller's reflections, or of those shared with their teams (1-100,
+        after `after`). Raises GraphQLError BAD_USER_INPUT for `first` out of range; Raises
+        GraphQLError (gateway.upstream.read): BAD_USER_INPUT, SERVICE_UNAVAILABLE, or the
+        service's code in capitals."""
         check_first(first)
         params: dict[str, Any] = {"limit": first, "scope": scope.value}
         if after:
@@ -56,6 +65,9 @@ class ReflectionsQuery:
 
     @strawberry.field(description="Reflection models to choose from.")
     async def reflection_models(self, info: Info[Context, None]) -> list[ReflectionModel]:
+        """The reflection models to choose from. Raises GraphQLError UNAUTHENTICATED without
+        a token; Raises GraphQLError (gateway.upstream.read): BAD_USER_INPUT,
+        SERVICE_UNAVAILABLE, or the service's code in capitals."""
         if info.context.principal is None:
             raise GraphQLError("sign in first", extensions={"code": "UNAUTHENTICATED"})
         return await read(info, "reflection", "/v1/reflection-models", models_from)
@@ -64,5 +76,8 @@ class ReflectionsQuery:
     async def knowledge_gaps(
         self, info: Info[Context, None], process: str | None = None
     ) -> KnowledgeGaps:
+        """Knowledge gaps, optionally of one process (admins, analysts, owners; others get
+        the service's refusal). Raises GraphQLError (gateway.upstream.read): BAD_USER_INPUT,
+        SERVICE_UNAVAILABLE, or the service's code in capitals."""
         params = {"process": process} if process else None
         return await read(info, "reflection", "/v1/knowledge-gaps", gaps_from, params=params)

@@ -55,10 +55,16 @@ async def _relay_stream(
 
 @strawberry.type
 class ReflectionsSubscription:
+    """The reflection streams."""
+
     @strawberry.subscription(description="Start a reflection; the first question streams in.")
     async def start_reflection_stream(
         self, info: Info[Context, None], input: StartReflectionInput
     ) -> AsyncGenerator[ReflectionStreamEvent, None]:
+        """Yields the sources, the question's tokens (maybe a restart) and the saved
+        reflection, or one ReflectionStreamError when the service refuses. Raises
+        GraphQLError UNAUTHENTICATED without a valid token, SERVICE_UNAVAILABLE when the
+        service cannot be reached or fails."""
         body = {k: v for k, v in vars(input).items() if v is not None}
         async for event in _relay_stream(info, "/v1/reflections", body):
             yield event
@@ -67,6 +73,8 @@ class ReflectionsSubscription:
     async def answer_reflection_stream(
         self, info: Info[Context, None], id: strawberry.ID, stage: str, answer: str
     ) -> AsyncGenerator[ReflectionStreamEvent, None]:
+        """As startReflectionStream, for the answer to `stage`; a malformed id yields one
+        ReflectionStreamError `invalid_id` (no call made)."""
         body = {"stage": stage, "answer": answer}
         await subscriber(info)  # who asks is checked before what they sent
         try:

@@ -24,18 +24,24 @@ from gateway.schema.shared import Citation, Reflection, citation_from, reflectio
 
 @strawberry.enum(description="Whose reflections to list.")
 class ReflectionScope(Enum):
+    """Whose reflections a list holds: the caller's, or those shared with their teams."""
+
     MINE = "mine"
     SHARED = "shared"
 
 
 @strawberry.type(description="A text in Dutch and in English.")
 class LocalisedText:
+    """One text in Dutch (`nl`) and English (`en`)."""
+
     nl: str = strawberry.field(description="Dutch.")
     en: str = strawberry.field(description="English.")
 
 
 @strawberry.type(description="One stage of a reflection model.")
 class ReflectionModelStage:
+    """One stage of a reflection model: its key, purpose, title and question."""
+
     key: str = strawberry.field(description="Pass this as `stage` when answering.")
     purpose: str = strawberry.field(description="describe, feel, evaluate, analyse, conclude, act.")
     title: LocalisedText = strawberry.field(description="Stage title.")
@@ -44,6 +50,8 @@ class ReflectionModelStage:
 
 @strawberry.type(description="A reflection model, e.g. What? So what? Now what? or Gibbs.")
 class ReflectionModel:
+    """A reflection model with its stages in order."""
+
     key: str = strawberry.field(description="Pass this as `model` when starting.")
     name: LocalisedText = strawberry.field(description="Its name.")
     description: LocalisedText = strawberry.field(description="What it is for.")
@@ -52,16 +60,22 @@ class ReflectionModel:
 
 @strawberry.type(description="One reflection in a list.")
 class ReflectionEdge(Edge[Reflection]):
+    """One reflection of a page; only the last edge carries a cursor (the service's next one)."""
+
     node: Reflection = strawberry.field(description="The reflection.")
 
 
 @strawberry.type(description="A page of reflections (Relay connection).")
 class ReflectionConnection(Connection[ReflectionEdge]):
+    """A page of reflections, newest first."""
+
     edges: list[ReflectionEdge] = strawberry.field(description="Newest first.")
 
 
 @strawberry.type(description="A question the documents could not answer; never a person.")
 class KnowledgeGap:
+    """A question the documents could not answer, met by at least the minimum number of people."""
+
     process: str | None = strawberry.field(description="The process, when one was named.")
     question: str = strawberry.field(description="The question's normalised words.")
     people: int = strawberry.field(description="Different people who met it (≥ the minimum).")
@@ -74,12 +88,16 @@ class KnowledgeGap:
 
 @strawberry.type(description="Knowledge gaps met by at least `minGroupSize` people.")
 class KnowledgeGaps:
+    """Knowledge gaps, most met first, and the minimum group size below which none is shown."""
+
     min_group_size: int = strawberry.field(description="Smaller groups are never shown.")
     gaps: list[KnowledgeGap] = strawberry.field(description="Most-met first.")
 
 
 @strawberry.type(description="The idea draft made from an action, and the reflection now linked.")
 class IdeaDrafted:
+    """The idea draft made from an action, whether it was new, and the reflection linking it."""
+
     idea_id: strawberry.ID = strawberry.field(description="The draft idea.")
     created: bool = strawberry.field(description="False when the action was already an idea.")
     reflection: Reflection = strawberry.field(description="The reflection, linking to it.")
@@ -87,11 +105,16 @@ class IdeaDrafted:
 
 @strawberry.type(description="The reflection was deleted for good.")
 class ReflectionDeleted:
+    """The id of a reflection deleted for good."""
+
     id: strawberry.ID = strawberry.field(description="The deleted reflection.")
 
 
 @strawberry.input(description="Start a reflection.")
 class StartReflectionInput:
+    """What a new reflection starts from: the experience, and optionally process, model and
+    language."""
+
     experience: str = strawberry.field(description="What happened, in your own words.")
     process: str | None = strawberry.field(default=None, description="The process, if known.")
     model: str = strawberry.field(
@@ -125,21 +148,29 @@ ReflectionDeletedResult = Annotated[
 
 @strawberry.type(description="A piece of the question as the guide writes it.")
 class ReflectionToken:
+    """A piece of the question as the guide writes it."""
+
     text: str = strawberry.field(description="Append to what came before.")
 
 
 @strawberry.type(description="Discard the text so far: the built-in guide takes over.")
 class ReflectionRestart:
+    """Tells the client to drop the text so far: the built-in guide takes over."""
+
     notice: str = strawberry.field(description="Why (the language model failed or was slow).")
 
 
 @strawberry.type(description="The sources the coming question cites.")
 class ReflectionSources:
+    """The passages the coming question cites."""
+
     citations: list[Citation] = strawberry.field(description="c1, c2 …")
 
 
 @strawberry.type(description="The reflection service refused or failed; nothing was saved.")
 class ReflectionStreamError:
+    """The service refused or failed the stream; nothing was saved."""
+
     code: str = strawberry.field(description="The error code.")
     message: str = strawberry.field(description="What went wrong.")
 
@@ -158,6 +189,8 @@ def _localised(data: dict[str, str]) -> LocalisedText:
 
 
 def reflection_page_from(body: dict[str, Any]) -> ReflectionConnection:
+    """The ReflectionConnection for a REST page ({items, next_cursor}); `endCursor` is the
+    service's next cursor."""
     items, next_cursor = body["items"], body["next_cursor"]
     # The service gives one cursor, after the last item: only that edge can resume a list.
     cursors = [""] * len(items)
@@ -174,6 +207,7 @@ def reflection_page_from(body: dict[str, Any]) -> ReflectionConnection:
 
 
 def models_from(body: list[dict[str, Any]]) -> list[ReflectionModel]:
+    """The ReflectionModels of the REST list of models."""
     return [
         ReflectionModel(
             key=m["key"],
@@ -194,6 +228,7 @@ def models_from(body: list[dict[str, Any]]) -> list[ReflectionModel]:
 
 
 def gaps_from(body: dict[str, Any]) -> KnowledgeGaps:
+    """KnowledgeGaps for the REST answer ({min_group_size, gaps})."""
     return KnowledgeGaps(
         min_group_size=body["min_group_size"],
         gaps=[
@@ -213,6 +248,7 @@ def gaps_from(body: dict[str, Any]) -> KnowledgeGaps:
 
 
 def drafted_from(body: dict[str, Any]) -> IdeaDrafted:
+    """IdeaDrafted for the REST answer ({idea_id, created, reflection})."""
     return IdeaDrafted(
         idea_id=strawberry.ID(body["idea_id"]),
         created=body["created"],
@@ -221,6 +257,8 @@ def drafted_from(body: dict[str, Any]) -> IdeaDrafted:
 
 
 def stream_event(name: str, data: Any) -> Any:
+    """The ReflectionStreamEvent member for one server-sent event `name` with its JSON `data`:
+    passages, token, restart, reflection; anything else a ReflectionStreamError."""
     if name == "passages":
         return ReflectionSources(citations=[citation_from(c) for c in data])
     if name == "token":
