@@ -276,6 +276,25 @@ async def change(
     return present(reply.body) if reply.ok else from_reply(reply)
 
 
+async def change_one(
+    info: Info[Context, None],
+    method: str,
+    action: str,
+    id: object,
+    *,
+    service: str,
+    collection: str,
+    present: Present[Any],
+    **kwargs: Any,
+) -> Any:
+    """`change` of the one object `id` (a caller's id, parsed as a UUID) of `collection`:
+    `method` on `<collection>/{id}<action>`, e.g. PUT `/v1/ideas/{id}/support`. `collection`
+    and `action` are the calling module's constants, never caller text. Returns and raises as
+    `change`."""
+    path = f"{collection}/{{id}}{action}"
+    return await change(info, service, method, path, present, ids={"id": id}, **kwargs)
+
+
 @asynccontextmanager
 async def stream(
     info: Info[Context, None], service: str, path: str, *, json: Any

@@ -9,6 +9,7 @@ import json
 from typing import Any
 from urllib.parse import quote
 
+from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from sqlalchemy import MetaData, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -61,3 +62,15 @@ async def row_counts(engine: AsyncEngine) -> dict[str, int]:
                 await connection.execute(select(func.count()).select_from(table))
             ).scalar_one()
         return counts
+
+
+def hostile_settings(max_examples: int) -> settings:
+    """Hypothesis settings of the hostile-input tests: `max_examples` cases, the same ones every
+    run (derandomized), no deadline (a busy machine is slow, not wrong), and function-scoped
+    fixtures allowed (each case uses the test's one server)."""
+    return settings(
+        max_examples=max_examples,
+        deadline=None,
+        derandomize=True,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )

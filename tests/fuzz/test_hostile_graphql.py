@@ -18,10 +18,10 @@ from graphql import (
     get_named_type,
     is_leaf_type,
 )
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.fuzz.hostile import hostile_value, json_bytes
+from tests.fuzz.hostile import hostile_settings, hostile_value, json_bytes
 from tests.gateway.conftest import Stack
 from tests.support.graphql_inputs import sample_input
 
@@ -83,12 +83,7 @@ def _rows(folder: Path) -> dict[str, int]:
     return counts
 
 
-@settings(
-    max_examples=60,
-    deadline=None,
-    derandomize=True,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@hostile_settings(60)
 @given(data=st.data())
 async def test_hostile_arguments_never_fail_the_gateway_nor_half_write(
     stack: Stack, tmp_path: Path, data: st.DataObject

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from kit.migrations import upgrade
@@ -29,6 +29,7 @@ from services.reflection.app import MIGRATIONS as REFLECTION_MIGRATIONS
 from services.reflection.app import create_app as create_reflection
 from services.reflection.settings import ReflectionSettings
 from tests.fuzz.hostile import (
+    hostile_settings,
     hostile_url_text,
     hostile_url_value,
     hostile_value,
@@ -136,12 +137,7 @@ async def service(
         yield Service(app, client, platform)
 
 
-@settings(
-    max_examples=40,
-    deadline=None,
-    derandomize=True,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@hostile_settings(40)
 @given(data=st.data())
 async def test_hostile_input_never_fails_the_server_nor_half_writes(
     service: Service, data: st.DataObject

@@ -3,6 +3,7 @@ each calling the ideas service as the caller (types in gateway/schema/ideas/type
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Any
 
 import strawberry
@@ -29,7 +30,7 @@ from gateway.schema.idempotency import (
 from gateway.schema.ids import InvalidId, parse_id, parse_ids
 from gateway.schema.shared import IdeaStatus, idea_from
 from gateway.security import signed_in_mutation
-from gateway.upstream import change
+from gateway.upstream import change, change_one
 
 
 def _input_dict(value: Any, path: str = "input") -> dict[str, Any]:
@@ -51,13 +52,8 @@ def _input_dict(value: Any, path: str = "input") -> dict[str, Any]:
     return out
 
 
-async def _on_idea(
-    info: Info[Context, None], method: str, action: str, id: strawberry.ID, **kwargs: Any
-) -> Any:
-    """`change` (gateway/upstream.py) of the idea `id`: `method` on
-    `/v1/ideas/{id}<action>`, presented as the Idea."""
-    path = f"/v1/ideas/{{id}}{action}"  # `action` is one of this module's constants
-    return await change(info, "ideas", method, path, idea_from, ids={"id": id}, **kwargs)
+# Every idea mutation but commenting changes one idea and answers it.
+_on_idea = partial(change_one, service="ideas", collection="/v1/ideas", present=idea_from)
 
 
 @strawberry.type

@@ -3,7 +3,7 @@ into an idea, each calling the reflection service as the caller (types in types.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import strawberry
@@ -20,21 +20,12 @@ from gateway.schema.reflections.types import (
 )
 from gateway.schema.shared import reflection_from
 from gateway.security import signed_in_mutation
-from gateway.upstream import change
+from gateway.upstream import change, change_one
 
-
-async def _on_reflection(
-    info: Info[Context, None],
-    method: str,
-    action: str,
-    id: strawberry.ID,
-    present: Callable[[Any], Any] = reflection_from,
-    **kwargs: Any,
-) -> Any:
-    """`change` (gateway/upstream.py) of the reflection `id`: `method` on
-    `/v1/reflections/{id}<action>`, presented as the Reflection unless `present` says otherwise."""
-    path = f"/v1/reflections/{{id}}{action}"  # `action` is one of this module's constants
-    return await change(info, "reflection", method, path, present, ids={"id": id}, **kwargs)
+# Every reflection mutation but starting one changes one reflection.
+_on_reflection = partial(
+    change_one, service="reflection", collection="/v1/reflections", present=reflection_from
+)
 
 
 @strawberry.type
@@ -106,7 +97,7 @@ class ReflectionsMutation:
             body["team"] = team
         if title is not None:
             body["title"] = title
-        return await _on_reflection(info, "POST", "/ideas", id, drafted_from, json=body)
+        return await _on_reflection(info, "POST", "/ideas", id, present=drafted_from, json=body)
 
     @signed_in_mutation("Delete your reflection for good.")
     async def delete_reflection(
@@ -114,4 +105,6 @@ class ReflectionsMutation:
     ) -> ReflectionDeletedResult:
         """ReflectionDeleted with the id, once the service deleted it. Expected failures are
         the union's error members (gateway.upstream.change), never raised."""
-        return await _on_reflection(info, "DELETE", "", id, lambda _: ReflectionDeleted(id=id))
+        return await _on_reflection(
+            info, "DELETE", "", id, present=lambda _: ReflectionDeleted(id=id)
+        )
