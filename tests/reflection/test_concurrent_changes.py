@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from services.reflection.journal import idea_drafts
 from tests.reflection import test_idea_drafts as wired
 from tests.reflection.conftest import ReflectionEnv
-from tests.reflection.test_journal import NOW_WHAT, SO_WHAT, WHAT, complete, ready, start
+from tests.reflection.test_journal import NOW_WHAT, SO_WHAT, WHAT, complete, ready_as, start
 
 TRIES = 4
 # The ideas service runs for real over HTTP, wired in as test_idea_drafts.py does.
@@ -64,6 +64,18 @@ async def _orphans(database_url: str) -> int:
     return shares + turns
 
 
+async def _new(reflection: ReflectionEnv, headers: dict[str, str]) -> str:
+    """The URL of a new reflection of the worker with `headers`."""
+    return f"/v1/reflections/{(await start(reflection, headers))['id']}"
+
+
+async def _while_deleted(
+    reflection: ReflectionEnv, url: str, headers: dict[str, str], change: Any
+) -> list[httpx.Response]:
+    """[the delete's answer, `change`'s answer], the two sent at the same moment."""
+    return await _together(reflection.client.delete(url, headers=headers), change)
+
+
 def _gone_or_done(response: httpx.Response, done: tuple[int, ...]) -> None:
     assert response.status_code < 500, response.text
     if response.status_code in done:
@@ -86,12 +98,9 @@ async def test_sharing_or_unsharing_while_the_reflection_is_deleted(
 ) -> None:
     ann = reflection.as_("ann")
     for _ in range(TRIES):
-        rid = (await start(reflection, ann))["id"]
-        url = f"/v1/reflections/{rid}"
-        deleted, changed = await _together(
-            reflection.client.delete(url, headers=ann),
-            reflection.client.request(method, url + path, json=body, headers=ann),
-        )
+        url = await _new(reflection, ann)
+        change = reflection.client.request(method, url + path, json=body, headers=ann)
+        deleted, changed = await _while_deleted(reflection, url, ann, change)
         assert deleted.status_code == 204, deleted.text
         _gone_or_done(changed, (200,))
         assert (await reflection.client.get(url, headers=ann)).status_code == 404
@@ -101,31 +110,23 @@ async def test_sharing_or_unsharing_while_the_reflection_is_deleted(
 async def test_answering_and_finishing_while_the_reflection_is_deleted(
     reflection: ReflectionEnv,
 ) -> None:
-    await ready(reflection)
-    ann = reflection.as_("ann")
+    ann = await ready_as(reflection, "ann")
     for _ in range(TRIES):
-        rid = (await start(reflection, ann))["id"]
-        url = f"/v1/reflections/{rid}"
-        deleted, answered = await _together(
-            reflection.client.delete(url, headers=ann),
-            reflection.client.post(
-                url + "/answers", json={"stage": "what", "answer": WHAT}, headers=ann
-            ),
-        )
+        url = await _new(reflection, ann)
+        answer = {"stage": "what", "answer": WHAT}
+        change = reflection.client.post(url + "/answers", json=answer, headers=ann)
+        deleted, answered = await _while_deleted(reflection, url, ann, change)
         assert deleted.status_code == 204, deleted.text
         _gone_or_done(answered, (200,))
 
-        rid = (await start(reflection, ann))["id"]
-        url = f"/v1/reflections/{rid}"
+        url = await _new(reflection, ann)
         for stage, said in (("what", WHAT), ("so-what", SO_WHAT), ("now-what", NOW_WHAT)):
             answer = {"stage": stage, "answer": said}
             assert (
                 await reflection.client.post(url + "/answers", json=answer, headers=ann)
             ).is_success
-        deleted, finished = await _together(
-            reflection.client.delete(url, headers=ann),
-            reflection.client.post(url + "/finish", headers=ann),
-        )
+        change = reflection.client.post(url + "/finish", headers=ann)
+        deleted, finished = await _while_deleted(reflection, url, ann, change)
         assert deleted.status_code == 204, deleted.text
         _gone_or_done(finished, (200,))
     assert await _orphans(reflection.database_url) == 0
@@ -134,8 +135,7 @@ async def test_answering_and_finishing_while_the_reflection_is_deleted(
 async def test_two_deletes_and_a_change_of_preferences_at_once(reflection: ReflectionEnv) -> None:
     ann = reflection.as_("ann")
     for turn in range(TRIES):
-        rid = (await start(reflection, ann))["id"]
-        url = f"/v1/reflections/{rid}"
+        url = await _new(reflection, ann)
         choice = {"share_with_analytics": turn % 2 == 0}
         first, second, preferences, again = await _together(
             reflection.client.delete(url, headers=ann),
@@ -153,8 +153,7 @@ async def test_an_idea_from_an_action_while_the_reflection_is_deleted_leaves_no_
 ) -> None:
     """The example of the review: two creates and a delete at the same moment answered 204,
     404, 404 — and the author's idea count grew by one (PostgreSQL, 3 of 3)."""
-    await ready(reflection)
-    ann = reflection.as_("ann")
+    ann = await ready_as(reflection, "ann")
     for _ in range(TRIES):
         before = await _ideas_count(ideas_database)
         done = await complete(reflection, ann)
@@ -179,8 +178,7 @@ async def test_a_delete_that_lands_between_the_idea_and_its_link_takes_the_draft
 ) -> None:
     """The race made certain: the ideas service has made the draft, then the reflection is
     deleted before the link is written. The caller hears 404 and no draft is left."""
-    await ready(reflection)
-    ann = reflection.as_("ann")
+    ann = await ready_as(reflection, "ann")
     done = await complete(reflection, ann)
     url = f"/v1/reflections/{done['id']}"
     create = idea_drafts.IdeasClient.create
@@ -202,8 +200,7 @@ async def test_ideas_made_before_the_delete_stay_with_the_worker(
 ) -> None:
     """Decision (docs/guided-reflection.md): deleting a reflection deletes the reflection; an
     idea the worker already made from it is their own idea in the ideas service and stays."""
-    await ready(reflection)
-    ann = reflection.as_("ann")
+    ann = await ready_as(reflection, "ann")
     done = await complete(reflection, ann)
     url = f"/v1/reflections/{done['id']}"
     made = await reflection.client.post(url + "/ideas", json={"action": 0}, headers=ann)

@@ -24,7 +24,7 @@ from services.ideas.app import create_app as create_ideas
 from services.reflection.journal.idea_drafts import IdeasClient
 from tests.ideas.conftest import _seed_teams, ideas_settings
 from tests.reflection.conftest import ReflectionEnv
-from tests.reflection.test_journal import complete, ready
+from tests.reflection.test_journal import complete, ready_as
 from tests.support.servers import serve_in_thread
 
 
@@ -59,8 +59,7 @@ async def _ideas_count(url: str) -> int:
 async def test_a_crash_between_the_idea_and_the_link_then_a_retry_makes_one_idea(
     reflection: ReflectionEnv, ideas_database: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    await ready(reflection)
-    ann = reflection.as_("ann")
+    ann = await ready_as(reflection, "ann")
     done = await complete(reflection, ann)
     url = f"/v1/reflections/{done['id']}/ideas"
 
@@ -101,8 +100,7 @@ async def test_a_crash_between_the_idea_and_the_link_then_a_retry_makes_one_idea
 async def test_concurrent_drafts_of_one_action_make_one_idea_and_one_link(
     reflection: ReflectionEnv, ideas_database: str
 ) -> None:
-    await ready(reflection)
-    ann = reflection.as_("ann")
+    ann = await ready_as(reflection, "ann")
     done = await complete(reflection, ann)
     url = f"/v1/reflections/{done['id']}/ideas"
     replies = await asyncio.gather(

@@ -32,6 +32,12 @@ async def ready(reflection: ReflectionEnv) -> None:
     await reflection.ingest()
 
 
+async def ready_as(reflection: ReflectionEnv, person: str) -> dict[str, str]:
+    """`ready`, then the headers of `person` (a worker in packaging)."""
+    await ready(reflection)
+    return reflection.as_(person)
+
+
 async def start(reflection: ReflectionEnv, headers: dict[str, str], **extra: Any) -> dict[str, Any]:
     body = {"experience": EXPERIENCE, "process": "inpaklijn", **extra}
     response = await reflection.client.post("/v1/reflections", json=body, headers=headers)
@@ -61,8 +67,7 @@ async def complete(reflection: ReflectionEnv, headers: dict[str, str]) -> dict[s
 async def test_a_reflection_asks_grounded_questions_and_summarises_the_workers_words(
     reflection: ReflectionEnv,
 ) -> None:
-    await ready(reflection)
-    ann = reflection.as_("ann")
+    ann = await ready_as(reflection, "ann")
     started = await start(reflection, ann)
     assert started["current_stage"] == "what"
     assert started["remaining_stages"] == ["so-what", "now-what"]
@@ -118,8 +123,7 @@ async def test_finishing_tells_analytics_only_that_a_reflection_happened(
 async def test_a_worker_who_opted_out_leaves_no_trace_in_analytics(
     reflection: ReflectionEnv,
 ) -> None:
-    await ready(reflection)
-    ann = reflection.as_("ann")
+    ann = await ready_as(reflection, "ann")
     opted = await reflection.client.put(
         "/v1/reflection-preferences", json={"share_with_analytics": False}, headers=ann
     )
@@ -134,8 +138,7 @@ async def test_a_worker_who_opted_out_leaves_no_trace_in_analytics(
 
 
 async def test_bad_input_gets_a_clear_error_and_changes_nothing(reflection: ReflectionEnv) -> None:
-    await ready(reflection)
-    ann = reflection.as_("ann")
+    ann = await ready_as(reflection, "ann")
     client = reflection.client
 
     async def refused(response: Any, status: int, code: str) -> None:
@@ -186,8 +189,7 @@ async def test_bad_input_gets_a_clear_error_and_changes_nothing(reflection: Refl
 
 
 async def test_two_answers_racing_for_one_stage_land_once(reflection: ReflectionEnv) -> None:
-    await ready(reflection)
-    ann = reflection.as_("ann")
+    ann = await ready_as(reflection, "ann")
     rid = (await start(reflection, ann))["id"]
     first, second = await asyncio.gather(
         answer(reflection, rid, "what", WHAT, ann),
@@ -240,8 +242,7 @@ async def test_a_reflection_is_private_until_shared_and_again_after_unsharing(
 
 
 async def test_my_reflections_page_newest_first(reflection: ReflectionEnv) -> None:
-    await ready(reflection)
-    ann = reflection.as_("ann")
+    ann = await ready_as(reflection, "ann")
     made = [(await start(reflection, ann))["id"] for _ in range(3)]
     await start(reflection, reflection.as_("bob"))
     first = (await reflection.client.get("/v1/reflections?limit=2", headers=ann)).json()
@@ -257,8 +258,7 @@ async def test_my_reflections_page_newest_first(reflection: ReflectionEnv) -> No
 async def test_gibbs_asks_about_feelings_without_retrieving_anything(
     reflection: ReflectionEnv,
 ) -> None:
-    await ready(reflection)
-    ann = reflection.as_("ann")
+    ann = await ready_as(reflection, "ann")
     started = await start(reflection, ann, model="gibbs")
     rid = started["id"]
     assert started["remaining_stages"][0] == "feelings"
@@ -283,8 +283,7 @@ async def test_an_english_experience_gets_english_questions(reflection: Reflecti
 async def test_an_idea_draft_is_refused_whole_when_the_ideas_service_is_down(
     reflection: ReflectionEnv,
 ) -> None:
-    await ready(reflection)
-    ann = reflection.as_("ann")
+    ann = await ready_as(reflection, "ann")
     done = await complete(reflection, ann)
     response = await reflection.client.post(
         f"/v1/reflections/{done['id']}/ideas", json={"action": 0}, headers=ann
@@ -298,8 +297,7 @@ async def test_an_idea_draft_is_refused_whole_when_the_ideas_service_is_down(
 async def test_reflection_models_are_listed_and_a_deleted_reflection_is_gone(
     reflection: ReflectionEnv,
 ) -> None:
-    await ready(reflection)
-    ann = reflection.as_("ann")
+    ann = await ready_as(reflection, "ann")
     models = (await reflection.client.get("/v1/reflection-models", headers=ann)).json()
     assert {m["key"] for m in models} == {"what-so-what-now-what", "gibbs"}
     rid = (await start(reflection, ann))["id"]

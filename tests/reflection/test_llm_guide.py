@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests.reflection.conftest import FAULT_PROCEDURE, ReflectionEnv
-from tests.reflection.test_journal import EXPERIENCE, NOW_WHAT, SO_WHAT, WHAT, ready
+from tests.reflection.test_journal import EXPERIENCE, NOW_WHAT, SO_WHAT, WHAT, ready, ready_as
 from tests.support.chat_server import ChatScript, chat_app
 from tests.support.servers import serve_in_thread
 from tests.support.waiting import DEADLINE_SECONDS
@@ -94,8 +94,7 @@ async def test_questions_stream_as_events_and_invented_citations_are_stripped(
 async def test_a_summary_keeps_only_claims_resting_on_given_sources(
     reflection: ReflectionEnv,
 ) -> None:
-    await ready(reflection)
-    ann = reflection.as_("ann")
+    ann = await ready_as(reflection, "ann")
     started = await reflection.client.post(
         "/v1/reflections", json={"experience": EXPERIENCE}, headers=ann
     )

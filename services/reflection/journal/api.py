@@ -10,11 +10,12 @@ server-sent events when the client sends `Accept: text/event-stream` (streaming.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
-from kit.auth import PrincipalDep
+from kit.auth import Principal, PrincipalDep
 from kit.db import ReadSessionDep, SessionDep
 from kit.disconnect import ensure_connected
 from services.reflection.journal import idea_drafts
@@ -31,7 +32,7 @@ from services.reflection.journal.models import (
     StagePublic,
 )
 from services.reflection.journal.service import Journal
-from services.reflection.journal.streaming import event_stream, wants_stream
+from services.reflection.journal.streaming import StreamableDep
 
 journal = APIRouter(prefix="/v1", tags=["reflections"])
 STREAMED = {
@@ -46,7 +47,23 @@ def _journal(request: Request) -> Journal:
 
 
 JournalDep = Annotated[Journal, Depends(_journal)]
-AcceptHeader = Annotated[str | None, Header()]
+
+
+@dataclass(frozen=True)
+class OnOne:
+    """A call about one reflection: the service, who is calling, and which reflection."""
+
+    service: Journal
+    principal: Principal
+    reflection_id: uuid.UUID
+
+
+def _on_one(reflection_id: uuid.UUID, service: JournalDep, principal: PrincipalDep) -> OnOne:
+    return OnOne(service, principal, reflection_id)
+
+
+OnOneDep = Annotated[OnOne, Depends(_on_one)]
+ONE = "/reflections/{reflection_id}"
 
 
 @journal.get(
@@ -87,18 +104,12 @@ async def start_reflection(
     request: Request,
     service: JournalDep,
     principal: PrincipalDep,
-    reads: ReadSessionDep,
-    session: SessionDep,
-    accept: AcceptHeader = None,
+    streamable: StreamableDep,
 ) -> ReflectionPublic | Response:
     """Journal.start, as JSON (201) or streamed (200)."""
     service.check_start(body)
     await ensure_connected(request)  # retrieval and the guide are the cost: none for a lost caller
-    if wants_stream(accept):
-        return event_stream(
-            service.database, lambda r, s, sink: service.start(r, s, principal, body, sink)
-        )
-    return await service.start(reads, session, principal, body)
+    return await streamable.answer(lambda r, s, sink: service.start(r, s, principal, body, sink))
 
 
 @journal.get("/reflections", response_model=ReflectionPage, summary="Your reflections")
@@ -116,115 +127,86 @@ async def list_reflections(
 
 
 @journal.get(
-    "/reflections/{reflection_id}",
-    response_model=ReflectionPublic,
-    summary="One reflection: yours, or shared with your team",
+    ONE, response_model=ReflectionPublic, summary="One reflection: yours, or shared with your team"
 )
-async def get_reflection(
-    reflection_id: uuid.UUID, service: JournalDep, principal: PrincipalDep, session: ReadSessionDep
-) -> ReflectionPublic:
+async def get_reflection(call: OnOneDep, session: ReadSessionDep) -> ReflectionPublic:
     """Journal.present."""
-    return await service.present(session, principal, reflection_id)
+    return await call.service.present(session, call.principal, call.reflection_id)
 
 
 @journal.post(
-    "/reflections/{reflection_id}/answers",
+    ONE + "/answers",
     response_model=ReflectionPublic,
     responses={200: STREAMED},
     summary="Answer the current stage; answers with the next stage's question",
 )
 async def answer_stage(
-    reflection_id: uuid.UUID,
-    body: AnswerCreate,
-    request: Request,
-    service: JournalDep,
-    principal: PrincipalDep,
-    reads: ReadSessionDep,
-    session: SessionDep,
-    accept: AcceptHeader = None,
+    call: OnOneDep, body: AnswerCreate, request: Request, streamable: StreamableDep
 ) -> ReflectionPublic | Response:
     """Journal.answer, as JSON or streamed; the stage is checked before anything is streamed."""
-    loaded = await service.check_answer(reads, principal, reflection_id, body.stage)
+    service, principal = call.service, call.principal
+    checked = await service.check_answer(
+        streamable.reads, principal, call.reflection_id, body.stage
+    )
     await ensure_connected(request)
-    if wants_stream(accept):
-        return event_stream(
-            service.database,
-            lambda r, s, sink: service.answer(r, s, principal, loaded, body.answer, sink),
-        )
-    return await service.answer(reads, session, principal, loaded, body.answer)
+    return await streamable.answer(
+        lambda r, s, sink: service.answer(r, s, principal, checked, body.answer, sink)
+    )
 
 
 @journal.post(
-    "/reflections/{reflection_id}/finish",
+    ONE + "/finish",
     response_model=ReflectionPublic,
     summary="Finish: a summary of what happened, learning points and actions, with citations",
 )
 async def finish_reflection(
-    reflection_id: uuid.UUID,
-    service: JournalDep,
-    principal: PrincipalDep,
-    reads: ReadSessionDep,
-    session: SessionDep,
+    call: OnOneDep, reads: ReadSessionDep, session: SessionDep
 ) -> ReflectionPublic:
     """Journal.finish."""
-    return await service.finish(reads, session, principal, reflection_id)
+    return await call.service.finish(reads, session, call.principal, call.reflection_id)
 
 
 @journal.put(
-    "/reflections/{reflection_id}/share",
+    ONE + "/share",
     response_model=ReflectionPublic,
     summary="Share with your team(s); replaces an earlier choice",
 )
 async def share_reflection(
-    reflection_id: uuid.UUID,
-    body: ShareRequest,
-    service: JournalDep,
-    principal: PrincipalDep,
-    session: SessionDep,
+    call: OnOneDep, body: ShareRequest, session: SessionDep
 ) -> ReflectionPublic:
     """Journal.share."""
-    return await service.share(session, principal, reflection_id, body.teams)
+    return await call.service.share(session, call.principal, call.reflection_id, body.teams)
 
 
-@journal.delete(
-    "/reflections/{reflection_id}/share",
-    response_model=ReflectionPublic,
-    summary="Make it private again",
-)
-async def unshare_reflection(
-    reflection_id: uuid.UUID, service: JournalDep, principal: PrincipalDep, session: SessionDep
-) -> ReflectionPublic:
+@journal.delete(ONE + "/share", response_model=ReflectionPublic, summary="Make it private again")
+async def unshare_reflection(call: OnOneDep, session: SessionDep) -> ReflectionPublic:
     """Journal.unshare."""
-    return await service.unshare(session, principal, reflection_id)
+    return await call.service.unshare(session, call.principal, call.reflection_id)
 
 
-@journal.delete(
-    "/reflections/{reflection_id}", status_code=204, summary="Delete your reflection for good"
-)
-async def delete_reflection(
-    reflection_id: uuid.UUID, service: JournalDep, principal: PrincipalDep, session: SessionDep
-) -> Response:
+@journal.delete(ONE, status_code=204, summary="Delete your reflection for good")
+async def delete_reflection(call: OnOneDep, session: SessionDep) -> Response:
     """Journal.delete; 204 without a body."""
-    await service.delete(session, principal, reflection_id)
+    await call.service.delete(session, call.principal, call.reflection_id)
     return Response(status_code=204)
 
 
 @journal.post(
-    "/reflections/{reflection_id}/ideas",
+    ONE + "/ideas",
     response_model=IdeaDrafted,
     summary="Turn one action of a finished reflection into an idea draft, linked both ways",
 )
 async def idea_from_action(
-    reflection_id: uuid.UUID,
+    call: OnOneDep,
     body: IdeaFromAction,
     response: Response,
-    service: JournalDep,
-    principal: PrincipalDep,
     reads: ReadSessionDep,
     session: SessionDep,
 ) -> IdeaDrafted:
     """idea_drafts.draft_idea: 201 when this call made the draft, 200 when it was made before."""
-    drafted = await idea_drafts.draft_idea(service, reads, session, principal, reflection_id, body)
+    drafted = await idea_drafts.draft_idea(
+        call.service, reads, session, call.principal, call.reflection_id, body
+    )
     response.status_code = 201 if drafted.created else 200
     return drafted
 

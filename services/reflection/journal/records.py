@@ -11,30 +11,26 @@ from services.reflection.guide.base import Answered, GuideSummary, Passage
 from services.reflection.guide.catalogue import ReflectionModel
 from services.reflection.journal.models import ReflectionTurn
 
+# A passage's fields and the keys a stage stores them under; the API's Citation uses the keys.
+PASSAGE_KEYS = (
+    ("cite", "id"),
+    ("chunk_id", "chunk_id"),
+    ("document_id", "document_id"),
+    ("title", "document_title"),
+    ("section", "section"),
+    ("text", "text"),
+)
+
 
 def passage_record(passage: Passage) -> dict[str, Any]:
     """A passage as a stage stores it and as the `passages` stream event sends it:
     `{id, chunk_id, document_id, document_title, section, text}`."""
-    return {
-        "id": passage.cite,
-        "chunk_id": passage.chunk_id,
-        "document_id": passage.document_id,
-        "document_title": passage.title,
-        "section": passage.section,
-        "text": passage.text,
-    }
+    return {key: getattr(passage, field) for field, key in PASSAGE_KEYS}
 
 
 def passage_of(record: dict[str, Any]) -> Passage:
     """The guide's Passage for a stored `passage_record`."""
-    return Passage(
-        cite=record["id"],
-        chunk_id=record["chunk_id"],
-        document_id=record["document_id"],
-        title=record["document_title"],
-        section=list(record["section"]),
-        text=record["text"],
-    )
+    return Passage(**{field: record[key] for field, key in PASSAGE_KEYS})
 
 
 def answered(turns: Sequence[ReflectionTurn], model: ReflectionModel) -> list[Answered]:

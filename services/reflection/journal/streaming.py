@@ -17,22 +17,24 @@ import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import Annotated, Any
 
+from fastapi import Depends, Header, Request, Response
 from fastapi.responses import StreamingResponse
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from kit.db import Database, unit_of_work
+from kit.db import Database, ReadSessionDep, SessionDep, unit_of_work
 from kit.errors import AppError, error_body
 from kit.logging import current_request_id
-from services.reflection.guide.base import Passage
+from services.reflection.guide.base import Passage, TokenSink
 from services.reflection.journal.models import ReflectionPublic
 from services.reflection.journal.records import passage_record
 
 log = logging.getLogger(__name__)
 Item = tuple[str, Any] | None
-# The work of a streamed request: (reads, session, sink) → the saved reflection.
-Work = Callable[[AsyncSession, AsyncSession, "QueueSink"], Awaitable[ReflectionPublic]]
+# The work of a streamable request: (reads, session, sink or None) → the saved reflection.
+Work = Callable[[AsyncSession, AsyncSession, TokenSink | None], Awaitable[ReflectionPublic]]
 
 
 class QueueSink:
@@ -98,3 +100,33 @@ def event_stream(database: Database, work: Work) -> StreamingResponse:
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
+
+
+@dataclass(frozen=True)
+class Streamable:
+    """How a streamable route answers: with JSON, its work done in the request's sessions, or
+    when the caller asked for `text/event-stream`, with a stream whose work has sessions of
+    its own (the request's are closed by the time it runs)."""
+
+    reads: AsyncSession
+    session: AsyncSession
+    database: Database
+    stream: bool
+
+    async def answer(self, work: Work) -> ReflectionPublic | Response:
+        """`work`'s reflection as JSON, or an `event_stream` running it."""
+        if self.stream:
+            return event_stream(self.database, work)
+        return await work(self.reads, self.session, None)
+
+
+def _streamable(
+    request: Request,
+    reads: ReadSessionDep,
+    session: SessionDep,
+    accept: Annotated[str | None, Header()] = None,
+) -> Streamable:
+    return Streamable(reads, session, request.app.state.database, wants_stream(accept))
+
+
+StreamableDep = Annotated[Streamable, Depends(_streamable)]
