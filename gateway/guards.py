@@ -68,7 +68,8 @@ class TokenBuckets:
 
 
 def load_trusted(path: Path | None) -> dict[str, str] | None:
-    """The manifest {sha256: query}; every hash is checked against its query."""
+    """The manifest {sha256 hex: query} read from `path`, or None without one. Raises ValueError
+    when a hash is not its query's (or the file is not JSON), OSError when it cannot be read."""
     if path is None:
         return None
     manifest: dict[str, str] = json.loads(path.read_text(encoding="utf-8"))

@@ -57,7 +57,9 @@ def literal_fault(payload: Any, where: str) -> InvalidText | None:
 
 
 def body_rules(settings: GatewaySettings) -> list[BodyRule]:
-    """The gateway's rules for `kit.app.create_service_app`."""
+    """The gateway's two body rules for `kit.app.create_service_app`: `/graphql` (public,
+    `max_body_kb`, the text rule on its string literals) and `/xapi/*` (credentials first,
+    `max_xapi_body_mb`)."""
     return [
         BodyRule(
             pattern="/graphql",

@@ -48,7 +48,9 @@ from kit.logging import current_request_id
 
 
 def cost_rule(max_cost: int) -> type[ValidationRule]:
-    """A validation rule: size arguments in range, and the operation's cost within `max_cost`."""
+    """A validation rule class: size arguments in range (BAD_USER_INPUT), and the operation's
+    cost within `max_cost` (QUERY_TOO_COSTLY with `cost` and `limit`), reported before any
+    resolver runs."""
 
     class CostLimit(ValidationRule):
         def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
@@ -247,7 +249,9 @@ _STRAWBERRY_LOG = logging.getLogger("strawberry.execution")
 def limit_extensions(
     *, max_depth: int, max_aliases: int, max_tokens: int, max_cost: int
 ) -> list[Callable[[], SchemaExtension]]:
-    """Factories: Strawberry makes fresh extension objects for every operation."""
+    """Extension factories (Strawberry makes fresh extension objects for every operation):
+    error masking and codes, parse and validation caches, depth, alias, token and cost limits
+    with these maximums, and operation metrics. Also lowers client errors in Strawberry's log."""
     if not any(isinstance(f, ClientErrorsAreNotFailures) for f in _STRAWBERRY_LOG.filters):
         _STRAWBERRY_LOG.addFilter(ClientErrorsAreNotFailures())
     cost = cost_rule(max_cost)

@@ -30,7 +30,8 @@ async def optional_principal(connection: HTTPConnection) -> Principal | None:
 async def subscriber(info: Info) -> Principal:
     """Who subscribes: the handshake's Authorization header, or — since browsers cannot set
     headers on a WebSocket — the `Authorization` of the graphql-transport-ws
-    `connection_init` payload. Checked like any token."""
+    `connection_init` payload. Checked like any token, and kept as the context's principal.
+    Raises GraphQLError `UNAUTHENTICATED` when neither carries a token, or it does not verify."""
     context = info.context
     if context.principal is not None:
         principal: Principal = context.principal

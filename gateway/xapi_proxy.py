@@ -80,7 +80,10 @@ async def _relay(reply: httpx.Response) -> AsyncIterator[bytes]:
     include_in_schema=False,
 )
 async def pass_on(request: Request) -> Response:
-    """The analytics service's answer to the same xAPI request, streamed both ways."""
+    """The analytics service's answer to the same xAPI request (status, kept headers, body),
+    streamed both ways. Raises NotFound 404 `xapi_resource_not_found` for another path,
+    AppError 400 `invalid_header` for a forwarded header with bytes outside ASCII (no call
+    made), ServiceUnavailable 503 `analytics_unavailable` when analytics cannot be reached."""
     resource = resource_of(request)
     upstreams = request.app.state.upstreams
     headers = {k: v for k, v in request.headers.items() if k.lower() in FORWARDED}

@@ -113,7 +113,10 @@ def _fields(details: Any) -> list[FieldError]:
 
 
 def from_reply(reply: UpstreamReply) -> Any:
-    """Turn a service's error body into the matching GraphQL error type."""
+    """The union member for a service's refusal (`reply`, 4xx): NotFoundError (404),
+    ForbiddenError (403), ConflictError (409), StaleVersionError (412, 428), else
+    ValidationError, with the code, message and details of the REST error body. Raises
+    GraphQLError `UNAUTHENTICATED` for 401: the token itself was refused."""
     error = (reply.body or {}).get("error", {}) if isinstance(reply.body, dict) else {}
     code = str(error.get("code", "error"))
     message = str(error.get("message", "the request failed"))
@@ -149,7 +152,8 @@ def unavailable(exc: UpstreamUnavailable) -> ServiceUnavailableError:
 
 
 def raise_for_query(reply: UpstreamReply) -> None:
-    """Queries have no union: an expected failure becomes a GraphQL error with its code."""
+    """Returns None for a 2xx `reply`. Queries have no union, so raises GraphQLError for any
+    other, with the service's error code in capitals (e.g. `ROLE_REQUIRED`) and its message."""
     if reply.ok:
         return
     error = (reply.body or {}).get("error", {}) if isinstance(reply.body, dict) else {}

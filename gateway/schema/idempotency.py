@@ -21,7 +21,9 @@ _IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,200}")
 
 
 def bad_idempotency_key(key: str | None) -> ValidationError | None:
-    """Checked here, before any call: a key that cannot travel in an HTTP header is refused."""
+    """None when `key` is absent or 1-200 visible ASCII characters; otherwise the
+    ValidationError `invalid_idempotency_key` to answer, before any call (a key that cannot
+    travel in an HTTP header)."""
     if key is None or _IDEMPOTENCY_KEY.fullmatch(key):
         return None
     return ValidationError(

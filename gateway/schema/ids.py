@@ -37,7 +37,8 @@ class InvalidId(Exception):
         )
 
     def raise_for_query(self) -> NoReturn:
-        """Queries and subscriptions have no union: raise a GraphQL error with a code."""
+        """Never returns: queries and subscriptions have no union, so this raises GraphQLError
+        `BAD_USER_INPUT` naming the argument in `extensions.argument`."""
         raise GraphQLError(
             str(self), extensions={"code": "BAD_USER_INPUT", "argument": self.field}
         ) from self
