@@ -1,5 +1,9 @@
 """Tables of documents, their versions, ingestion jobs and cached chunk vectors, and the shapes
-the document routes answer with."""
+the document routes answer with.
+
+A field both stored and shown is declared once, in a base the table and the public shape inherit
+(`DocumentBase`, `JobBase`); what only one of them holds is declared there.
+"""
 
 from __future__ import annotations
 
@@ -40,24 +44,32 @@ class JobStatus(StrEnum):
     failed = "failed"
 
 
-class Document(SQLModel, table=True):
+class DocumentBase(SQLModel):
+    """What a document is and who may read it: stored in `documents`, shown in DocumentPublic."""
+
+    title: str = SQLField(max_length=300)
+    process: str | None = SQLField(default=None, max_length=100, index=True)
+    owner: str | None = SQLField(default=None, max_length=200)
+    language: str = SQLField(max_length=8)
+    teams: list[str] = SQLField(
+        default_factory=list,
+        sa_column=Column(JSON, nullable=False),
+        description='["*"] when the whole organisation may read it.',
+    )
+    version_label: str | None = SQLField(default=None, max_length=50)
+    chunk_count: int = 0
+    created_at: datetime = SQLField(sa_type=UTCDateTime, default_factory=utcnow)
+    updated_at: datetime = SQLField(sa_type=UTCDateTime, default_factory=utcnow)
+
+
+class Document(DocumentBase, table=True):
     """A process document: its metadata, who may read it and which version is live."""
 
     __tablename__ = "documents"
 
     id: uuid.UUID = SQLField(default_factory=uuid.uuid4, primary_key=True)
-    title: str = SQLField(max_length=300)
-    process: str | None = SQLField(default=None, max_length=100, index=True)
-    owner: str | None = SQLField(default=None, max_length=200)
-    language: str = SQLField(max_length=8)
-    # ["*"] for the whole organisation, else the team keys that may see it.
-    teams: list[str] = SQLField(default_factory=list, sa_column=Column(JSON, nullable=False))
     live_version: int | None = None
-    version_label: str | None = SQLField(default=None, max_length=50)
-    chunk_count: int = 0
     created_by: str = SQLField(max_length=255)
-    created_at: datetime = SQLField(sa_type=UTCDateTime, default_factory=utcnow)
-    updated_at: datetime = SQLField(sa_type=UTCDateTime, default_factory=utcnow)
 
 
 class DocumentVersion(SQLModel, table=True):
@@ -88,24 +100,32 @@ class DocumentVersion(SQLModel, table=True):
         return f"{self.document_id}:{self.number}"
 
 
-class IngestJob(SQLModel, table=True):
+class JobBase(SQLModel):
+    """An ingestion job's document, progress in chunks, failure and times: stored in
+    `ingest_jobs`, shown in JobPublic."""
+
+    document_id: uuid.UUID = SQLField(foreign_key="documents.id", index=True)
+    chunks_total: int = 0
+    chunks_done: int = 0
+    chunks_reused: int = SQLField(
+        default=0, description="Chunks whose vectors were reused, not re-embedded."
+    )
+    error: str | None = SQLField(default=None, sa_column=Column(Text))
+    created_at: datetime = SQLField(sa_type=UTCDateTime, default_factory=utcnow)
+    started_at: datetime | None = SQLField(default=None, sa_type=UTCDateTime)
+    finished_at: datetime | None = SQLField(default=None, sa_type=UTCDateTime)
+
+
+class IngestJob(JobBase, table=True):
     """The background work that makes one version searchable, with its progress in chunks."""
 
     __tablename__ = "ingest_jobs"
 
     id: uuid.UUID = SQLField(default_factory=uuid.uuid4, primary_key=True)
-    document_id: uuid.UUID = SQLField(foreign_key="documents.id", index=True)
     version_id: uuid.UUID | None = SQLField(default=None, foreign_key="document_versions.id")
     status: str = SQLField(default=JobStatus.queued.value, max_length=20, index=True)
-    chunks_total: int = 0
-    chunks_done: int = 0
-    chunks_reused: int = 0
-    error: str | None = SQLField(default=None, sa_column=Column(Text))
     attempts: int = 0
     created_by: str = SQLField(max_length=255)
-    created_at: datetime = SQLField(sa_type=UTCDateTime, default_factory=utcnow)
-    started_at: datetime | None = SQLField(default=None, sa_type=UTCDateTime)
-    finished_at: datetime | None = SQLField(default=None, sa_type=UTCDateTime)
 
 
 class ChunkEmbedding(SQLModel, table=True):
@@ -118,36 +138,19 @@ class ChunkEmbedding(SQLModel, table=True):
     vector: bytes = SQLField(sa_column=Column(LargeBinary, nullable=False))
 
 
-class JobPublic(BaseModel):
+class JobPublic(JobBase):
     """An ingestion job as the API shows it."""
 
     id: uuid.UUID
-    document_id: uuid.UUID
     status: JobStatus
     progress: float = Field(description="0 to 1.")
-    chunks_total: int
-    chunks_done: int
-    chunks_reused: int = Field(description="Chunks whose vectors were reused, not re-embedded.")
-    error: str | None
-    created_at: datetime
-    started_at: datetime | None
-    finished_at: datetime | None
 
 
-class DocumentPublic(BaseModel):
+class DocumentPublic(DocumentBase):
     """A document as the API shows it."""
 
     id: uuid.UUID
-    title: str
-    process: str | None
-    owner: str | None
-    language: str
-    teams: list[str] = Field(description='["*"] when the whole organisation may read it.')
     version: int | None = Field(description="The live version number; null until one is live.")
-    version_label: str | None
-    chunk_count: int
-    created_at: datetime
-    updated_at: datetime
 
 
 class UploadAccepted(BaseModel):

@@ -1,11 +1,12 @@
-"""Tables of knowledge gaps and their (pseudonymous) askers, and the shapes the gap list answers."""
+"""Tables of knowledge gaps and their (pseudonymous) askers, and the shapes the gap list answers.
+A field both stored and shown is declared once, in GapBase."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
@@ -13,7 +14,25 @@ from sqlmodel import SQLModel
 from kit.db import UTCDateTime, utcnow
 
 
-class KnowledgeGap(SQLModel, table=True):
+class GapBase(SQLModel):
+    """A gap's words and counts: stored in `knowledge_gaps`, shown in GapPublic."""
+
+    question: str = SQLField(
+        max_length=300,
+        description="The normalised words of the question, not a person's text.",
+    )
+    # Distinct askers, counted through keyed pseudonyms.
+    people: int = SQLField(
+        default=0, description="Different people who met it; never below the minimum."
+    )
+    occurrences: int = 0
+    from_search: int = 0
+    from_reflection: int = 0
+    first_seen: datetime = SQLField(sa_type=UTCDateTime, default_factory=utcnow)
+    last_seen: datetime = SQLField(sa_type=UTCDateTime, default_factory=utcnow)
+
+
+class KnowledgeGap(GapBase, table=True):
     """A question the documents could not answer: its process and normalised words, no person."""
 
     __tablename__ = "knowledge_gaps"
@@ -21,13 +40,6 @@ class KnowledgeGap(SQLModel, table=True):
 
     id: uuid.UUID = SQLField(default_factory=uuid.uuid4, primary_key=True)
     process: str = SQLField(default="", max_length=100, index=True)  # "" when none was named
-    question: str = SQLField(max_length=300)
-    occurrences: int = 0
-    people: int = 0  # distinct askers, counted through keyed pseudonyms
-    from_search: int = 0
-    from_reflection: int = 0
-    first_seen: datetime = SQLField(sa_type=UTCDateTime, default_factory=utcnow)
-    last_seen: datetime = SQLField(sa_type=UTCDateTime, default_factory=utcnow)
 
 
 class KnowledgeGapAsker(SQLModel, table=True):
@@ -40,17 +52,10 @@ class KnowledgeGapAsker(SQLModel, table=True):
     asker: str = SQLField(primary_key=True, max_length=64)
 
 
-class GapPublic(BaseModel):
+class GapPublic(GapBase):
     """A knowledge gap as the API shows it: no person, only counts."""
 
     process: str | None
-    question: str = Field(description="The normalised words of the question, not a person's text.")
-    people: int = Field(description="Different people who met it; never below the minimum.")
-    occurrences: int
-    from_search: int
-    from_reflection: int
-    first_seen: datetime
-    last_seen: datetime
 
 
 class GapList(BaseModel):

@@ -59,9 +59,7 @@ async def top_gaps(
     `processes=None` means every process."""
     found = await repository.most_met(session, processes, min_group_size, LISTED)
     return [
-        GapPublic.model_validate(gap, from_attributes=True).model_copy(
-            update={"process": gap.process or None}
-        )
+        GapPublic.model_validate({**gap.model_dump(), "process": gap.process or None})
         for gap in found
     ]
 
