@@ -8,13 +8,12 @@ import asyncio
 from typing import Any
 
 from kit.auth import Principal
-from kit.db import Database
-from services.ideas.discussion import Discussion
-from services.ideas.models import CommentCreate, IdeaCreate, Impact
-from services.ideas.repository import IdeasRepository
-from services.ideas.service import IdeasService
+from kit.db import Database, unit_of_work
+from services.ideas.models import CommentCreate, IdeaCreate, Impact, Status
+from services.ideas.service.discussion import Discussion
+from services.ideas.service.ideas import IdeasService
+from services.ideas.service.teams import TeamsService
 from services.ideas.settings import IdeasSettings
-from services.ideas.workflow import Status
 
 
 def _person(subject: str, name: str, roles: str, teams: str) -> Principal:
@@ -117,10 +116,10 @@ IDEAS: list[dict[str, Any]] = [
 async def _load(settings: IdeasSettings) -> None:
     database = Database(settings.database)
     try:
-        async with database.sessions() as session:
-            repo = IdeasRepository(session)
-            await repo.save_team("packaging", "Inpak")
-            await repo.save_team("logistics", "Logistiek")
+        async with unit_of_work(database) as session:
+            teams = TeamsService(session)
+            await teams.save("packaging", "Inpak")
+            await teams.save("logistics", "Logistiek")
             for entry in IDEAS:
                 author_service = IdeasService(session, entry["author"], settings)
                 idea, _ = await author_service.create(entry["idea"])
@@ -134,10 +133,10 @@ async def _load(settings: IdeasSettings) -> None:
                     await Discussion(IdeasService(session, writer, settings)).add(
                         idea.id, CommentCreate(body=text)
                     )
-            await session.commit()
     finally:
         await database.dispose()
 
 
 def load() -> None:
+    """Write the demo teams and ideas into the configured database (`make run` does it once)."""
     asyncio.run(_load(IdeasSettings()))

@@ -19,6 +19,7 @@ from typing import Annotated, Any, Protocol, TypeVar
 from fastapi import Header
 from pydantic import BaseModel
 
+from kit.auth import Principal
 from kit.errors import Unprocessable
 
 IdempotencyKeyHeader = Annotated[
@@ -41,8 +42,22 @@ class IdempotencyKeyReused(Unprocessable):
 
 
 class KeyedRow(Protocol):
+    """A row created under an idempotency key: its `id` and the request fingerprint."""
+
     id: Any
     idempotency_hash: str | None
+
+
+def authored(principal: Principal, key: str | None, digest: str | None) -> dict[str, Any]:
+    """The columns of a row `principal` creates, with the Idempotency-Key it came with (or
+    None) and the request's `fingerprint`: `author_id`, `author_name`, `idempotency_key`,
+    `idempotency_hash`."""
+    return {
+        "author_id": principal.subject,
+        "author_name": principal.name,
+        "idempotency_key": key,
+        "idempotency_hash": digest,
+    }
 
 
 def fingerprint(body: BaseModel, *scope: str) -> str:

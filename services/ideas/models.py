@@ -1,7 +1,5 @@
-"""Tables of the ideas service and the shapes its API reads and writes.
-
-Input models forbid unknown fields: a misspelt field is an error, never silently dropped.
-"""
+"""Tables of the ideas service and the shapes its API reads and writes (the Idea family shares
+`IdeaBase`). Input shapes forbid unknown fields: a misspelt field is an error, never dropped."""
 
 from __future__ import annotations
 
@@ -9,78 +7,26 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    StrictBool,
-    StrictFloat,
-    StrictInt,
-    StringConstraints,
-)
+from pydantic import BaseModel, StrictBool, StrictInt, StringConstraints
 from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from kit.db import UTCDateTime, utcnow
-from kit.text import STORABLE, VISIBLE, is_visible
-from services.ideas.workflow import Status
+from kit.text import VISIBLE
+from services.ideas.fields import (
+    CommentBody,
+    Impact,
+    LongText,
+    OptionalText,
+    Reason,
+    Status,
+    Strict,
+    Tag,
+    TeamKey,
+    Title,
+)
 
-# ---- field types: one declaration of each rule --------------------------------------------
-
-
-class Strict(BaseModel):
-    """Base of every input shape: unknown fields are refused, text is stripped.
-
-    Fields of these shapes take JSON's own types only (docs/architecture.md, "inputs are
-    strictly typed JSON"): booleans are `StrictBool`, integers `StrictInt`, numbers
-    `StrictFloat`, so `0`, `"yes"`, `"5"`, `5.0` or `true` in the wrong place is 422
-    `validation_error`. Strictness is per field, not `strict=True` on the model, because
-    FastAPI validates decoded JSON in pydantic's Python mode, where a strict model would
-    refuse UUID, date and enum values sent as strings."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
-# Text a person reads needs a visible character (kit/text.py): four zero-width spaces are not a
-# title. Optional texts are checked when given; an empty proposal stays allowed.
-Title = Annotated[str, StringConstraints(min_length=3, max_length=200), VISIBLE]
-LongText = Annotated[str, StringConstraints(min_length=1, max_length=5000), VISIBLE]
-
-
-def _empty_or_visible(value: str) -> str:
-    if value and not is_visible(value):
-        raise ValueError("text needs at least one visible character")
-    return value
-
-
-OptionalText = Annotated[
-    str, StringConstraints(max_length=5000), STORABLE, AfterValidator(_empty_or_visible)
-]
-Tag = Annotated[
-    str,
-    BeforeValidator(lambda v: v.strip().lower() if isinstance(v, str) else v),
-    StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$"),
-]
-# Empty is "no reason" (the workflow answers 422 reason_required where one is needed).
-Reason = Annotated[
-    str, StringConstraints(max_length=1000), STORABLE, AfterValidator(_empty_or_visible)
-]
-# Effect on the work itself, from -2 (much worse) through 0 (none) to +2 (much better).
-Scale = Annotated[StrictInt, Field(ge=-2, le=2)]
-
-
-class Impact(Strict):
-    hours_saved_per_week: StrictFloat | None = Field(default=None, ge=0, le=10_000)
-    cost_eur: StrictFloat | None = Field(default=None, ge=0, le=1_000_000_000)
-    quality: Scale | None = None
-    safety: Scale | None = None
-    work_pressure: Scale | None = None
-    wellbeing: Scale | None = None
-    notes: Annotated[str, StringConstraints(max_length=2000), VISIBLE] | None = None
-
-
-TeamKey = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+# ---- what an idea says: one declaration of each field -------------------------------------
 
 
 class IdeaBase(SQLModel):
@@ -101,6 +47,8 @@ class IdeaBase(SQLModel):
 
 
 class Team(SQLModel, table=True):
+    """A team ideas belong to, by key."""
+
     __tablename__ = "teams"
 
     key: str = Field(primary_key=True, max_length=64)
@@ -163,6 +111,8 @@ class IdeaTransition(SQLModel, table=True):
 
 
 class Support(SQLModel, table=True):
+    """One person's support of an idea (the idea's `support_count` counts these rows)."""
+
     __tablename__ = "idea_supports"
 
     idea_id: uuid.UUID = Field(foreign_key="ideas.id", primary_key=True)
@@ -171,6 +121,8 @@ class Support(SQLModel, table=True):
 
 
 class Follow(SQLModel, table=True):
+    """One person following an idea (the idea's `follower_count` counts these rows)."""
+
     __tablename__ = "idea_follows"
 
     idea_id: uuid.UUID = Field(foreign_key="ideas.id", primary_key=True)
@@ -179,6 +131,8 @@ class Follow(SQLModel, table=True):
 
 
 class Comment(SQLModel, table=True):
+    """A comment or a one-level reply; a deleted comment keeps its place with no body."""
+
     __tablename__ = "idea_comments"
     __table_args__ = (
         Index("ix_comments_idea_created", "idea_id", "created_at", "id"),
@@ -201,6 +155,8 @@ class Comment(SQLModel, table=True):
 
 
 class Webhook(SQLModel, table=True):
+    """A URL an admin registered to receive idea events, signed with its secret."""
+
     __tablename__ = "webhooks"
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
@@ -214,6 +170,8 @@ class Webhook(SQLModel, table=True):
 
 
 class WebhookDelivery(SQLModel, table=True):
+    """One event queued for one webhook, with the outcome of its tries (workers.py)."""
+
     __tablename__ = "webhook_deliveries"
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
@@ -296,11 +254,15 @@ class IdeaPublic(IdeaBase, IdeaDetails):
 
 
 class TransitionCreate(Strict):
+    """A workflow move: the status to go to and, where needed, a public reason."""
+
     to: Status
     reason: Reason | None = None
 
 
 class TransitionPublic(BaseModel):
+    """One move in an idea's history."""
+
     from_status: Status
     to_status: Status
     reason: str | None
@@ -308,19 +270,22 @@ class TransitionPublic(BaseModel):
     actor: Person | None = Field(description="Absent when the anonymous author made the move.")
 
 
-CommentBody = Annotated[str, StringConstraints(min_length=1, max_length=2000), VISIBLE]
-
-
 class CommentCreate(Strict):
+    """A new comment, or a reply to a comment (one level deep)."""
+
     body: CommentBody
     parent_id: uuid.UUID | None = None
 
 
 class CommentUpdate(Strict):
+    """A comment's new text."""
+
     body: CommentBody
 
 
 class CommentPublic(BaseModel):
+    """A comment as its reader may see it: an anonymous author's own comments name nobody."""
+
     id: uuid.UUID
     idea_id: uuid.UUID
     parent_id: uuid.UUID | None
@@ -334,21 +299,29 @@ class CommentPublic(BaseModel):
 
 
 class TeamPublic(BaseModel):
+    """A team: key and display name."""
+
     key: str
     name: str
 
 
 class TeamUpsert(Strict):
+    """A team's display name."""
+
     name: Annotated[str, StringConstraints(min_length=1, max_length=200), VISIBLE]
 
 
 class SimilarRequest(Strict):
+    """A draft's text to find likely duplicates of, optionally within one team."""
+
     text: Annotated[str, StringConstraints(min_length=3, max_length=5000)]
     team: str | None = None
     limit: StrictInt = Field(default=5, ge=1, le=20)
 
 
 class SimilarIdea(BaseModel):
+    """An existing idea like the draft."""
+
     id: uuid.UUID
     title: str
     team: str
@@ -359,6 +332,8 @@ class SimilarIdea(BaseModel):
 
 
 class SimilarResult(BaseModel):
+    """Likely duplicates, best first."""
+
     items: list[SimilarIdea]
     semantic: bool = Field(description="False when the embeddings service could not be reached.")
 
@@ -367,6 +342,8 @@ T = TypeVar("T")
 
 
 class Page(BaseModel, Generic[T]):
+    """One page of a list and the cursor of the next."""
+
     items: list[T]
     cursors: list[str] | None = Field(
         default=None, description="Per item, a cursor that resumes the list after that item."
@@ -381,11 +358,15 @@ WebhookEvent = Literal["idea.created", "idea.transitioned", "idea.supported", "i
 
 
 class WebhookCreate(Strict):
+    """A webhook to register: its URL and the events it wants (default: all)."""
+
     url: Annotated[str, StringConstraints(min_length=8, max_length=2000)]
     events: list[WebhookEvent] = Field(default_factory=lambda: list(WEBHOOK_EVENTS), min_length=1)
 
 
 class WebhookPublic(BaseModel):
+    """A registered webhook; its secret only in the answer that made it."""
+
     id: uuid.UUID
     url: str
     events: list[str]
@@ -395,6 +376,8 @@ class WebhookPublic(BaseModel):
 
 
 class DeliveryPublic(BaseModel):
+    """One delivery of an event to a webhook, and how its tries went."""
+
     id: uuid.UUID
     event: str
     status: str

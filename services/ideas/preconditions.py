@@ -6,9 +6,15 @@ from __future__ import annotations
 
 import re
 
-from kit.errors import AppError, PreconditionRequired
+from kit.errors import AppError, PreconditionFailed, PreconditionRequired
 
 STRONG_ETAG = re.compile(r'"([0-9]{1,18})"')  # exactly what etag() hands out
+
+
+class StaleVersion(PreconditionFailed):
+    """412: an If-Match edit of something that changed since the caller read it."""
+
+    code = "stale_version"
 
 
 def etag(version: int) -> str:

@@ -8,12 +8,16 @@ SERVICE = "ideas"
 
 
 class IdeasSettings(OutboxRelaySettings):
+    """The ideas service's settings, from `IDEAS_*` variables (docs/configuration.md)."""
+
     model_config = SettingsConfigDict(env_prefix="IDEAS_", env_file=".env", extra="ignore")
 
     port: int = 8001
 
     @property
     def database(self) -> str:
+        """The SQLAlchemy URL of this service's database (`IDEAS_DATABASE_URL`, else a
+        SQLite file under the platform's var/)."""
         return self.resolved_database_url(SERVICE)
 
     # Webhooks may not target loopback, private or link-local addresses (SSRF) unless allowed.

@@ -41,4 +41,15 @@ def stem(term: str) -> str:
 
 
 def like_escape(term: str) -> str:
+    """`term` with LIKE's wildcards (and the escape character) escaped with a backslash."""
     return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def search_text(title: str, problem: str, proposal: str) -> str:
+    """What the list's word search matches an idea against: its texts, normalized."""
+    return normalize(f"{title} {problem} {proposal}")
+
+
+def tag_index(tags: list[str]) -> str:
+    """`|tag-a|tag-b|`: lets SQLite and PostgreSQL filter by one tag with one portable LIKE."""
+    return "|" + "|".join(sorted(set(tags))) + "|"

@@ -1,4 +1,5 @@
-"""Webhooks: admins register URLs; idea events are delivered signed, retried, and recorded.
+"""Webhooks: which targets may be registered, the payload each idea event sends, its signature.
+Deliveries are sent by `workers.py`, signed, retried and recorded.
 
 Targets are checked against server-side request forgery twice, when registered and before every
 delivery (DNS can change in between): a name that resolves to a loopback, private, link-local,
@@ -12,39 +13,27 @@ import asyncio
 import hashlib
 import hmac
 import ipaddress
-import json
-import logging
 import secrets
 import socket
-import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
-from datetime import timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
-from fastapi import FastAPI
-from sqlalchemy import update
-from sqlmodel import col, select
-
-from kit.db import Database, utcnow
 from kit.errors import Unprocessable
-from kit.worker import backoff
-from services.ideas.models import Webhook, WebhookDelivery
-from services.ideas.settings import IdeasSettings
-
-log = logging.getLogger(__name__)
+from services.ideas.models import Idea
+from services.ideas.xapi_statements import IdeaEvent, acts_anonymously
 
 SIGNATURE_HEADER = "Werkvloer-Signature"
-BATCH = 20
-LEASE = timedelta(seconds=60)
 
 
 class TargetRefused(Unprocessable):
+    """422 `webhook_target_forbidden`: not an http(s) URL, carries credentials, or resolves to
+    a loopback, private or link-local address (and those are not allowed)."""
+
     code = "webhook_target_forbidden"
 
 
 def new_secret() -> str:
+    """A new signing secret, `whsec_` and 43 URL-safe characters (256 random bits)."""
     return "whsec_" + secrets.token_urlsafe(32)
 
 
@@ -71,6 +60,8 @@ def _forbidden_address(address: str) -> bool:
 
 
 async def check_target(url: str, allow_private: bool) -> None:
+    """Return when `url` may be called; raises TargetRefused (422) otherwise (module docstring).
+    Resolves the host name, so it waits on DNS."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise TargetRefused("a webhook URL must be an absolute http or https URL")
@@ -96,117 +87,51 @@ async def check_target(url: str, allow_private: bool) -> None:
             )
 
 
-class WebhookDispatcher:
-    """Sends due deliveries. Several replicas may run it: a delivery is leased before it is
-    sent, so only one of them sends it (at least once, never knowingly twice)."""
-
-    def __init__(
-        self, database: Database, http: httpx.AsyncClient, settings: IdeasSettings
-    ) -> None:
-        self.database = database
-        self.http = http
-        self.settings = settings
-
-    async def run_once(self) -> int:
-        async with self.database.sessions() as session:
-            now = utcnow()
-            due = (
-                await session.exec(
-                    select(WebhookDelivery)
-                    .where(
-                        WebhookDelivery.status == "pending",
-                        col(WebhookDelivery.next_attempt_at) <= now,
-                    )
-                    .order_by(col(WebhookDelivery.next_attempt_at))
-                    .limit(BATCH)
-                )
-            ).all()
-            leased = []
-            for delivery in due:
-                claimed = await session.exec(
-                    update(WebhookDelivery)
-                    .where(
-                        col(WebhookDelivery.id) == delivery.id,
-                        col(WebhookDelivery.next_attempt_at) == delivery.next_attempt_at,
-                    )
-                    .values(next_attempt_at=now + LEASE)
-                )
-                if claimed.rowcount:
-                    leased.append(delivery.id)
-            await session.commit()
-        for delivery_id in leased:
-            await self._deliver(delivery_id)
-        return len(leased)
-
-    async def _deliver(self, delivery_id: object) -> None:
-        async with self.database.sessions() as session:
-            delivery = await session.get(WebhookDelivery, delivery_id)
-            if delivery is None:
-                return
-            hook = await session.get(Webhook, delivery.webhook_id)
-            status_code: int | None = None
-            error: str | None = None
-            if hook is None or not hook.active:
-                delivery.status = "cancelled"
-                await session.commit()
-                return
-            body = json.dumps(delivery.payload, separators=(",", ":")).encode()
-            timestamp = int(time.time())
-            try:
-                await check_target(hook.url, self.settings.webhooks_allow_private_targets)
-                response = await self.http.post(
-                    hook.url,
-                    content=body,
-                    headers={
-                        "Content-Type": "application/json",
-                        SIGNATURE_HEADER: sign(hook.secret, timestamp, body),
-                        "Werkvloer-Event": delivery.event,
-                        "Werkvloer-Delivery": str(delivery.id),
-                    },
-                    timeout=self.settings.webhook_timeout_seconds,
-                    follow_redirects=False,
-                )
-                status_code = response.status_code
-                if not 200 <= status_code < 300:
-                    error = f"HTTP {status_code}"
-            except TargetRefused as exc:
-                error = exc.message
-            except httpx.HTTPError as exc:
-                error = type(exc).__name__
-            delivery.attempts += 1
-            delivery.last_status_code = status_code
-            delivery.last_error = error
-            if error is None:
-                delivery.status = "delivered"
-                delivery.delivered_at = utcnow()
-            elif delivery.attempts >= self.settings.webhook_max_attempts:
-                delivery.status = "failed"
-                log.warning(
-                    "webhook delivery failed for good", extra={"delivery": str(delivery.id)}
-                )
-            else:
-                delivery.next_attempt_at = utcnow() + backoff(delivery.attempts)
-            await session.commit()
-
-    async def run_forever(self) -> None:
-        while True:
-            try:
-                sent = await self.run_once()
-            except Exception:
-                log.exception("webhook dispatcher round failed")
-                sent = 0
-            if not sent:
-                await asyncio.sleep(self.settings.webhook_poll_seconds)
+def event_of(kind: str) -> str:
+    """The webhook event of an idea event (`created`, `supported`, `commented`, or a status
+    the idea moved to): `idea.created`, `idea.supported`, `idea.commented`, `idea.transitioned`."""
+    if kind in ("created", "supported", "commented"):
+        return f"idea.{kind}"
+    return "idea.transitioned"
 
 
-@asynccontextmanager
-async def dispatcher_running(app: FastAPI) -> AsyncIterator[None]:
-    dispatcher = WebhookDispatcher(app.state.database, app.state.http, app.state.settings)
-    app.state.webhook_dispatcher = dispatcher
-    task = asyncio.create_task(dispatcher.run_forever(), name="webhook-dispatcher")
-    try:
-        yield
-    finally:
-        task.cancel()
-        with suppress(asyncio.CancelledError):
-            await task
+def public_idea(idea: Idea) -> dict[str, Any]:
+    """The idea as anyone may see it (a JSON object): never the author of an anonymous idea."""
+    author = None if idea.anonymous else {"subject": idea.author_id, "name": idea.author_name}
+    return {
+        "id": str(idea.id),
+        "title": idea.title,
+        "team": idea.team,
+        "tags": list(idea.tags),
+        "status": idea.status,
+        "status_reason": idea.status_reason,
+        "anonymous": idea.anonymous,
+        "author": author,
+        "support_count": idea.support_count,
+        "comment_count": idea.comment_count,
+        "version": idea.version,
+    }
+
+
+def payload(name: str, event: IdeaEvent) -> dict[str, Any]:
+    """The JSON body a webhook receives for `event` (named `name`, see `event_of`): when, who
+    (null for the anonymous author acting on their own idea), the idea, the move or comment."""
+    idea, actor = event.idea, event.actor
+    shown_actor = (
+        None if acts_anonymously(idea, actor) else {"subject": actor.subject, "name": actor.name}
+    )
+    body: dict[str, Any] = {
+        "event": name,
+        "occurred_at": event.at.isoformat(),
+        "actor": shown_actor,
+        "idea": public_idea(idea),
+    }
+    if event.from_status is not None:
+        body["transition"] = {
+            "from": event.from_status,
+            "to": idea.status,
+            "reason": idea.status_reason,
+        }
+    if event.comment_id is not None:
+        body["comment_id"] = str(event.comment_id)
+    return body

@@ -8,7 +8,7 @@ import logging
 import pytest
 
 from kit.logging import JsonFormatter
-from services.ideas.webhooks import WebhookDispatcher
+from services.ideas.workers import WebhookDispatcher
 from tests.ideas.conftest import IdeasEnv
 from tests.ideas.test_webhooks import Receiver
 from tests.support.servers import serve_in_thread

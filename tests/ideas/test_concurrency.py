@@ -15,9 +15,8 @@ import httpx
 from sqlmodel import select
 
 from kit.db import Database
-from services.ideas.models import Idea
-from services.ideas.repository import IdeasRepository
-from services.ideas.workflow import Status
+from services.ideas.models import Idea, Status
+from services.ideas.repository.ideas import IdeasRepository
 from tests.ideas.conftest import IdeasEnv
 
 TRIES = 5

@@ -17,7 +17,7 @@ import pytest
 
 from kit.db import Database
 from kit.errors import Conflict
-from services.ideas.repository import IdeasRepository
+from services.ideas.repository.ideas import IdeasRepository
 from tests.ideas.conftest import IdeasEnv
 
 ROUNDS = 6

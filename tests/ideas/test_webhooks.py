@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from services.ideas.webhooks import WebhookDispatcher
+from services.ideas.workers import WebhookDispatcher
 from tests.ideas.conftest import IdeasEnv
 from tests.support.servers import serve_in_thread
 

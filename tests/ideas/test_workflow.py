@@ -1,8 +1,8 @@
 """Every move between every pair of statuses, by every kind of person.
 
-The expectations are written out here, independently of services/ideas/workflow.py: the author
-submits and withdraws, a coach of the idea's team reviews (a public reason to reject or park),
-an admin may make any move that exists, nobody makes a move that does not exist.
+The expectations are written out here, independently of services/ideas/service/workflow.py:
+the author submits and withdraws, a coach of the idea's team reviews (a public reason to reject or
+park), an admin may make any move that exists, nobody makes a move that does not exist.
 """
 
 from __future__ import annotations

@@ -1,90 +1,60 @@
-"""REST routes of the ideas service: HTTP in, HTTP out; the rules live in service.py."""
+"""REST routes of ideas, teams, duplicates and one's own data: HTTP in, HTTP out; the rules
+live in service/."""
 
 from __future__ import annotations
 
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from kit.auth import PrincipalDep, Role, require_roles
 from kit.db import ReadSessionDep, SessionDep
 from kit.disconnect import until_disconnected
-from kit.errors import NotFound
-from services.ideas import personal
-from services.ideas.discussion import Discussion
+from services.ideas import gdpr
+from services.ideas.api.dependencies import (
+    PRECONDITION_RESPONSES,
+    IfMatch,
+    ReadServiceDep,
+    ServiceDep,
+)
 from services.ideas.idempotency import REPLAYED_HEADER, IdempotencyKeyHeader
 from services.ideas.models import (
-    CommentCreate,
-    CommentPublic,
-    CommentUpdate,
-    DeliveryPublic,
     IdeaCreate,
     IdeaPublic,
     IdeaUpdate,
     Page,
     SimilarRequest,
     SimilarResult,
+    Status,
     TeamPublic,
     TeamUpsert,
     TransitionCreate,
     TransitionPublic,
-    Webhook,
-    WebhookCreate,
-    WebhookPublic,
 )
 from services.ideas.preconditions import etag, expected_version
-from services.ideas.repository import IdeaFilter, Sort
-from services.ideas.semantic import find_similar
-from services.ideas.service import IdeasService
-from services.ideas.webhooks import check_target, new_secret
-from services.ideas.workflow import Status
+from services.ideas.repository.ideas import IdeaFilter, Sort
+from services.ideas.service.duplicates import find_similar
+from services.ideas.service.teams import TeamsService
 
 router = APIRouter(prefix="/v1", tags=["ideas"])
 TeamKey = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
 
 
-async def _service(request: Request, session: SessionDep, principal: PrincipalDep) -> IdeasService:
-    return IdeasService(session, principal, request.app.state.settings)
-
-
-ServiceDep = Annotated[IdeasService, Depends(_service)]
-
-
-async def _read_service(
-    request: Request, session: ReadSessionDep, principal: PrincipalDep
-) -> IdeasService:
-    return IdeasService(session, principal, request.app.state.settings)
-
-
-# For POST routes that only read: they never hold SQLite's write lock.
-ReadServiceDep = Annotated[IdeasService, Depends(_read_service)]
-
-
-async def _discussion(service: ServiceDep) -> Discussion:
-    return Discussion(service)
-
-
-DiscussionDep = Annotated[Discussion, Depends(_discussion)]
-IfMatch = Annotated[
-    str | None,
-    Header(
-        max_length=40,
-        description='The ETag you read (`"<version>"`); required: 428 without it, '
-        "a stale one is refused (see the route).",
-    ),
-]
-PRECONDITION_RESPONSES: dict[int | str, dict[str, Any]] = {
-    428: {"description": "If-Match missing (`if_match_required`)"},
-}
-
-
 # -- teams --------------------------------------------------------------------------------
 
 
+async def _teams(session: SessionDep, _: PrincipalDep) -> TeamsService:
+    return TeamsService(session)
+
+
+TeamsDep = Annotated[TeamsService, Depends(_teams)]
+
+
 @router.get("/teams", response_model=list[TeamPublic], summary="Teams ideas can belong to")
-async def list_teams(service: ServiceDep) -> list[TeamPublic]:
-    return [TeamPublic(key=t.key, name=t.name) for t in await service.repo.teams()]
+async def list_teams(teams: TeamsDep) -> list[TeamPublic]:
+    """Every team, by key."""
+    return await teams.all()
 
 
 @router.put(
@@ -93,9 +63,9 @@ async def list_teams(service: ServiceDep) -> list[TeamPublic]:
     dependencies=[require_roles(Role.admin)],
     summary="Create or rename a team (admins)",
 )
-async def save_team(key: TeamKey, body: TeamUpsert, service: ServiceDep) -> TeamPublic:
-    team = await service.repo.save_team(key, body.name)
-    return TeamPublic(key=team.key, name=team.name)
+async def save_team(key: TeamKey, body: TeamUpsert, teams: TeamsDep) -> TeamPublic:
+    """The team as saved."""
+    return await teams.save(key, body.name)
 
 
 # -- ideas --------------------------------------------------------------------------------
@@ -117,6 +87,8 @@ async def create_idea(
     response: Response,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> IdeaPublic:
+    """201, the idea and its ETag; a retry with the same Idempotency-Key and body: 200 and the
+    first idea. 422 `validation_error`, `unknown_team`, `idempotency_key_reused`."""
     idea, created = await service.create(body, idempotency_key)
     if not created:
         response.status_code = 200
@@ -140,6 +112,7 @@ async def list_ideas(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
 ) -> Page[IdeaPublic]:
+    """A page of the ideas the caller may see, with per-item cursors. 400 `invalid_cursor`."""
     filters = IdeaFilter(
         statuses=status, team=team, tag=tag, mine=mine, following=following, query=q, ids=id
     )
@@ -150,6 +123,7 @@ async def list_ideas(
 
 @router.get("/ideas/{idea_id}", response_model=IdeaPublic, summary="One idea")
 async def get_idea(idea_id: uuid.UUID, service: ServiceDep, response: Response) -> IdeaPublic:
+    """The idea and its ETag; 404 `idea_not_found` (also someone else's draft)."""
     idea = await service.visible(idea_id)
     response.headers["ETag"] = etag(idea.version)
     return await service.present_one(idea)
@@ -168,6 +142,8 @@ async def update_idea(
     response: Response,
     if_match: IfMatch = None,
 ) -> IdeaPublic:
+    """The changed idea and its new ETag. 403, 404, 409 `idea_not_editable` /
+    `impact_not_recordable`, 412 `stale_version`, 422 `empty_update`, 428."""
     idea = await service.update(idea_id, expected_version(if_match), body)
     response.headers["ETag"] = etag(idea.version)
     return await service.present_one(idea)
@@ -182,6 +158,7 @@ async def update_idea(
 async def discard_idea(
     idea_id: uuid.UUID, service: ServiceDep, if_match: IfMatch = None
 ) -> Response:
+    """204. 404 `idea_not_found`, 409 `idea_not_draft`, 412 `stale_version`, 428."""
     await service.discard(idea_id, expected_version(if_match))
     return Response(status_code=204)
 
@@ -202,6 +179,8 @@ async def transition_idea(
     response: Response,
     if_match: IfMatch = None,
 ) -> IdeaPublic:
+    """The moved idea and its new ETag. 403 `transition_forbidden`, 404, 409
+    `transition_conflict` / `transition_not_allowed`, 422 `reason_required`, 428."""
     seen = expected_version(if_match)
     idea = await service.transition(idea_id, body.to, body.reason, seen)
     response.headers["ETag"] = etag(idea.version)
@@ -214,102 +193,32 @@ async def transition_idea(
     summary="The idea's full workflow history",
 )
 async def idea_history(idea_id: uuid.UUID, service: ServiceDep) -> list[TransitionPublic]:
+    """Every move, oldest first; the anonymous author's own moves name nobody. 404."""
     return await service.history(idea_id)
 
 
 @router.put("/ideas/{idea_id}/support", response_model=IdeaPublic, summary="Support (idempotent)")
 async def support_idea(idea_id: uuid.UUID, service: ServiceDep) -> IdeaPublic:
+    """The idea. 404; 409 `own_idea`, `idea_not_open`."""
     return await service.present_one(await service.support(idea_id))
 
 
 @router.delete("/ideas/{idea_id}/support", response_model=IdeaPublic, summary="Take support back")
 async def unsupport_idea(idea_id: uuid.UUID, service: ServiceDep) -> IdeaPublic:
+    """The idea; 404 `idea_not_found`."""
     return await service.present_one(await service.unsupport(idea_id))
 
 
 @router.put("/ideas/{idea_id}/follow", response_model=IdeaPublic, summary="Follow (idempotent)")
 async def follow_idea(idea_id: uuid.UUID, service: ServiceDep) -> IdeaPublic:
+    """The idea; 404 `idea_not_found`."""
     return await service.present_one(await service.follow(idea_id, True))
 
 
 @router.delete("/ideas/{idea_id}/follow", response_model=IdeaPublic, summary="Stop following")
 async def unfollow_idea(idea_id: uuid.UUID, service: ServiceDep) -> IdeaPublic:
+    """The idea; 404 `idea_not_found`."""
     return await service.present_one(await service.follow(idea_id, False))
-
-
-# -- comments -----------------------------------------------------------------------------
-
-
-@router.get(
-    "/ideas/{idea_id}/comments", response_model=Page[CommentPublic], summary="The discussion"
-)
-async def list_comments(
-    idea_id: uuid.UUID,
-    service: ServiceDep,
-    discussion: DiscussionDep,
-    limit: Annotated[int, Query(ge=1, le=100)] = 50,
-    cursor: uuid.UUID | None = None,
-) -> Page[CommentPublic]:
-    idea = await service.visible(idea_id)
-    rows = await service.repo.comments(idea_id, limit, cursor)
-    next_cursor = str(rows[limit - 1].id) if len(rows) > limit else None
-    items = [discussion.present(idea, c) for c in rows[:limit]]
-    return Page[CommentPublic](items=items, next_cursor=next_cursor)
-
-
-@router.post(
-    "/ideas/{idea_id}/comments",
-    status_code=201,
-    response_model=CommentPublic,
-    summary="Comment, or reply to a comment (one level); Idempotency-Key accepted",
-    responses={200: {"description": "a retry with the same Idempotency-Key: the first comment"}},
-)
-async def add_comment(
-    idea_id: uuid.UUID,
-    body: CommentCreate,
-    discussion: DiscussionDep,
-    response: Response,
-    idempotency_key: IdempotencyKeyHeader = None,
-) -> CommentPublic:
-    idea, comment, created = await discussion.add(idea_id, body, idempotency_key)
-    if not created:
-        response.status_code = 200
-        response.headers[REPLAYED_HEADER] = "true"
-    response.headers["ETag"] = etag(comment.version)
-    return discussion.present(idea, comment)
-
-
-@router.patch(
-    "/ideas/{idea_id}/comments/{comment_id}",
-    response_model=CommentPublic,
-    summary="Edit your comment within the edit window (If-Match required)",
-    responses={412: {"description": "stale version"}, **PRECONDITION_RESPONSES},
-)
-async def edit_comment(
-    idea_id: uuid.UUID,
-    comment_id: uuid.UUID,
-    body: CommentUpdate,
-    discussion: DiscussionDep,
-    response: Response,
-    if_match: IfMatch = None,
-) -> CommentPublic:
-    seen = expected_version(if_match)
-    idea, comment = await discussion.edit(idea_id, comment_id, seen, body.body)
-    response.headers["ETag"] = etag(comment.version)
-    return discussion.present(idea, comment)
-
-
-@router.delete(
-    "/ideas/{idea_id}/comments/{comment_id}",
-    status_code=204,
-    summary="Delete (soft) a comment (If-Match required)",
-    responses={412: {"description": "stale version"}, **PRECONDITION_RESPONSES},
-)
-async def delete_comment(
-    idea_id: uuid.UUID, comment_id: uuid.UUID, discussion: DiscussionDep, if_match: IfMatch = None
-) -> Response:
-    await discussion.delete(idea_id, comment_id, expected_version(if_match))
-    return Response(status_code=204)
 
 
 # -- duplicates ---------------------------------------------------------------------------
@@ -323,73 +232,19 @@ async def delete_comment(
 async def similar_ideas(
     body: SimilarRequest, service: ReadServiceDep, request: Request
 ) -> SimilarResult:
+    """Likely duplicates, best first; `semantic` false when only words were compared."""
     # Embedding a long draft is the cost: a caller who gave up (the gateway cancels when its
     # own client goes) stops it here, and the call to the reflection service with it.
     return await until_disconnected(request, find_similar(service, body, request.app.state))
 
 
-# -- webhooks (admins) --------------------------------------------------------------------
-
-admin = APIRouter(
-    prefix="/v1/webhooks", tags=["webhooks"], dependencies=[require_roles(Role.admin)]
-)
-
-
-def _hook(hook: Webhook, secret: str | None = None) -> WebhookPublic:
-    return WebhookPublic(
-        id=hook.id,
-        url=hook.url,
-        events=list(hook.events),
-        active=hook.active,
-        created_at=hook.created_at,
-        secret=secret,
-    )
-
-
-@admin.post("", status_code=201, response_model=WebhookPublic, summary="Register a webhook")
-async def create_webhook(
-    body: WebhookCreate, service: ServiceDep, request: Request, principal: PrincipalDep
-) -> WebhookPublic:
-    await check_target(body.url, request.app.state.settings.webhooks_allow_private_targets)
-    secret = new_secret()
-    hook = Webhook(
-        url=body.url, secret=secret, events=sorted(set(body.events)), created_by=principal.subject
-    )
-    await service.repo.add_webhook(hook)
-    return _hook(hook, secret)
-
-
-@admin.get("", response_model=list[WebhookPublic], summary="Registered webhooks")
-async def list_webhooks(service: ServiceDep) -> list[WebhookPublic]:
-    return [_hook(h) for h in await service.repo.webhooks()]
-
-
-@admin.delete("/{hook_id}", status_code=204, summary="Deactivate a webhook")
-async def delete_webhook(hook_id: uuid.UUID, service: ServiceDep) -> Response:
-    hook = await service.repo.webhook(hook_id)
-    if hook is None:
-        raise NotFound("no such webhook", code="webhook_not_found")
-    hook.active = False
-    return Response(status_code=204)
-
-
-@admin.get(
-    "/{hook_id}/deliveries", response_model=list[DeliveryPublic], summary="Recent deliveries"
-)
-async def list_deliveries(
-    hook_id: uuid.UUID, service: ServiceDep, limit: Annotated[int, Query(ge=1, le=100)] = 50
-) -> list[DeliveryPublic]:
-    if await service.repo.webhook(hook_id) is None:
-        raise NotFound("no such webhook", code="webhook_not_found")
-    rows = await service.repo.deliveries(hook_id, limit)
-    return [DeliveryPublic.model_validate(row, from_attributes=True) for row in rows]
-
-
 @router.get("/my-data", summary="Everything the ideas service holds about you (GDPR export)")
 async def export_my_data(session: ReadSessionDep, principal: PrincipalDep) -> dict[str, Any]:
-    return await personal.export(session, principal.subject)
+    """The caller's ideas, comments, supports, follows and workflow moves (JSON)."""
+    return await gdpr.export(session, principal.subject)
 
 
 @router.delete("/my-data", summary="Erase your data here (GDPR); safe to repeat")
 async def erase_my_data(session: SessionDep, principal: PrincipalDep) -> dict[str, int]:
-    return await personal.erase(session, principal.subject)
+    """How many rows of each kind were erased or anonymised."""
+    return await gdpr.erase(session, principal.subject)

@@ -1,4 +1,5 @@
-"""Every query of the ideas service. Repositories flush; the request's session commits."""
+"""Queries about ideas: teams, ideas, their history, supports and follows, list pages, the
+pools duplicates come from and their cached vectors. Flushes; the caller's session commits."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, and_, delete, false, or_, update
@@ -13,24 +15,58 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from kit.cursors import KeysetCursor
 from kit.db import insert_ignoring_duplicates, utcnow
-from services.ideas.cursors import InvalidCursor, Sort, decode_cursor, encode_cursor, sort_column
 from services.ideas.models import (
     Comment,
     Follow,
     Idea,
+    IdeaEmbedding,
     IdeaTransition,
+    Status,
     Support,
     Team,
-    Webhook,
-    WebhookDelivery,
 )
+from services.ideas.service.workflow import NOT_SUPPORTABLE, IdeaNotOpen
 from services.ideas.text import like_escape, terms
-from services.ideas.workflow import NOT_SUPPORTABLE, IdeaNotOpen, Status
+
+
+class Sort(StrEnum):
+    """The orders of the ideas list, newest (or most) first; ties broken by id."""
+
+    newest = "newest"
+    most_supported = "most_supported"
+    recently_updated = "recently_updated"
+
+
+# A cursor is (sort, the last idea's sort value, its id): one of another order is refused.
+CURSOR = KeysetCursor()
+SORT_KEYS: dict[Sort, tuple[Any, type]] = {
+    Sort.newest: (col(Idea.created_at), datetime),
+    Sort.most_supported: (col(Idea.support_count), int),
+    Sort.recently_updated: (col(Idea.updated_at), datetime),
+}
+
+
+def encode_cursor(idea: Idea, sort: Sort) -> str:
+    """The opaque cursor that resumes the `sort` list after `idea`."""
+    return CURSOR.encode((sort.value, getattr(idea, SORT_KEYS[sort][0].key), idea.id))
+
+
+def decode_cursor(cursor: str, sort: Sort) -> tuple[Any, uuid.UUID]:
+    """`(sort value, idea id)` of a cursor of the `sort` list (a datetime, or a count for
+    `most_supported`). Raises InvalidCursor (400 `invalid_cursor` naming `cursor`) for a token
+    this list did not hand out, also one of another sort order."""
+    name, value, last_id = CURSOR.decode(cursor, (str, SORT_KEYS[sort][1], uuid.UUID))
+    if name != sort.value:
+        raise CURSOR.refuse()
+    return value, last_id
 
 
 @dataclass(frozen=True)
 class IdeaFilter:
+    """What the ideas list is narrowed to; every given filter must hold."""
+
     statuses: Sequence[Status] = ()
     team: str | None = None
     tag: str | None = None
@@ -48,18 +84,41 @@ def visible_to(viewer: str) -> ColumnElement[bool]:
     return or_(col(Idea.status) != Status.draft.value, col(Idea.author_id) == viewer)
 
 
+async def add_once(
+    session: AsyncSession, row: R, find: Callable[[], Awaitable[R | None]]
+) -> tuple[R, bool]:
+    """Insert a row that carries an idempotency key, in a savepoint: `(row, True)`, or
+    `(the row a concurrent retry inserted first, False)` when the unique key was taken.
+    Re-raises the IntegrityError when something else collided."""
+    try:
+        async with session.begin_nested():
+            session.add(row)
+            await session.flush()
+    except IntegrityError:
+        first = await find()
+        if first is None:
+            raise
+        return first, False
+    return row, True
+
+
 class IdeasRepository:
+    """Queries about ideas in one session (the request's, or a unit of work's)."""
+
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
     # -- teams --
     async def team(self, key: str) -> Team | None:
+        """The team `key`, or None."""
         return await self.session.get(Team, key)
 
     async def teams(self) -> Sequence[Team]:
+        """Every team, by key."""
         return (await self.session.exec(select(Team).order_by(col(Team.key)))).all()
 
     async def save_team(self, key: str, name: str) -> Team:
+        """Create the team `key` with `name`, or rename it; the team."""
         team = await self.session.get(Team, key)
         if team is None:
             team = Team(key=key, name=name)
@@ -71,6 +130,8 @@ class IdeasRepository:
 
     # -- ideas --
     async def get(self, idea_id: uuid.UUID, *, for_update: bool = False) -> Idea | None:
+        """The idea read afresh, or None; `for_update` locks its row (FOR UPDATE on
+        PostgreSQL) until the transaction ends."""
         statement = select(Idea).where(Idea.id == idea_id)
         if for_update:
             statement = statement.with_for_update()
@@ -78,32 +139,20 @@ class IdeasRepository:
         return result.first()
 
     async def add(self, idea: Idea) -> Idea:
+        """Insert the idea; returns it."""
         self.session.add(idea)
         await self.session.flush()
         return idea
 
-    async def add_once(self, row: R, find: Callable[[], Awaitable[R | None]]) -> tuple[R, bool]:
-        """Insert a row that carries an idempotency key, in a savepoint: `(row, True)`, or
-        `(the row a concurrent retry inserted first, False)` when the unique key was taken."""
-        try:
-            async with self.session.begin_nested():
-                self.session.add(row)
-                await self.session.flush()
-        except IntegrityError:
-            first = await find()
-            if first is None:
-                raise
-            return first, False
-        return row, True
+    async def add_once(
+        self, idea: Idea, find: Callable[[], Awaitable[Idea | None]]
+    ) -> tuple[Idea, bool]:
+        """`add_once` for an idea: `(idea, True)`, or `(the first one with its key, False)`."""
+        return await add_once(self.session, idea, find)
 
     async def idea_by_key(self, author: str, key: str) -> Idea | None:
+        """The idea `author` made with this Idempotency-Key, or None."""
         statement = select(Idea).where(Idea.author_id == author, Idea.idempotency_key == key)
-        return (await self.session.exec(statement)).first()
-
-    async def comment_by_key(self, author: str, key: str) -> Comment | None:
-        statement = select(Comment).where(
-            Comment.author_id == author, Comment.idempotency_key == key
-        )
         return (await self.session.exec(statement)).first()
 
     async def update_if_version(
@@ -144,23 +193,29 @@ class IdeasRepository:
         )
         if (await self.session.exec(locked.with_for_update())).first() is None:
             return False
+        await self.delete_ideas([idea_id])
+        return True
+
+    async def delete_ideas(self, ids: Sequence[uuid.UUID]) -> None:
+        """Delete these ideas with their history, supports, follows and comments."""
         for table, column in (
             (IdeaTransition, IdeaTransition.idea_id),
             (Support, Support.idea_id),
             (Follow, Follow.idea_id),
         ):
-            await self.session.exec(delete(table).where(col(column) == idea_id))
+            await self.session.exec(delete(table).where(col(column).in_(ids)))
         replies = col(Comment.parent_id).is_not(None)  # a comment's parent must outlive it
-        await self.session.exec(delete(Comment).where(col(Comment.idea_id) == idea_id, replies))
-        await self.session.exec(delete(Comment).where(col(Comment.idea_id) == idea_id))
-        await self.session.exec(delete(Idea).where(col(Idea.id) == idea_id))
-        return True
+        await self.session.exec(delete(Comment).where(col(Comment.idea_id).in_(ids), replies))
+        await self.session.exec(delete(Comment).where(col(Comment.idea_id).in_(ids)))
+        await self.session.exec(delete(Idea).where(col(Idea.id).in_(ids)))
 
     async def add_transition(self, transition: IdeaTransition) -> None:
+        """Insert one move into an idea's history."""
         self.session.add(transition)
         await self.session.flush()
 
     async def transitions(self, idea_id: uuid.UUID) -> Sequence[IdeaTransition]:
+        """The idea's history, oldest move first."""
         statement = (
             select(IdeaTransition)
             .where(IdeaTransition.idea_id == idea_id)
@@ -206,7 +261,7 @@ class IdeasRepository:
                 statement = statement.where(
                     col(Idea.search_text).like(f"%{like_escape(word)}%", escape="\\")
                 )
-        key = sort_column(sort)
+        key = SORT_KEYS[sort][0]
         if cursor:
             value, last_id = decode_cursor(cursor, sort)
             statement = statement.where(
@@ -240,6 +295,8 @@ class IdeasRepository:
         return (await self.session.exec(statement)).all()
 
     async def all_visible(self, viewer: str, team: str | None, cap: int) -> Sequence[Idea]:
+        """Up to `cap` ideas `viewer` may see that are neither drafts nor withdrawn, most
+        recently updated first (the pool of semantic duplicate search)."""
         statement = select(Idea).where(
             visible_to(viewer),
             col(Idea.status).not_in([Status.withdrawn.value, Status.draft.value]),
@@ -254,7 +311,7 @@ class IdeasRepository:
         self, table: type[Support] | type[Follow], idea_id: uuid.UUID, person: str, *moves: Any
     ) -> bool:
         """Insert the mark and raise the counter (`moves[0]`) where `moves[1:]` still hold,
-        else `IdeaNotOpen` (the request rolls back, the mark row with it)."""
+        else raise `IdeaNotOpen` (409; the request rolls back, the mark row with it)."""
         insert = insert_ignoring_duplicates(self.session, table).values(
             idea_id=idea_id, person_id=person, created_at=utcnow()
         )
@@ -281,17 +338,22 @@ class IdeasRepository:
         return bool(removed.rowcount)
 
     async def add_support(self, idea_id: uuid.UUID, person: str) -> bool:
-        """True for a new support; `IdeaNotOpen` if the idea is a draft or withdrawn."""
+        """True for a new support, False when the person supported it already. Raises
+        `IdeaNotOpen` (409) when the idea is a draft or withdrawn by the time the counter moves
+        (the rule: service/workflow.py)."""
         still_open = col(Idea.status).not_in([s.value for s in NOT_SUPPORTABLE])
         return await self._add_mark(Support, idea_id, person, col(Idea.support_count), still_open)
 
     async def remove_support(self, idea_id: uuid.UUID, person: str) -> bool:
+        """True when the person's support was there and is gone (the counter follows)."""
         return await self._remove_mark(Support, idea_id, person, col(Idea.support_count))
 
     async def add_follow(self, idea_id: uuid.UUID, person: str) -> bool:
+        """True for a new follow, False when the person followed the idea already."""
         return await self._add_mark(Follow, idea_id, person, col(Idea.follower_count))
 
     async def remove_follow(self, idea_id: uuid.UUID, person: str) -> bool:
+        """True when the person followed the idea and no longer does."""
         return await self._remove_mark(Follow, idea_id, person, col(Idea.follower_count))
 
     async def marks(
@@ -312,86 +374,14 @@ class IdeasRepository:
         )
         return set(supported.all()), set(followed.all())
 
-    # -- comments --
-    async def comment(self, idea_id: uuid.UUID, comment_id: uuid.UUID) -> Comment | None:
-        statement = select(Comment).where(Comment.id == comment_id, Comment.idea_id == idea_id)
-        result = await self.session.exec(statement.execution_options(populate_existing=True))
-        return result.first()
+    # -- cached vectors of duplicate search --
+    async def embeddings(self, idea_ids: list[uuid.UUID]) -> dict[uuid.UUID, IdeaEmbedding]:
+        """The cached vectors of these ideas, by idea id (any model, any text hash)."""
+        statement = select(IdeaEmbedding).where(col(IdeaEmbedding.idea_id).in_(idea_ids))
+        return {row.idea_id: row for row in (await self.session.exec(statement)).all()}
 
-    async def edit_comment(self, comment_id: uuid.UUID, seen: int, body: str, at: datetime) -> bool:
-        """Compare-and-set on the comment's version: False when it changed since it was read."""
-        result = await self.session.exec(
-            update(Comment)
-            .where(
-                col(Comment.id) == comment_id,
-                col(Comment.version) == seen,
-                col(Comment.deleted_at).is_(None),
-            )
-            .values(body=body, edited_at=at, version=col(Comment.version) + 1)
-        )
-        return bool(result.rowcount)
-
-    async def add_comment(self, comment: Comment) -> None:
-        self.session.add(comment)
+    async def remember_embeddings(self, rows: list[IdeaEmbedding]) -> None:
+        """Insert or replace these cached vectors."""
+        for row in rows:
+            await self.session.merge(row)
         await self.session.flush()
-        await self.session.exec(
-            update(Idea)
-            .where(col(Idea.id) == comment.idea_id)
-            .values(comment_count=col(Idea.comment_count) + 1)
-        )
-
-    async def soft_delete_comment(self, comment: Comment, seen: int, at: datetime) -> bool:
-        """Empty the comment if it is still at version `seen` and not deleted yet."""
-        result = await self.session.exec(
-            update(Comment)
-            .where(
-                col(Comment.id) == comment.id,
-                col(Comment.version) == seen,
-                col(Comment.deleted_at).is_(None),
-            )
-            .values(deleted_at=at, body=None, version=col(Comment.version) + 1)
-        )
-        if result.rowcount:
-            await self.session.exec(
-                update(Idea)
-                .where(col(Idea.id) == comment.idea_id)
-                .values(comment_count=col(Idea.comment_count) - 1)
-            )
-        return bool(result.rowcount)
-
-    async def comments(
-        self, idea_id: uuid.UUID, limit: int, after: uuid.UUID | None
-    ) -> list[Comment]:
-        statement = select(Comment).where(Comment.idea_id == idea_id)
-        if after is not None:
-            anchor = await self.session.get(Comment, after)
-            if anchor is None or anchor.idea_id != idea_id:
-                raise InvalidCursor("the cursor is not one this list handed out")
-            statement = statement.where(
-                or_(
-                    col(Comment.created_at) > anchor.created_at,
-                    and_(col(Comment.created_at) == anchor.created_at, col(Comment.id) > anchor.id),
-                )
-            )
-        statement = statement.order_by(col(Comment.created_at), col(Comment.id)).limit(limit + 1)
-        return list((await self.session.exec(statement)).all())
-
-    # -- webhooks --
-    async def add_webhook(self, hook: Webhook) -> None:
-        self.session.add(hook)
-        await self.session.flush()
-
-    async def webhooks(self) -> Sequence[Webhook]:
-        return (await self.session.exec(select(Webhook).order_by(col(Webhook.created_at)))).all()
-
-    async def webhook(self, hook_id: uuid.UUID) -> Webhook | None:
-        return await self.session.get(Webhook, hook_id)
-
-    async def deliveries(self, hook_id: uuid.UUID, limit: int) -> Sequence[WebhookDelivery]:
-        statement = (
-            select(WebhookDelivery)
-            .where(WebhookDelivery.webhook_id == hook_id)
-            .order_by(col(WebhookDelivery.created_at).desc())
-            .limit(limit)
-        )
-        return (await self.session.exec(statement)).all()

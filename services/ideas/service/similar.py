@@ -18,6 +18,7 @@ RRF_K = 60
 
 
 def query_stems(text: str) -> list[str]:
+    """The stems of the draft's words of three letters or more, in order, once each."""
     return list(dict.fromkeys(stem(t) for t in terms(text) if len(t) >= 3))
 
 

@@ -17,24 +17,37 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kit.db import utcnow
 from kit.personal import ERASED, ERASED_NAME, forget_in_outbox, like_json, names, scrub
-from services.ideas.events import public_idea
 from services.ideas.models import (
     Comment,
     Follow,
     Idea,
     IdeaTransition,
+    Status,
     Support,
     Webhook,
     WebhookDelivery,
 )
-from services.ideas.workflow import Status
+from services.ideas.repository.discussion import count_comments
+from services.ideas.repository.ideas import IdeasRepository
+from services.ideas.webhooks import public_idea
 
 # Where webhook payloads and outbox statements name a person: `subject` (payloads), `name`
 # (an xAPI account), and the person columns of this service's tables.
 PERSON_KEYS = ("subject", "name", "author_id", "actor_id", "person_id")
+# What an erased author's ideas and comments keep of them. Idempotency keys are unique per
+# author: erased authors share one id, so their keys must go.
+ERASED_AUTHOR = {
+    "author_id": ERASED,
+    "author_name": ERASED_NAME,
+    "idempotency_key": None,
+    "idempotency_hash": None,
+}
 
 
 async def export(session: AsyncSession, subject: str) -> dict[str, Any]:
+    """Everything held about `subject` (GDPR articles 15 and 20), as JSON: `ideas` they wrote
+    (with text and impact), `comments`, the ideas they `supported` and are `following`, and
+    their `workflow_moves`."""
     ideas = (await session.exec(select(Idea).where(Idea.author_id == subject))).all()
     comments = (await session.exec(select(Comment).where(Comment.author_id == subject))).all()
     supports = (await session.exec(select(Support).where(Support.person_id == subject))).all()
@@ -78,21 +91,6 @@ async def export(session: AsyncSession, subject: str) -> dict[str, Any]:
     }
 
 
-async def _delete_ideas(session: AsyncSession, ids: list[Any]) -> None:
-    for table, column in (
-        (IdeaTransition, IdeaTransition.idea_id),
-        (Support, Support.idea_id),
-        (Follow, Follow.idea_id),
-    ):
-        await session.exec(delete(table).where(col(column).in_(ids)))
-    # Replies first: a comment's parent must outlive it.
-    await session.exec(
-        delete(Comment).where(col(Comment.idea_id).in_(ids), col(Comment.parent_id).is_not(None))
-    )
-    await session.exec(delete(Comment).where(col(Comment.idea_id).in_(ids)))
-    await session.exec(delete(Idea).where(col(Idea.id).in_(ids)))
-
-
 async def _unmark(session: AsyncSession, table: Any, counter: Any, subject: str) -> int:
     rows = (await session.exec(select(table).where(table.person_id == subject))).all()
     for row in rows:
@@ -104,46 +102,28 @@ async def _unmark(session: AsyncSession, table: Any, counter: Any, subject: str)
 
 
 async def erase(session: AsyncSession, subject: str) -> dict[str, int]:
+    """Erase `subject` here (GDPR article 17; what happens to each kind: the module docstring)
+    in the caller's transaction. Returns how many drafts, ideas, comments, supports, follows
+    and outbox messages were deleted or anonymised; a repeat finds nothing left and counts 0."""
     drafts = (
         await session.exec(
             select(Idea.id).where(Idea.author_id == subject, Idea.status == Status.draft.value)
         )
     ).all()
-    await _delete_ideas(session, list(drafts))
+    await IdeasRepository(session).delete_ideas(list(drafts))
     anonymised = await session.exec(
-        update(Idea)
-        .where(col(Idea.author_id) == subject)
-        # Keys are unique per author: erased authors share one id, so their keys must go.
-        .values(
-            author_id=ERASED,
-            author_name=ERASED_NAME,
-            anonymous=True,
-            idempotency_key=None,
-            idempotency_hash=None,
-        )
+        update(Idea).where(col(Idea.author_id) == subject).values(**ERASED_AUTHOR, anonymous=True)
     )
     supports = await _unmark(session, Support, Idea.support_count, subject)
     follows = await _unmark(session, Follow, Idea.follower_count, subject)
     comments = (await session.exec(select(Comment).where(Comment.author_id == subject))).all()
     for comment in comments:
         if comment.deleted_at is None:
-            await session.exec(
-                update(Idea)
-                .where(col(Idea.id) == comment.idea_id)
-                .values(comment_count=col(Idea.comment_count) - 1)
-            )
+            await count_comments(session, comment.idea_id, -1)
     await session.exec(
         update(Comment)
         .where(col(Comment.author_id) == subject)
-        .values(
-            author_id=ERASED,
-            author_name=ERASED_NAME,
-            body=None,
-            deleted_at=utcnow(),
-            version=col(Comment.version) + 1,
-            idempotency_key=None,
-            idempotency_hash=None,
-        )
+        .values(**ERASED_AUTHOR, body=None, deleted_at=utcnow(), version=col(Comment.version) + 1)
     )
     await session.exec(
         update(IdeaTransition)

@@ -1,6 +1,6 @@
 """The review workflow of an idea: which status may follow which, and who may make the move.
 
-Pure rules, no I/O: `service.py` asks `check_transition` and acts on the answer.
+Pure rules, no I/O: `service/ideas.py` asks `check_transition` and acts on the answer.
 """
 
 from __future__ import annotations
@@ -9,18 +9,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from kit.errors import Conflict
-
-
-class Status(StrEnum):
-    draft = "draft"
-    submitted = "submitted"
-    in_review = "in_review"
-    accepted = "accepted"
-    piloting = "piloting"
-    implemented = "implemented"
-    rejected = "rejected"
-    parked = "parked"
-    withdrawn = "withdrawn"
+from services.ideas.models import Status
 
 
 class Actor(StrEnum):
@@ -32,6 +21,8 @@ class Actor(StrEnum):
 
 @dataclass(frozen=True)
 class Move:
+    """One move of the table: who makes it, and whether it needs a public reason."""
+
     actor: Actor
     reason_required: bool = False
 
@@ -81,6 +72,9 @@ IMPACT_RECORDABLE = frozenset({Status.piloting, Status.implemented})
 
 
 class TransitionRefused(Exception):
+    """A move the rules refuse: `code` (`transition_not_allowed`, `transition_forbidden`
+    when `forbidden`, `reason_required`) and a message for people."""
+
     def __init__(self, code: str, message: str, *, forbidden: bool = False) -> None:
         super().__init__(message)
         self.code = code

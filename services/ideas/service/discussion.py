@@ -12,10 +12,11 @@ from datetime import timedelta
 
 from kit.db import utcnow
 from kit.errors import Conflict, Forbidden, NotFound, Unprocessable
-from services.ideas import events
-from services.ideas.idempotency import fingerprint, replay
+from services.ideas.idempotency import authored, fingerprint, replay
 from services.ideas.models import Comment, CommentCreate, CommentPublic, Idea, Person
-from services.ideas.service import IdeasService, StaleVersion
+from services.ideas.preconditions import StaleVersion
+from services.ideas.repository.discussion import CommentsRepository
+from services.ideas.service.ideas import IdeasService
 
 
 def stale_comment(comment: Comment) -> StaleVersion:
@@ -31,7 +32,7 @@ class Discussion:
 
     def __init__(self, ideas: IdeasService) -> None:
         self.ideas = ideas
-        self.repo = ideas.repo
+        self.repo = CommentsRepository(ideas.session)
         self.me = ideas.me
 
     def present(self, idea: Idea, comment: Comment) -> CommentPublic:
@@ -79,12 +80,9 @@ class Discussion:
         comment = Comment(
             idea_id=idea_id,
             parent_id=data.parent_id,
-            author_id=self.me.subject,
-            author_name=self.me.name,
             body=data.body,
             created_at=now,
-            idempotency_key=idempotency_key,
-            idempotency_hash=digest,
+            **authored(self.me, idempotency_key, digest),
         )
         if idempotency_key and digest:
             key = idempotency_key
@@ -95,15 +93,7 @@ class Discussion:
                 return idea, replay(comment, digest), False
         await self.repo.add_comment(comment)
         idea = await self.ideas.visible(idea_id)
-        await events.record(
-            self.ideas.session,
-            public_url=self.ideas.public_url,
-            kind="commented",
-            idea=idea,
-            actor=self.me,
-            at=now,
-            comment_id=comment.id,
-        )
+        await self.ideas.announce("commented", idea, now, comment_id=comment.id)
         return idea, comment, True
 
     async def _find(self, idea_id: uuid.UUID, comment_id: uuid.UUID) -> tuple[Idea, Comment]:
@@ -134,7 +124,10 @@ class Discussion:
         if comment.version != seen_version or not await self.repo.edit_comment(
             comment_id, seen_version, body, utcnow()
         ):
-            raise stale_comment(await self._reloaded(idea_id, comment_id))
+            now = await self._reloaded(idea_id, comment_id)
+            if now.deleted_at is not None:  # deleted since it was read: nothing left to edit
+                raise Conflict("the comment was deleted", code="comment_deleted")
+            raise stale_comment(now)
         return idea, await self._reloaded(idea_id, comment_id)
 
     async def delete(self, idea_id: uuid.UUID, comment_id: uuid.UUID, seen_version: int) -> None:
@@ -166,3 +159,14 @@ class Discussion:
         if comment is None:
             raise NotFound("no such comment", code="comment_not_found")
         return comment
+
+    async def page(
+        self, idea_id: uuid.UUID, limit: int, after: uuid.UUID | None
+    ) -> tuple[list[CommentPublic], str | None]:
+        """Up to `limit` comments of the idea, oldest first, after the comment `after`, as this
+        reader may see them, and the cursor of the next page (None at the end). Raises 404
+        `idea_not_found`; 400 `invalid_cursor` when `after` is no comment of this idea."""
+        idea = await self.ideas.visible(idea_id)
+        rows = await self.repo.comments(idea_id, limit, after)
+        next_cursor = str(rows[limit - 1].id) if len(rows) > limit else None
+        return [self.present(idea, c) for c in rows[:limit]], next_cursor

@@ -1,22 +1,19 @@
-"""What the outside world learns of an idea event: an xAPI statement for analytics (via the
-outbox) and a webhook payload for each subscribed webhook, both in the same transaction.
+"""The xAPI statements the ideas service emits (through the outbox, to analytics): one per
+capture, workflow move, support and comment, with the verbs of docs/xapi-profile.md.
 
-Anonymity is enforced here: when the anonymous author acts, no statement or payload names them.
+Anonymity is enforced here: when the anonymous author acts, no statement names them.
 """
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import select
-from sqlmodel.ext.asyncio.session import AsyncSession
-
 from kit import xapi
 from kit.auth import Principal
-from kit.outbox import enqueue
-from services.ideas.models import Idea, Webhook, WebhookDelivery
+from services.ideas.models import Idea
 
 ACTIVITY_IDEA = "https://werkvloer.org/xapi/activities/idea"
 ACTIVITY_COMMENT = "http://activitystrea.ms/schema/1.0/comment"
@@ -45,10 +42,12 @@ VERBS: dict[str, tuple[str, str]] = {
 
 
 def acts_anonymously(idea: Idea, actor: Principal) -> bool:
+    """Whether `actor` is the anonymous author of `idea` (then nothing may name them)."""
     return idea.anonymous and actor.subject == idea.author_id
 
 
 def idea_iri(public_url: str, idea_id: uuid.UUID) -> str:
+    """The idea's activity IRI: `<public url>/ideas/<id>`."""
     return f"{public_url.rstrip('/')}/ideas/{idea_id}"
 
 
@@ -59,35 +58,29 @@ def _actor(public_url: str, idea: Idea, actor: Principal) -> dict[str, Any]:
     return xapi.agent(home, actor.subject, actor.name)
 
 
-def public_idea(idea: Idea) -> dict[str, Any]:
-    """The idea as anyone may see it: never the author of an anonymous idea."""
-    author = None if idea.anonymous else {"subject": idea.author_id, "name": idea.author_name}
-    return {
-        "id": str(idea.id),
-        "title": idea.title,
-        "team": idea.team,
-        "tags": list(idea.tags),
-        "status": idea.status,
-        "status_reason": idea.status_reason,
-        "anonymous": idea.anonymous,
-        "author": author,
-        "support_count": idea.support_count,
-        "comment_count": idea.comment_count,
-        "version": idea.version,
-    }
+@dataclass(frozen=True)
+class IdeaEvent:
+    """What a person did to an idea, as the outside world learns it: `kind` (`created`,
+    `supported`, `commented`, or the status the idea moved to) by `actor` at `at`; a workflow
+    move names `from_status`, a comment its `comment_id`."""
+
+    kind: str
+    idea: Idea
+    actor: Principal
+    at: datetime
+    from_status: str | None = None
+    comment_id: uuid.UUID | None = None
 
 
-async def record(
-    session: AsyncSession,
-    *,
-    public_url: str,
-    kind: str,
-    idea: Idea,
-    actor: Principal,
-    at: datetime,
-    from_status: str | None = None,
-    comment_id: uuid.UUID | None = None,
-) -> None:
+def statement(public_url: str, event: IdeaEvent) -> dict[str, Any]:
+    """The xAPI statement of `event` (a dict, with its `id`), verb from `VERBS`. The anonymous
+    author acting on their own idea is the anonymous agent."""
+    kind, idea, from_status, comment_id = (
+        event.kind,
+        event.idea,
+        event.from_status,
+        event.comment_id,
+    )
     verb_iri, verb_display = VERBS[kind]
     extensions: dict[str, Any] = {EXT_TEAM: idea.team, EXT_TAGS: list(idea.tags)}
     if from_status is not None:
@@ -106,57 +99,10 @@ async def record(
         # The comment is the object; the idea it belongs to is its parent in the context.
         context["contextActivities"] = {"parent": [target]}
         target = xapi.activity(f"{iri}/comments/{comment_id}", ACTIVITY_COMMENT)
-    statement = xapi.statement(
-        actor=_actor(public_url, idea, actor),
+    return xapi.statement(
+        actor=_actor(public_url, idea, event.actor),
         verb=xapi.verb(verb_iri, verb_display),
         object=target,
-        timestamp=at,
+        timestamp=event.at,
         context=context,
     )
-    enqueue(session, xapi.XAPI_TOPIC, uuid.UUID(statement["id"]), statement)
-    await _queue_webhooks(session, kind, idea, actor, at, from_status, comment_id)
-
-
-def _webhook_event(kind: str, from_status: str | None) -> str:
-    if kind == "created":
-        return "idea.created"
-    if kind == "supported":
-        return "idea.supported"
-    if kind == "commented":
-        return "idea.commented"
-    return "idea.transitioned"
-
-
-async def _queue_webhooks(
-    session: AsyncSession,
-    kind: str,
-    idea: Idea,
-    actor: Principal,
-    at: datetime,
-    from_status: str | None,
-    comment_id: uuid.UUID | None,
-) -> None:
-    event = _webhook_event(kind, from_status)
-    hooks = (await session.exec(select(Webhook).where(Webhook.active == True))).all()  # noqa: E712
-    subscribed = [hook for hook in hooks if event in hook.events]
-    if not subscribed:
-        return
-    shown_actor = (
-        None if acts_anonymously(idea, actor) else {"subject": actor.subject, "name": actor.name}
-    )
-    payload: dict[str, Any] = {
-        "event": event,
-        "occurred_at": at.isoformat(),
-        "actor": shown_actor,
-        "idea": public_idea(idea),
-    }
-    if from_status is not None:
-        payload["transition"] = {
-            "from": from_status,
-            "to": idea.status,
-            "reason": idea.status_reason,
-        }
-    if comment_id is not None:
-        payload["comment_id"] = str(comment_id)
-    for hook in subscribed:
-        session.add(WebhookDelivery(webhook_id=hook.id, event=event, payload=payload))

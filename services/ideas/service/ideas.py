@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from kit import xapi
 from kit.auth import Principal, Role
 from kit.db import utcnow
-from kit.errors import AppError, Conflict, Forbidden, NotFound, PreconditionFailed, Unprocessable
-from services.ideas import events
-from services.ideas.idempotency import fingerprint, replay
+from kit.errors import AppError, Conflict, Forbidden, NotFound, Unprocessable
+from kit.outbox import enqueue
+from services.ideas import webhooks, xapi_statements
+from services.ideas.idempotency import authored, fingerprint, replay
 from services.ideas.models import (
     Idea,
     IdeaCreate,
@@ -19,20 +22,22 @@ from services.ideas.models import (
     IdeaTransition,
     IdeaUpdate,
     Person,
+    Status,
     TransitionPublic,
 )
-from services.ideas.repository import IdeaFilter, IdeasRepository, Sort
-from services.ideas.settings import IdeasSettings
-from services.ideas.text import normalize
-from services.ideas.workflow import (
+from services.ideas.preconditions import StaleVersion
+from services.ideas.repository.ideas import IdeaFilter, IdeasRepository, Sort
+from services.ideas.repository.webhooks import WebhooksRepository
+from services.ideas.service.workflow import (
     EDITABLE_CONTENT,
     IMPACT_RECORDABLE,
     NOT_SUPPORTABLE,
     IdeaNotOpen,
-    Status,
     TransitionRefused,
     check_transition,
 )
+from services.ideas.settings import IdeasSettings
+from services.ideas.text import search_text, tag_index
 
 CONTENT_FIELDS = ("title", "problem", "proposal", "tags", "expected_impact")
 LINK_FIELDS = ("reflection_ids", "document_ids")
@@ -40,27 +45,15 @@ IMPACT_FIELDS = ("expected_impact", "realized_impact")
 
 
 class IdeaNotFound(NotFound):
+    """404 `idea_not_found`: no such idea, or someone else's draft."""
+
     code = "idea_not_found"
-
-
-class StaleVersion(PreconditionFailed):
-    """412: an If-Match edit of something that changed since the caller read it."""
-
-    code = "stale_version"
 
 
 class TransitionConflict(Conflict):
     """409: the idea changed since the caller read it, so their decision is not applied."""
 
     code = "transition_conflict"
-
-
-def search_text(title: str, problem: str, proposal: str) -> str:
-    return normalize(f"{title} {problem} {proposal}")
-
-
-def tag_index(tags: list[str]) -> str:
-    return "|" + "|".join(sorted(set(tags))) + "|"
 
 
 def stored(data: IdeaCreate | IdeaUpdate, fields: set[str]) -> dict[str, Any]:
@@ -81,6 +74,8 @@ def stored(data: IdeaCreate | IdeaUpdate, fields: set[str]) -> dict[str, Any]:
 
 
 class IdeasService:
+    """The rules about ideas for one caller (`principal`) in one session (the request's)."""
+
     def __init__(
         self, session: AsyncSession, principal: Principal, settings: IdeasSettings
     ) -> None:
@@ -88,17 +83,22 @@ class IdeasService:
         self.me = principal
         self.settings = settings
         self.repo = IdeasRepository(session)
+        self.hooks = WebhooksRepository(session)
         self.public_url = settings.platform.public_url
 
     # -- who is who --
     def is_author(self, idea: Idea) -> bool:
+        """Whether the caller wrote the idea."""
         return idea.author_id == self.me.subject
 
     def is_team_coach(self, idea: Idea) -> bool:
+        """Whether the caller is a coach of the idea's team."""
         return self.me.has_role(Role.coach) and idea.team in self.me.teams
 
     # -- presenting: the one place that decides whether the author is shown --
     def present(self, idea: Idea, supported: bool, following: bool) -> IdeaPublic:
+        """The idea as the caller may see it (the one place that decides whether the
+        author is shown), with whether they support and follow it."""
         show_author = not idea.anonymous or self.is_author(idea)
         return IdeaPublic.model_validate(
             {
@@ -116,10 +116,12 @@ class IdeasService:
         )
 
     async def present_many(self, ideas: list[Idea]) -> list[IdeaPublic]:
+        """`present` for each idea, with the caller's supports and follows in two queries."""
         supported, followed = await self.repo.marks(self.me.subject, [i.id for i in ideas])
         return [self.present(i, i.id in supported, i.id in followed) for i in ideas]
 
     async def present_one(self, idea: Idea) -> IdeaPublic:
+        """`present` for one idea."""
         return (await self.present_many([idea]))[0]
 
     # -- reading --
@@ -133,6 +135,8 @@ class IdeasService:
     async def page(
         self, filters: IdeaFilter, sort: Sort, limit: int, cursor: str | None
     ) -> tuple[list[tuple[Idea, bool, bool]], list[str], str | None]:
+        """One page of the list for the caller: `(idea, supported, following)` rows, a cursor
+        per row, and the next page's cursor (None at the end). Raises InvalidCursor (400)."""
         return await self.repo.page(self.me.subject, filters, sort, limit, cursor)
 
     # -- capture --
@@ -152,13 +156,10 @@ class IdeasService:
         now = utcnow()
         idea = Idea(
             **stored(data, set(IdeaCreate.model_fields) - {"submit"}),
+            **authored(self.me, idempotency_key, digest),
             search_text=search_text(data.title, data.problem, data.proposal),
-            author_id=self.me.subject,
-            author_name=self.me.name,
             created_at=now,
             updated_at=now,
-            idempotency_key=idempotency_key,
-            idempotency_hash=digest,
         )
         if idempotency_key and digest:
             key = idempotency_key
@@ -171,14 +172,7 @@ class IdeasService:
             await self.repo.add(idea)
         await self.repo.add_follow(idea.id, self.me.subject)  # authors hear about their ideas
         await self._reload(idea)
-        await events.record(
-            self.session,
-            public_url=self.public_url,
-            kind="created",
-            idea=idea,
-            actor=self.me,
-            at=now,
-        )
+        await self.announce("created", idea, now)
         if data.submit:
             idea = await self.transition(idea.id, Status.submitted, None, idea.version)
         return idea, True
@@ -188,6 +182,10 @@ class IdeasService:
         return idea
 
     async def update(self, idea_id: uuid.UUID, expected_version: int, data: IdeaUpdate) -> Idea:
+        """Change what the idea says, its links or its realised impact, if it is still at
+        `expected_version`; returns the changed idea. Raises 404 `idea_not_found`, 422
+        `empty_update`, 412 `stale_version`, 403 `not_author` / `not_allowed_to_record_impact`,
+        409 `idea_not_editable` / `impact_not_recordable` (who and when: docs/ideas.md)."""
         idea = await self.visible(idea_id)
         changes = data.model_dump(exclude_unset=True)
         if not changes:
@@ -314,18 +312,12 @@ class IdeasService:
             )
         )
         idea = await self.visible(idea_id)
-        await events.record(
-            self.session,
-            public_url=self.public_url,
-            kind=target.value,
-            idea=idea,
-            actor=self.me,
-            at=now,
-            from_status=current.value,
-        )
+        await self.announce(target.value, idea, now, from_status=current.value)
         return idea
 
     async def history(self, idea_id: uuid.UUID) -> list[TransitionPublic]:
+        """The idea's moves, oldest first; the anonymous author's own moves name nobody
+        except to that author. Raises 404 `idea_not_found`."""
         idea = await self.visible(idea_id)
         shown = []
         for row in await self.repo.transitions(idea_id):
@@ -349,15 +341,7 @@ class IdeasService:
         if idea.status in NOT_SUPPORTABLE:
             raise IdeaNotOpen(f"a {idea.status} idea cannot be supported")
         if await self.repo.add_support(idea_id, self.me.subject):
-            idea = await self.visible(idea_id)
-            await events.record(
-                self.session,
-                public_url=self.public_url,
-                kind="supported",
-                idea=idea,
-                actor=self.me,
-                at=utcnow(),
-            )
+            await self.announce("supported", await self.visible(idea_id), utcnow())
         return await self.visible(idea_id)
 
     async def unsupport(self, idea_id: uuid.UUID) -> Idea:
@@ -374,3 +358,25 @@ class IdeasService:
         else:
             await self.repo.remove_follow(idea_id, self.me.subject)
         return await self.visible(idea_id)
+
+    # -- what the outside world learns --
+    async def announce(
+        self,
+        kind: str,
+        idea: Idea,
+        at: datetime,
+        *,
+        from_status: str | None = None,
+        comment_id: uuid.UUID | None = None,
+    ) -> None:
+        """Record that the caller did `kind` (`created`, `supported`, `commented`, or the status
+        moved to) to `idea`, in this transaction: an xAPI statement in the outbox for analytics
+        and a delivery for every webhook subscribed to the event (xapi_statements.py,
+        webhooks.py). Neither names the anonymous author acting on their own idea."""
+        event = xapi_statements.IdeaEvent(kind, idea, self.me, at, from_status, comment_id)
+        statement = xapi_statements.statement(self.public_url, event)
+        enqueue(self.session, xapi.XAPI_TOPIC, uuid.UUID(statement["id"]), statement)
+        name = webhooks.event_of(kind)
+        hooks = await self.hooks.subscribed(name)
+        if hooks:
+            self.hooks.queue(hooks, name, webhooks.payload(name, event))

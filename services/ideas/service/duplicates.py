@@ -1,4 +1,5 @@
-"""Duplicate search: lexical always, semantic when the reflection service's embeddings answer.
+"""Likely duplicates of a draft: lexical always, semantic when the reflection service's
+embeddings answer (`similar.py` ranks and fuses).
 
 Idea vectors are cached in `idea_embeddings`, keyed by a hash of the text, and filled lazily
 (a bounded number per request), so the embedding model is asked only about new or changed
@@ -13,16 +14,23 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-import httpx
 import numpy as np
 from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import col, select
 
+from kit.db import unit_of_work
 from kit.service_auth import service_headers
-from services.ideas.models import Idea, IdeaEmbedding, SimilarIdea, SimilarRequest, SimilarResult
-from services.ideas.service import IdeasService
-from services.ideas.similar import CANDIDATE_CAP, fuse, lexical_rank, query_stems
-from services.ideas.workflow import Status
+from kit.service_client import ServiceUnavailable
+from services.ideas.models import (
+    Idea,
+    IdeaEmbedding,
+    SimilarIdea,
+    SimilarRequest,
+    SimilarResult,
+    Status,
+)
+from services.ideas.repository.ideas import IdeasRepository
+from services.ideas.service.ideas import IdeasService
+from services.ideas.service.similar import CANDIDATE_CAP, fuse, lexical_rank, query_stems
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +49,7 @@ NEAR_BEST = 0.02
 
 
 class EmbeddingsUnavailable(Exception):
-    pass
+    """The reflection service's embeddings did not answer usefully: the answer is lexical."""
 
 
 def _idea_text(idea: Idea) -> str:
@@ -53,24 +61,22 @@ def _hash(text: str) -> str:
 
 
 async def _embed(state: Any, texts: list[str], kind: str) -> tuple[str, np.ndarray]:
-    """Vectors from the reflection service's internal endpoint, called with this service's own
-    credentials (kit/service_auth.py), never the worker's token."""
-    settings = state.settings
-    headers = service_headers(settings, "ideas")
+    """Vectors from the reflection service's internal endpoint (`state.reflection`, a
+    kit ServiceClient), called with this service's own credentials (kit/service_auth.py),
+    never the worker's token."""
+    headers = service_headers(state.settings, "ideas")
     if headers is None:
         raise EmbeddingsUnavailable("no service credentials (IDEAS_SERVICE_TOKEN)")
+    texts = [text[:EMBED_MAX_CHARS] for text in texts]
     try:
-        response = await state.http.post(
-            f"{settings.reflection_url.rstrip('/')}/v1/embeddings",
-            json={"texts": [text[:EMBED_MAX_CHARS] for text in texts], "kind": kind},
-            headers=headers,
-            timeout=settings.embedding_timeout_seconds,
+        reply = await state.reflection.request(
+            "POST", "/v1/embeddings", json={"texts": texts, "kind": kind}, headers=headers
         )
-    except httpx.HTTPError as exc:
-        raise EmbeddingsUnavailable(type(exc).__name__) from exc
-    if response.status_code != 200:
-        raise EmbeddingsUnavailable(f"HTTP {response.status_code}")
-    body = response.json()
+    except ServiceUnavailable as exc:
+        raise EmbeddingsUnavailable("unreachable") from exc
+    if reply.status != 200:
+        raise EmbeddingsUnavailable(f"HTTP {reply.status}")
+    body = reply.body
     vectors = np.asarray(body["vectors"], dtype=np.float32)
     if vectors.shape[0] != len(texts):
         raise EmbeddingsUnavailable("wrong number of vectors")
@@ -81,10 +87,8 @@ async def _remember(state: Any, rows: list[IdeaEmbedding]) -> None:
     """Cache new vectors in a short transaction of its own (the request only reads); a lost
     race with another request doing the same only costs a recomputation later."""
     try:
-        async with state.database.sessions() as session:
-            for row in rows:
-                await session.merge(row)
-            await session.commit()
+        async with unit_of_work(state.database) as session:
+            await IdeasRepository(session).remember_embeddings(rows)
     except SQLAlchemyError as exc:
         log.info("idea embeddings not cached", extra={"reason": type(exc).__name__})
 
@@ -96,14 +100,7 @@ async def _semantic_rank(
     if not pool:
         return []
     model, query = await _embed(state, [body.text], "query")
-    cached = {
-        row.idea_id: row
-        for row in (
-            await service.session.exec(
-                select(IdeaEmbedding).where(col(IdeaEmbedding.idea_id).in_([i.id for i in pool]))
-            )
-        ).all()
-    }
+    cached = await service.repo.embeddings([i.id for i in pool])
     texts = {idea.id: _idea_text(idea) for idea in pool}
     missing = [
         idea
@@ -137,6 +134,9 @@ async def _semantic_rank(
 
 
 async def find_similar(service: IdeasService, body: SimilarRequest, state: Any) -> SimilarResult:
+    """Up to `body.limit` visible, open ideas like `body.text`, best first, each with its fused
+    score and what matched it; `semantic` False when only lexical matching answered. `state`
+    is the app's state (settings, database, the reflection client)."""
     candidates: Sequence[Idea] = await service.repo.candidates(
         service.me.subject, query_stems(body.text), body.team, CANDIDATE_CAP
     )
