@@ -59,6 +59,16 @@ class IdeasEnv:
         assert response.status_code == 201, response.text
         return dict(response.json())
 
+    async def commented(
+        self, body: str, person: str = "bob"
+    ) -> tuple[dict[str, Any], str, dict[str, Any]]:
+        """A submitted idea with one comment by `person`: (idea, comments URL, comment)."""
+        idea = await self.create(submit=True)
+        url = f"/v1/ideas/{idea['id']}/comments"
+        made = await self.client.post(url, json={"body": body}, headers=self.as_(person))
+        assert made.status_code == 201, made.text
+        return idea, url, dict(made.json())
+
     async def move(
         self,
         idea_id: str,

@@ -92,11 +92,7 @@ async def test_comments_reply_one_level_and_count(ideas: IdeasEnv) -> None:
 
 
 async def test_comment_edit_and_soft_delete(ideas: IdeasEnv) -> None:
-    idea = await ideas.create(submit=True)
-    url = f"/v1/ideas/{idea['id']}/comments"
-    comment = (
-        await ideas.client.post(url, json={"body": "Typfout"}, headers=ideas.as_("bob"))
-    ).json()
+    idea, url, comment = await ideas.commented("Typfout")
 
     def seen(person: str, version: int) -> dict[str, str]:
         return {**ideas.as_(person), "If-Match": f'"{version}"'}
@@ -130,11 +126,7 @@ async def test_comment_edit_and_soft_delete(ideas: IdeasEnv) -> None:
 
 @pytest.mark.parametrize("ideas_overrides", [{"comment_edit_window_minutes": 0}])
 async def test_comment_edit_window_closes(ideas: IdeasEnv) -> None:
-    idea = await ideas.create(submit=True)
-    url = f"/v1/ideas/{idea['id']}/comments"
-    comment = (
-        await ideas.client.post(url, json={"body": "Eerste"}, headers=ideas.as_("bob"))
-    ).json()
+    _, url, comment = await ideas.commented("Eerste")
     late = await ideas.client.patch(
         f"{url}/{comment['id']}",
         json={"body": "Later"},
