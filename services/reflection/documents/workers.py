@@ -81,8 +81,6 @@ class Ingestor:
         self.embedder = embedder
         self.settings = settings
         self.wake = asyncio.Event()
-        # Time spent inside the embedder, in seconds, for the ingestion benchmark.
-        self.embedding_seconds = 0.0
 
     # -- lifecycle --
     async def recover(self) -> None:
@@ -214,11 +212,9 @@ class Ingestor:
         missing = [i for i, h in enumerate(hashes) if h not in cached]
         fresh: list[ChunkEmbedding] = []
         if missing:
-            started = asyncio.get_running_loop().time()
             vectors = await embed_in_steps(
                 self.embedder.embed_passages, [chunks[i].embedding_text() for i in missing]
             )
-            self.embedding_seconds += asyncio.get_running_loop().time() - started
             for i, vector in zip(missing, vectors, strict=True):
                 if hashes[i] not in cached:
                     fresh.append(
