@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
+from typing import ClassVar
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -111,10 +112,15 @@ class DatabaseServiceSettings(ServiceSettings):
     """A service that owns a database: SQLite under `var/` unless a URL is given."""
 
     database_url: str | None = None
+    # The service's name, set by each service's settings class: its SQLite file is
+    # `var/<service_name>.db`.
+    service_name: ClassVar[str]
 
-    def resolved_database_url(self, service: str) -> str:
-        """The configured database URL, else the service's SQLite file under `var/`."""
-        return self.database_url or sqlite_url(self.platform, service)
+    @property
+    def database(self) -> str:
+        """The SQLAlchemy URL of the service's database: `<PREFIX>_DATABASE_URL` when set, else
+        the service's SQLite file under the platform's `var/`."""
+        return self.database_url or sqlite_url(self.platform, self.service_name)
 
 
 class OutboxRelaySettings(DatabaseServiceSettings):

@@ -34,7 +34,7 @@ def migrate(names: list[str]) -> None:
     if unknown:
         sys.exit(f"unknown service(s): {', '.join(unknown)}; known: {', '.join(SERVICES)}")
     for name in names or list(SERVICES):
-        url = SERVICES[name]().resolved_database_url(name)
+        url = SERVICES[name]().database
         upgrade(SERVICES_DIR / name / "migrations", url)
         print(f"{name}: migrated to head")
 

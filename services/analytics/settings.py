@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
@@ -18,10 +20,7 @@ class AnalyticsSettings(DatabaseServiceSettings):
 
     port: int = 8003
 
-    @property
-    def database(self) -> str:
-        """The database URL: `ANALYTICS_DATABASE_URL`, else SQLite under the platform's var/."""
-        return self.resolved_database_url(SERVICE)
+    service_name: ClassVar[str] = SERVICE
 
     # No number derived from fewer distinct people is shown; production refuses less than 5.
     min_group_size: int = 5

@@ -1,5 +1,7 @@
 """Settings of the ideas service, read from `IDEAS_*` environment variables and `.env`."""
 
+from typing import ClassVar
+
 from pydantic_settings import SettingsConfigDict
 
 from kit.settings import OutboxRelaySettings
@@ -14,11 +16,7 @@ class IdeasSettings(OutboxRelaySettings):
 
     port: int = 8001
 
-    @property
-    def database(self) -> str:
-        """The SQLAlchemy URL of this service's database (`IDEAS_DATABASE_URL`, else a
-        SQLite file under the platform's var/)."""
-        return self.resolved_database_url(SERVICE)
+    service_name: ClassVar[str] = SERVICE
 
     # Webhooks may not target loopback, private or link-local addresses (SSRF) unless allowed.
     webhooks_allow_private_targets: bool = False

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import ClassVar
 
 from pydantic import model_validator
 from pydantic_settings import SettingsConfigDict
@@ -19,10 +20,7 @@ class ReflectionSettings(OutboxRelaySettings):
 
     port: int = 8002
 
-    @property
-    def database(self) -> str:
-        """The database URL: `REFLECTION_DATABASE_URL`, else SQLite under `var/`."""
-        return self.resolved_database_url(SERVICE)
+    service_name: ClassVar[str] = SERVICE
 
     # Uploads above this size are refused with 413.
     max_upload_mb: float = 20
