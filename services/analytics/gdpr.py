@@ -77,14 +77,16 @@ def _position(token: str) -> tuple[datetime, uuid.UUID]:
 
 
 async def erase(session: AsyncSession, public_url: str, subject: str, key: bytes) -> dict[str, int]:
-    """Erase the person's statements, facts and last team in `session`'s transaction; returns
-    `{"statements_deleted": n, "facts_deleted": n}` (0 and 0 when repeated). `key` keys the
-    pseudonym their facts are found by."""
+    """Erase the person's statements, their queued forwards, facts and last team in `session`'s
+    transaction; returns `{"statements_deleted": n, "facts_deleted": n}` (0 and 0 when
+    repeated). `key` keys the pseudonym their facts are found by."""
     me = account_key(public_url, subject)
     person = pseudonym(key, me)
     ids = await statements.ids_naming(session, me)
     facts = await forget_facts(session, ids, person)
     await statements.delete_with_attachments(session, ids)
+    # Forwards still queued for another LRS would carry the person out after the erasure.
+    await statements.forget_forwards(session, ids)
     await metrics.forget_team(session, person)
     await credentials.mark_made_by_erased(session, subject, ERASED)
     await session.flush()

@@ -99,3 +99,38 @@ async def test_forwarding_waits_while_the_external_lrs_is_down(
         assert posted.status_code == 200, "storing never waits for the other LRS"
         assert await app.state.forwarder.run_once() == 0
         assert await app.state.forwarder.status() == {"pending": 1, "dead_letters": 0}
+
+
+async def test_erasure_takes_the_persons_queued_forwards_with_it(
+    platform: PlatformSettings, database_url: str, central: dict[str, Any]
+) -> None:
+    """Found by review: erasure deleted the statements but left their forwards queued, so the
+    relay would have carried the person to the other LRS after they were erased."""
+    await asyncio.to_thread(upgrade, MIGRATIONS, database_url)
+    settings = AnalyticsSettings(
+        database_url=database_url,
+        platform=platform,
+        forward_url=f"{central['url']}/xapi",
+        forward_key=central["key"],
+        forward_secret=central["secret"],
+        forward_enabled=False,
+        metrics_refresh_seconds=0,
+    )
+    app = create_app(settings)
+    async with app_client(app) as local:
+        lrs = {**bearer(platform, "lms-1", "lrs-client"), **V}
+        home = platform.public_url.rstrip("/")
+        by = {
+            name: statement(
+                actor={"objectType": "Agent", "account": {"homePage": home, "name": name}}
+            )
+            for name in ("alice", "bob")
+        }
+        stored = await local.post("/xapi/statements", json=list(by.values()), headers=lrs)
+        assert stored.status_code == 200, stored.text
+        erased = await local.delete("/v1/my-data", headers=bearer(platform, "alice", "worker"))
+        assert erased.status_code == 200 and erased.json()["statements_deleted"] == 1
+        forwarder = app.state.forwarder
+        assert await forwarder.status() == {"pending": 1, "dead_letters": 0}
+        assert await forwarder.run_once() == 1
+        assert await _stored(central, platform) == {by["bob"]["id"]}

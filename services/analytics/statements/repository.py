@@ -14,6 +14,7 @@ from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kit.db import insert_ignoring_duplicates
+from kit.outbox import OutboxMessage
 from services.analytics.statements.keys import actor_key, like_key
 from services.analytics.statements.models import Attachment, Statement, StatementAttachment
 from services.analytics.statements.params import Query
@@ -139,6 +140,12 @@ async def delete_with_attachments(session: AsyncSession, ids: list[uuid.UUID]) -
     )
     still = select(StatementAttachment.sha2)
     await session.exec(delete(Attachment).where(col(Attachment.sha2).not_in(still)))
+
+
+async def forget_forwards(session: AsyncSession, ids: list[uuid.UUID]) -> None:
+    """Delete the queued (or sent) forwards of the statements `ids`: a forward's outbox message
+    id is its statement's id (statements/service.py), so nothing else is read."""
+    await session.exec(delete(OutboxMessage).where(col(OutboxMessage.id).in_(ids)))
 
 
 async def readable_hashes(session: AsyncSession, scope: Scope, hashes: list[str]) -> set[str]:
