@@ -7,7 +7,7 @@ the token against the shape the list expects and refuses anything else with one 
 Each list keeps the error body it has always answered (parameter name, code, message, details):
 
     CURSOR = KeysetCursor()  # 400 invalid_cursor naming `cursor`
-    token = CURSOR.encode((idea.created_at, idea.id))
+    token = CURSOR.encode((row.created_at, row.id))
     created_at, last_id = CURSOR.decode(token, (datetime, uuid.UUID))
 """
 
