@@ -1,0 +1,1 @@
+"""Every query of the ideas service, one module per resource; flushes, never commits."""
