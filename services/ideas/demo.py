@@ -9,7 +9,8 @@ from typing import Any
 
 from kit.auth import Principal
 from kit.db import Database, unit_of_work
-from services.ideas.models import CommentCreate, IdeaCreate, Impact, Status
+from services.ideas.fields import Impact, Status
+from services.ideas.models import CommentCreate, IdeaCreate
 from services.ideas.service.discussion import Discussion
 from services.ideas.service.ideas import IdeasService
 from services.ideas.service.teams import TeamsService

@@ -17,12 +17,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kit.db import utcnow
 from kit.personal import ERASED, ERASED_NAME, forget_in_outbox, like_json, names, scrub
+from services.ideas.fields import Status
 from services.ideas.models import (
     Comment,
     Follow,
     Idea,
     IdeaTransition,
-    Status,
     Support,
     Webhook,
     WebhookDelivery,

@@ -15,7 +15,8 @@ import httpx
 from sqlmodel import select
 
 from kit.db import Database
-from services.ideas.models import Idea, Status
+from services.ideas.fields import Status
+from services.ideas.models import Idea
 from services.ideas.repository.ideas import IdeasRepository
 from tests.ideas.conftest import IdeasEnv
 

@@ -12,7 +12,8 @@ from datetime import UTC, datetime
 import pytest
 
 from kit.cursors import InvalidCursor
-from services.ideas.models import Idea, Status
+from services.ideas.fields import Status
+from services.ideas.models import Idea
 from services.ideas.repository.ideas import Sort, decode_cursor, encode_cursor
 from services.ideas.service.workflow import TransitionRefused, check_transition
 

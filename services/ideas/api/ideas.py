@@ -18,6 +18,7 @@ from services.ideas.api.dependencies import (
     ReadServiceDep,
     ServiceDep,
 )
+from services.ideas.fields import Status
 from services.ideas.idempotency import REPLAYED_HEADER, IdempotencyKeyHeader
 from services.ideas.models import (
     IdeaCreate,
@@ -26,7 +27,6 @@ from services.ideas.models import (
     Page,
     SimilarRequest,
     SimilarResult,
-    Status,
     TeamPublic,
     TeamUpsert,
     TransitionCreate,

@@ -17,13 +17,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kit.cursors import KeysetCursor
 from kit.db import insert_ignoring_duplicates, utcnow
+from services.ideas.fields import Status
 from services.ideas.models import (
     Comment,
     Follow,
     Idea,
     IdeaEmbedding,
     IdeaTransition,
-    Status,
     Support,
     Team,
 )

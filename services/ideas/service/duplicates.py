@@ -20,14 +20,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from kit.db import unit_of_work
 from kit.service_auth import service_headers
 from kit.service_client import ServiceUnavailable
-from services.ideas.models import (
-    Idea,
-    IdeaEmbedding,
-    SimilarIdea,
-    SimilarRequest,
-    SimilarResult,
-    Status,
-)
+from services.ideas.fields import Status
+from services.ideas.models import Idea, IdeaEmbedding, SimilarIdea, SimilarRequest, SimilarResult
 from services.ideas.repository.ideas import IdeasRepository
 from services.ideas.service.ideas import IdeasService
 from services.ideas.service.similar import CANDIDATE_CAP, fuse, lexical_rank, query_stems

@@ -14,6 +14,7 @@ from kit.db import utcnow
 from kit.errors import AppError, Conflict, Forbidden, NotFound, Unprocessable
 from kit.outbox import enqueue
 from services.ideas import webhooks, xapi_statements
+from services.ideas.fields import Status
 from services.ideas.idempotency import authored, fingerprint, replay
 from services.ideas.models import (
     Idea,
@@ -22,7 +23,6 @@ from services.ideas.models import (
     IdeaTransition,
     IdeaUpdate,
     Person,
-    Status,
     TransitionPublic,
 )
 from services.ideas.preconditions import StaleVersion

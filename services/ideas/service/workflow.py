@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from kit.errors import Conflict
-from services.ideas.models import Status
+from services.ideas.fields import Status
 
 
 class Actor(StrEnum):
