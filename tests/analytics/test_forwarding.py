@@ -6,11 +6,13 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from kit.migrations import upgrade
 from kit.settings import PlatformSettings
@@ -40,6 +42,34 @@ async def central(platform: PlatformSettings, tmp_path: Path) -> AsyncIterator[d
             yield {"url": base, "port": port, "app": app, "client": client, **made.json()}
 
 
+def _to(central: dict[str, Any]) -> dict[str, str]:
+    """Forwarding settings that reach the central LRS with the client it issued."""
+    return {
+        "forward_url": f"{central['url']}/xapi",
+        "forward_key": central["key"],
+        "forward_secret": central["secret"],
+    }
+
+
+@asynccontextmanager
+async def _local(
+    platform: PlatformSettings, database_url: str, **forward: Any
+) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
+    """Our analytics service on a migrated database, forwarding as `forward` says; the
+    forwarder only runs when a test calls run_once."""
+    await asyncio.to_thread(upgrade, MIGRATIONS, database_url)
+    settings = AnalyticsSettings(
+        database_url=database_url,
+        platform=platform,
+        forward_enabled=False,
+        metrics_refresh_seconds=0,
+        **forward,
+    )
+    app = create_app(settings)
+    async with app_client(app) as local:
+        yield app, local
+
+
 async def _stored(central: dict[str, Any], platform: PlatformSettings) -> set[str]:
     response = await central["client"].get(
         "/xapi/statements",
@@ -52,18 +82,7 @@ async def _stored(central: dict[str, Any], platform: PlatformSettings) -> set[st
 async def test_new_statements_reach_the_external_lrs_once(
     platform: PlatformSettings, database_url: str, central: dict[str, Any]
 ) -> None:
-    await asyncio.to_thread(upgrade, MIGRATIONS, database_url)
-    settings = AnalyticsSettings(
-        database_url=database_url,
-        platform=platform,
-        forward_url=f"{central['url']}/xapi",
-        forward_key=central["key"],
-        forward_secret=central["secret"],
-        forward_enabled=False,
-        metrics_refresh_seconds=0,
-    )
-    app = create_app(settings)
-    async with app_client(app) as local:
+    async with _local(platform, database_url, **_to(central)) as (app, local):
         lrs = {**bearer(platform, "lms-1", "lrs-client"), **V}
         sent = [statement() for _ in range(3)]
         assert (await local.post("/xapi/statements", json=sent, headers=lrs)).status_code == 200
@@ -81,17 +100,8 @@ async def test_new_statements_reach_the_external_lrs_once(
 async def test_forwarding_waits_while_the_external_lrs_is_down(
     platform: PlatformSettings, database_url: str, tmp_path: Path
 ) -> None:
-    await asyncio.to_thread(upgrade, MIGRATIONS, database_url)
-    settings = AnalyticsSettings(
-        database_url=database_url,
-        platform=platform,
-        forward_url=f"http://127.0.0.1:{free_port()}/xapi",
-        forward_token="t",
-        forward_enabled=False,
-        metrics_refresh_seconds=0,
-    )
-    app = create_app(settings)
-    async with app_client(app) as local:
+    down = {"forward_url": f"http://127.0.0.1:{free_port()}/xapi", "forward_token": "t"}
+    async with _local(platform, database_url, **down) as (app, local):
         lrs = {**bearer(platform, "lms-1", "lrs-client"), **V}
         posted = await local.post(
             "/xapi/statements", json=statement(id=str(uuid.uuid4())), headers=lrs
@@ -106,18 +116,7 @@ async def test_erasure_takes_the_persons_queued_forwards_with_it(
 ) -> None:
     """Found by review: erasure deleted the statements but left their forwards queued, so the
     relay would have carried the person to the other LRS after they were erased."""
-    await asyncio.to_thread(upgrade, MIGRATIONS, database_url)
-    settings = AnalyticsSettings(
-        database_url=database_url,
-        platform=platform,
-        forward_url=f"{central['url']}/xapi",
-        forward_key=central["key"],
-        forward_secret=central["secret"],
-        forward_enabled=False,
-        metrics_refresh_seconds=0,
-    )
-    app = create_app(settings)
-    async with app_client(app) as local:
+    async with _local(platform, database_url, **_to(central)) as (app, local):
         lrs = {**bearer(platform, "lms-1", "lrs-client"), **V}
         home = platform.public_url.rstrip("/")
         by = {

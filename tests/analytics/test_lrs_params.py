@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import uuid
+from typing import Any
 
 import httpx
 import pytest
@@ -21,6 +22,14 @@ def refused(reply: httpx.Response, name: str) -> None:
     assert error["code"] in ("invalid_request", "invalid_text"), error
     assert name in error["message"], error
     assert any(d["location"][-1] == name for d in error["details"]), error
+
+
+@pytest.fixture
+async def stored(lrs: httpx.AsyncClient) -> dict[str, Any]:
+    """One statement, already stored through the LRS."""
+    s = statement()
+    await lrs.post("/xapi/statements", json=s)
+    return s
 
 
 TIMESTAMPS = [
@@ -41,9 +50,8 @@ async def test_timestamps_without_zone_or_out_of_range_are_400(
     refused(await lrs.get("/xapi/statements", params={name: value}), name)
 
 
-async def test_good_timestamps_filter(lrs: httpx.AsyncClient) -> None:
-    s = statement()
-    await lrs.post("/xapi/statements", json=s)
+async def test_good_timestamps_filter(lrs: httpx.AsyncClient, stored: dict[str, Any]) -> None:
+    s = stored
     since = await lrs.get("/xapi/statements", params={"since": "2015-01-01T00:00:00.0000000Z"})
     assert [x["id"] for x in since.json()["statements"]] == [s["id"]]
     until = await lrs.get("/xapi/statements", params={"until": "2015-01-01T00:00:00+01:00"})
@@ -83,9 +91,10 @@ async def test_each_parameter_is_checked_and_named(
     refused(await lrs.get("/xapi/statements", params={name: value}), name)
 
 
-async def test_a_single_statement_takes_no_filters(lrs: httpx.AsyncClient) -> None:
-    s = statement()
-    await lrs.post("/xapi/statements", json=s)
+async def test_a_single_statement_takes_no_filters(
+    lrs: httpx.AsyncClient, stored: dict[str, Any]
+) -> None:
+    s = stored
     both = await lrs.get(
         "/xapi/statements", params={"statementId": s["id"], "voidedStatementId": s["id"]}
     )
