@@ -17,13 +17,20 @@ V2 = FAULT_PROCEDURE.replace("vijftien minuten", "tien minuten").replace(
 )
 
 
-async def test_queries_during_a_version_swap_see_exactly_one_version(
-    reflection: ReflectionEnv,
-) -> None:
+async def _with_version_two_queued(reflection: ReflectionEnv) -> Any:
+    """Upload and ingest FAULT_PROCEDURE, then upload V2 as its next version (not yet ingested);
+    returns the document id."""
     first = await reflection.upload(FAULT_PROCEDURE)
     await reflection.ingest()
     doc_id = first["document"]["id"]
     await reflection.new_version(doc_id, V2)
+    return doc_id
+
+
+async def test_queries_during_a_version_swap_see_exactly_one_version(
+    reflection: ReflectionEnv,
+) -> None:
+    doc_id = await _with_version_two_queued(reflection)
     worker = reflection.as_("alice")
     seen: list[set[int]] = []
     swapped = False
@@ -62,10 +69,7 @@ async def test_queries_during_a_version_swap_see_exactly_one_version(
 async def test_retired_versions_are_purged_after_the_grace_period(
     reflection: ReflectionEnv,
 ) -> None:
-    first = await reflection.upload(FAULT_PROCEDURE)
-    await reflection.ingest()
-    doc_id = first["document"]["id"]
-    await reflection.new_version(doc_id, V2)
+    doc_id = await _with_version_two_queued(reflection)
     await reflection.ingest()
     assert await reflection.app.state.ingestor.purge() == 1
     live_only = await reflection.chunks(document_ids=[doc_id])
