@@ -2,13 +2,15 @@
 edge and connection bases, page information, the page-size check and the builder.
 
 The cursors are the services' own (opaque to the gateway, kit/cursors.py makes them); each list
-names its edge and connection types so that their descriptions say what they hold.
+names its edge and connection types so that their descriptions say what they hold. `connection_for`
+declares both from the node type, so the wording of those descriptions is written once.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, Generic, TypeVar
+from types import new_class
+from typing import Any, ClassVar, Generic, TypeVar
 
 import strawberry
 from graphql import GraphQLError
@@ -17,6 +19,7 @@ MAX_PAGE = 100  # the services' own largest page
 
 Node = TypeVar("Node")
 Built = TypeVar("Built")
+Declared = TypeVar("Declared", bound="type[Connection[Any]]")
 
 
 @strawberry.type(description="Relay page information.")
@@ -41,6 +44,38 @@ class Connection(Generic[Node]):
 
     edges: list[Node]
     page_info: PageInfo = strawberry.field(description="Whether more follow.")
+    # The edge type connection_for made for a subclass; not a GraphQL field (a ClassVar).
+    edge_type: ClassVar[type[Any]]
+
+
+def connection_for(
+    node: type, *, edges: str, edge: str | None = None
+) -> Callable[[Declared], Declared]:
+    """A class decorator that makes a Connection subclass the Relay connection of `node` (e.g.
+    Idea): a `<Node>Edge` type ("One idea in a list." unless `edge` says more, its node "The
+    idea."), `edges` described by `edges`, and the connection "A page of ideas (Relay
+    connection)."; the edge type is kept as `edge_type`. Returns the decorated class, now a
+    Strawberry type; raises nothing."""
+    noun = node.__name__.lower()
+
+    def declare(cls: Declared) -> Declared:
+        body = {
+            "__doc__": f"One {noun} of a page with the service's cursor.",
+            "__module__": cls.__module__,
+            "__annotations__": {"node": node},
+            "node": strawberry.field(description=f"The {noun}."),
+        }
+        # new_class, not type(): the base is a parametrised generic. The types are built from
+        # arguments at run time, which mypy cannot check as annotations (hence the ignores).
+        base = Edge[node]  # type: ignore[valid-type]
+        made = new_class(f"{node.__name__}Edge", (base,), exec_body=lambda ns: ns.update(body))
+        edge_type = strawberry.type(made, description=edge or f"One {noun} in a list.")
+        cls.__annotations__ = {"edges": list[edge_type]}  # type: ignore[valid-type]
+        setattr(cls, "edges", strawberry.field(description=edges))  # noqa: B010 - a field
+        cls.edge_type = edge_type
+        return strawberry.type(cls, description=f"A page of {noun}s (Relay connection).")
+
+    return declare
 
 
 def check_first(first: int, maximum: int = MAX_PAGE) -> None:

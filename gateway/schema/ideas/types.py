@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import strawberry
 
-from gateway.schema.connections import Connection, Edge, connection_of
+from gateway.schema.connections import Connection, Edge, connection_for, connection_of
 from gateway.schema.errors import (
     ConflictError,
     ForbiddenError,
@@ -44,18 +44,13 @@ class ImpactInput:
     notes: str | None = strawberry.field(default=None, description="Free text.")
 
 
-@strawberry.type(description="One idea in a list, with the cursor that resumes after it.")
-class IdeaEdge(Edge[Idea]):
-    """One idea of a page with the service's cursor after it."""
-
-    node: Idea = strawberry.field(description="The idea.")
-
-
-@strawberry.type(description="A page of ideas (Relay connection).")
-class IdeaConnection(Connection[IdeaEdge]):
-    """A page of ideas."""
-
-    edges: list[IdeaEdge] = strawberry.field(description="The ideas with their cursors.")
+@connection_for(
+    Idea,
+    edges="The ideas with their cursors.",
+    edge="One idea in a list, with the cursor that resumes after it.",
+)
+class IdeaConnection(Connection[Edge[Idea]]):
+    """A page of ideas, each with the service's cursor after it."""
 
 
 @strawberry.input(description="Which ideas to list; all given conditions must hold.")
@@ -169,7 +164,7 @@ def idea_page_from(body: dict[str, Any]) -> IdeaConnection:
     cursors = body["cursors"]
     return connection_of(
         IdeaConnection,
-        IdeaEdge,
+        IdeaConnection.edge_type,
         [idea_from(item) for item in body["items"]],
         cursors,
         next_cursor=body["next_cursor"],

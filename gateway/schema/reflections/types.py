@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import strawberry
 
-from gateway.schema.connections import Connection, Edge, connection_of
+from gateway.schema.connections import Connection, Edge, connection_for, connection_of
 from gateway.schema.errors import (
     ConflictError,
     ForbiddenError,
@@ -58,18 +58,10 @@ class ReflectionModel:
     stages: list[ReflectionModelStage] = strawberry.field(description="Its stages, in order.")
 
 
-@strawberry.type(description="One reflection in a list.")
-class ReflectionEdge(Edge[Reflection]):
-    """One reflection of a page; only the last edge carries a cursor (the service's next one)."""
-
-    node: Reflection = strawberry.field(description="The reflection.")
-
-
-@strawberry.type(description="A page of reflections (Relay connection).")
-class ReflectionConnection(Connection[ReflectionEdge]):
-    """A page of reflections, newest first."""
-
-    edges: list[ReflectionEdge] = strawberry.field(description="Newest first.")
+@connection_for(Reflection, edges="Newest first.")
+class ReflectionConnection(Connection[Edge[Reflection]]):
+    """A page of reflections, newest first; only the last edge carries a cursor (the service's
+    next one)."""
 
 
 @strawberry.type(description="A question the documents could not answer; never a person.")
@@ -198,7 +190,7 @@ def reflection_page_from(body: dict[str, Any]) -> ReflectionConnection:
         cursors[-1] = next_cursor
     return connection_of(
         ReflectionConnection,
-        ReflectionEdge,
+        ReflectionConnection.edge_type,
         [reflection_from(item) for item in items],
         cursors,
         next_cursor=next_cursor,
