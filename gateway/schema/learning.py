@@ -55,12 +55,51 @@ class MetricFilter:
     process: str | None = strawberry.field(default=None, description="One process.")
 
 
+# The figures of a metrics row in the order the schema lists them, as the analytics service
+# names them in `metrics` (services/analytics/metrics/figures.py): name → (count or rate,
+# description). Declared once for the GraphQL type and for reading the REST row.
+FIGURES: dict[str, tuple[type, str]] = {
+    "active_learners": (int, "People with any learning event."),
+    "reflections": (int, "Reflections completed."),
+    "ideas_submitted": (int, "Ideas proposed."),
+    "ideas_adopted": (int, "Ideas adopted."),
+    "ideas_rejected": (int, "Ideas rejected."),
+    "ideas_implemented": (int, "Ideas implemented."),
+    "ideas_supported": (int, "Supports given."),
+    "ideas_commented": (int, "Comments written."),
+    "documents_consulted": (int, "Documents consulted."),
+    "formal_completed": (int, "LMS completions (formal)."),
+    "formal_passed": (int, "LMS passes (formal)."),
+    "adoption_rate": (float, "Adopted / decided; null if either is hidden."),
+    "median_days_to_decision": (float, "Submission → decision."),
+    "hours_saved_per_week": (float, "Realised, implemented."),
+    "work_pressure_change": (float, "Mean, from -2 to +2."),
+    "wellbeing_change": (float, "Mean, from -2 to +2."),
+    "informal_share": (
+        float,
+        "Share of learning events that happened in the work (not formal); null "
+        "if any count of the row is hidden.",
+    ),
+}
+
+
+def _with_figures(cls: type) -> type:
+    # Appended after the declared fields, so the schema lists them in FIGURES' order; each is
+    # nullable because the privacy rules may hide it.
+    for name, (kind, description) in FIGURES.items():
+        cls.__annotations__[name] = kind | None
+        setattr(cls, name, strawberry.field(description=description))
+    return cls
+
+
 @strawberry.type(
     description="One period, team and process. Null numbers: too few people, derivable from "
     "other figures, or computed from a hidden number."
 )
+@_with_figures
 class LearningMetricRow:
-    """One period, team and process; a number the privacy rules hide is None."""
+    """One period, team and process, then every figure of FIGURES (int or float); a number the
+    privacy rules hide is None."""
 
     period_start: date = strawberry.field(description="Monday the period starts.")
     period_end: date = strawberry.field(description="Sunday the period ends.")
@@ -69,28 +108,6 @@ class LearningMetricRow:
     )
     process: str | None = strawberry.field(description='Null: all processes; "" none named.')
     suppressed: bool = strawberry.field(description="Every number hidden (group too small).")
-    active_learners: int | None = strawberry.field(description="People with any learning event.")
-    reflections: int | None = strawberry.field(description="Reflections completed.")
-    ideas_submitted: int | None = strawberry.field(description="Ideas proposed.")
-    ideas_adopted: int | None = strawberry.field(description="Ideas adopted.")
-    ideas_rejected: int | None = strawberry.field(description="Ideas rejected.")
-    ideas_implemented: int | None = strawberry.field(description="Ideas implemented.")
-    ideas_supported: int | None = strawberry.field(description="Supports given.")
-    ideas_commented: int | None = strawberry.field(description="Comments written.")
-    documents_consulted: int | None = strawberry.field(description="Documents consulted.")
-    formal_completed: int | None = strawberry.field(description="LMS completions (formal).")
-    formal_passed: int | None = strawberry.field(description="LMS passes (formal).")
-    adoption_rate: float | None = strawberry.field(
-        description="Adopted / decided; null if either is hidden."
-    )
-    median_days_to_decision: float | None = strawberry.field(description="Submission → decision.")
-    hours_saved_per_week: float | None = strawberry.field(description="Realised, implemented.")
-    work_pressure_change: float | None = strawberry.field(description="Mean, from -2 to +2.")
-    wellbeing_change: float | None = strawberry.field(description="Mean, from -2 to +2.")
-    informal_share: float | None = strawberry.field(
-        description="Share of learning events that happened in the work (not formal); null "
-        "if any count of the row is hidden."
-    )
 
 
 @strawberry.type(description="A table of learning metrics, privacy-safe.")
@@ -159,7 +176,7 @@ def _row(data: dict[str, Any]) -> LearningMetricRow:
         team=data.get("team"),
         process=data.get("process"),
         suppressed=data["suppressed"],
-        **{name: m.get(name) for name in LearningMetricRow.__annotations__ if name in m},
+        **{name: m[name] for name in FIGURES if name in m},
     )
 
 
