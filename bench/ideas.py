@@ -5,13 +5,10 @@ authentication, the database and serialisation cost on top of the bare HTTP stac
 from __future__ import annotations
 
 import json
-import tempfile
-from pathlib import Path
 
 import httpx
 
-from bench.servers import database, postgres_available, service, wrk
-from kit.auth import dev_secret, issue_dev_token
+from bench.servers import backends, service_on, wrk
 
 SEED = 200
 
@@ -35,28 +32,18 @@ def _seed(url: str, admin: dict[str, str], worker: dict[str, str]) -> None:
 
 
 def run() -> list[str]:
-    backends = ["sqlite"] + (["postgresql"] if postgres_available() else [])
     rows = [
         "| backend | endpoint | requests/s | ratio to `/healthz` |",
         "|---|---|---|---|",
     ]
-    for backend in backends:
-        with (
-            tempfile.TemporaryDirectory() as folder,
-            database(backend, Path(folder)) as url,
-            service("services.ideas", "IDEAS", url, {"IDEAS_RELAY_ENABLED": "false"}) as server,
-        ):
-            secret = dev_secret(Path(server.env["WERKVLOER_VAR_DIR"]))
-            admin = {
-                "Authorization": "Bearer "
-                + issue_dev_token(secret, subject="root", roles=["admin"], teams=[])
-            }
-            worker = {
-                "Authorization": "Bearer "
-                + issue_dev_token(secret, subject="w1", roles=["worker"], teams=["packaging"])
-            }
+    for backend in backends():
+        extra = {"IDEAS_RELAY_ENABLED": "false"}
+        with service_on(backend, "services.ideas", "IDEAS", extra) as on:
+            server = on.server
+            admin = on.bearer("root", ["admin"])
+            worker = on.bearer("w1", ["worker"], ["packaging"])
             _seed(server.url, admin, worker)
-            script = Path(folder) / "create.lua"
+            script = on.folder / "create.lua"
             body = json.dumps(
                 {"title": "Bench idee", "problem": "Iets", "team": "packaging", "submit": True}
             )

@@ -23,8 +23,7 @@ from typing import Any
 
 import httpx
 
-from bench.servers import database, free_port, postgres_available, service, wait_until_ready
-from kit.auth import dev_secret, issue_dev_token
+from bench.servers import backends, free_port, service_on, wait_until_ready
 
 INGEST = 20_000
 BATCH = 100
@@ -203,7 +202,6 @@ def _metrics_times(url: str, headers: dict[str, str]) -> tuple[float, float]:
 
 
 def run() -> list[str]:
-    backends = ["sqlite"] + (["postgresql"] if postgres_available() else [])
     made = statements(INGEST)
     rows = [
         f"Sustained: {INGEST:,} statements in batches of {BATCH}, {SENDERS} concurrent senders."
@@ -218,33 +216,21 @@ def run() -> list[str]:
         "| backend | facts | cold query (12 months rebuilt) | warm query (median of 20) |",
         "|---|---|---|---|",
     ]
-    for backend in backends:
-        with (
-            tempfile.TemporaryDirectory() as folder,
-            database(backend, Path(folder)) as url,
-            service(
-                "services.analytics", "ANALYTICS", url, {"ANALYTICS_METRICS_REFRESH_SECONDS": "0"}
-            ) as server,
-        ):
-            secret = dev_secret(Path(server.env["WERKVLOER_VAR_DIR"]))
-            lrs = {
-                "Authorization": "Bearer "
-                + issue_dev_token(secret, subject="bench", roles=["lrs-client"], teams=[]),
-                "X-Experience-API-Version": "1.0.3",
-            }
+    for backend in backends():
+        extra = {"ANALYTICS_METRICS_REFRESH_SECONDS": "0"}
+        with service_on(backend, "services.analytics", "ANALYTICS", extra) as on:
+            server = on.server
+            lrs = {**on.bearer("bench", ["lrs-client"]), "X-Experience-API-Version": "1.0.3"}
             first = _first_batch(f"{server.url}/xapi/statements", lrs, made)
             rate = asyncio.run(_send(f"{server.url}/xapi/statements", lrs, made[BATCH:]))
             ratio = f"{first / ralph:.2f}" if ralph else "n/a"
             rows.append(
                 f"| Werkvloer analytics, {backend} | {rate:,.0f} | {first:,.0f} | {ratio} |"
             )
-            analyst = {
-                "Authorization": "Bearer "
-                + issue_dev_token(secret, subject="ana", roles=["analyst"], teams=[])
-            }
+            analyst = on.bearer("ana", ["analyst"])
             loaded = INGEST
             for size in (100_000, 1_000_000):
-                asyncio.run(_bulk_facts(url, size - loaded, seed=size))
+                asyncio.run(_bulk_facts(on.database_url, size - loaded, seed=size))
                 loaded = size
                 cold, warm = _metrics_times(server.url, analyst)
                 metrics_rows.append(f"| {backend} | {size:,} | {cold:,.0f} ms | {warm:,.1f} ms |")

@@ -20,6 +20,8 @@ from pathlib import Path
 import asyncpg
 import httpx
 
+from kit.auth import dev_secret, issue_dev_token
+
 PG_ADMIN = os.environ.get(
     "WERKVLOER_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
@@ -110,6 +112,41 @@ def service(
         finally:
             process.terminate()
             process.wait(timeout=20)
+
+
+def backends() -> list[str]:
+    """The SQL back ends a benchmark measures: "sqlite", and "postgresql" when PG_ADMIN answers."""
+    return ["sqlite"] + (["postgresql"] if postgres_available() else [])
+
+
+@dataclass
+class OnBackend:
+    """One service running on a fresh database of one back end, with a scratch folder."""
+
+    server: Server
+    database_url: str
+    folder: Path
+
+    def bearer(
+        self, subject: str, roles: list[str], teams: list[str] | None = None
+    ) -> dict[str, str]:
+        """An Authorization header carrying a dev token this service accepts."""
+        secret = dev_secret(Path(self.server.env["WERKVLOER_VAR_DIR"]))
+        token = issue_dev_token(secret, subject=subject, roles=roles, teams=teams or [])
+        return {"Authorization": "Bearer " + token}
+
+
+@contextmanager
+def service_on(
+    backend: str, module: str, prefix: str, extra: dict[str, str]
+) -> Iterator[OnBackend]:
+    """`module` served (see `service`) on a new database of `backend`, all removed afterwards."""
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        database(backend, Path(folder)) as url,
+        service(module, prefix, url, extra) as server,
+    ):
+        yield OnBackend(server, url, Path(folder))
 
 
 def wait_until_ready(
