@@ -91,6 +91,9 @@ class ServiceUnavailableError(UserError):
     service: str = strawberry.field(description="Which service: ideas, reflection or analytics.")
 
 
+# The members a change's result union adds to its result, in the order the schema lists them:
+# every expected failure for an object with versions (an idea), and all but StaleVersionError
+# for one without (a comment, a reflection).
 ExpectedError = (
     ValidationError
     | NotFoundError
@@ -98,6 +101,9 @@ ExpectedError = (
     | ConflictError
     | StaleVersionError
     | ServiceUnavailableError
+)
+UnversionedError = (
+    ValidationError | NotFoundError | ForbiddenError | ConflictError | ServiceUnavailableError
 )
 
 

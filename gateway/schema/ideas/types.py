@@ -11,14 +11,7 @@ from typing import Annotated, Any
 import strawberry
 
 from gateway.schema.connections import Connection, Edge, connection_for, connection_of
-from gateway.schema.errors import (
-    ConflictError,
-    ForbiddenError,
-    NotFoundError,
-    ServiceUnavailableError,
-    StaleVersionError,
-    ValidationError,
-)
+from gateway.schema.errors import ExpectedError, UnversionedError
 from gateway.schema.shared import Idea, IdeaStatus, Person, idea_from
 
 
@@ -136,24 +129,13 @@ class UpdateIdeaInput:
 
 
 IdeaResult = Annotated[
-    Idea
-    | ValidationError
-    | NotFoundError
-    | ForbiddenError
-    | ConflictError
-    | StaleVersionError
-    | ServiceUnavailableError,
+    Idea | ExpectedError,
     strawberry.union("IdeaResult", description="The idea, or why the change was refused."),
 ]
 
 
 CommentResult = Annotated[
-    Comment
-    | ValidationError
-    | NotFoundError
-    | ForbiddenError
-    | ConflictError
-    | ServiceUnavailableError,
+    Comment | UnversionedError,
     strawberry.union("CommentResult", description="The comment, or why it was refused."),
 ]
 

@@ -12,13 +12,7 @@ from typing import Annotated, Any
 import strawberry
 
 from gateway.schema.connections import Connection, Edge, connection_for, connection_of
-from gateway.schema.errors import (
-    ConflictError,
-    ForbiddenError,
-    NotFoundError,
-    ServiceUnavailableError,
-    ValidationError,
-)
+from gateway.schema.errors import UnversionedError
 from gateway.schema.shared import Citation, Reflection, citation_from, reflection_from
 
 
@@ -117,23 +111,20 @@ class StartReflectionInput:
     )
 
 
-_Errors = ValidationError | NotFoundError | ForbiddenError | ConflictError | ServiceUnavailableError
-
-
 ReflectionResult = Annotated[
-    Reflection | _Errors,
+    Reflection | UnversionedError,
     strawberry.union("ReflectionResult", description="The reflection, or why it was refused."),
 ]
 
 
 IdeaDraftedResult = Annotated[
-    IdeaDrafted | _Errors,
+    IdeaDrafted | UnversionedError,
     strawberry.union("IdeaDraftedResult", description="The draft, or why it was refused."),
 ]
 
 
 ReflectionDeletedResult = Annotated[
-    ReflectionDeleted | _Errors,
+    ReflectionDeleted | UnversionedError,
     strawberry.union("ReflectionDeletedResult", description="Deleted, or why not."),
 ]
 
