@@ -44,16 +44,13 @@ class ValidationError(UserError):
 
 @strawberry.type(description="The object does not exist or is not visible to you.")
 class NotFoundError(UserError):
-    """The object does not exist or is not visible to the caller (REST 404)."""
-
-    pass
+    """The object does not exist or is not visible to the caller (REST 404); only `code` and
+    `message`."""
 
 
 @strawberry.type(description="You may not do this (missing role or not your object).")
 class ForbiddenError(UserError):
-    """The caller may not do this (REST 403)."""
-
-    pass
+    """The caller may not do this (REST 403); only `code` and `message`."""
 
 
 @strawberry.type(
