@@ -54,7 +54,7 @@ def document_from(data: dict[str, Any]) -> Document:
 
 @strawberry.type(description="One document in a list.")
 class DocumentEdge(Edge[Document]):
-    """One document of a page; its cursor is the document's id."""
+    """One document of a page with the service's cursor, which resumes the list after it."""
 
     node: Document = strawberry.field(description="The document.")
 
@@ -96,7 +96,7 @@ class SearchHit:
 
 
 def _document_page(body: dict[str, Any]) -> DocumentConnection:
-    cursors = [d["id"] for d in body["items"]]
+    cursors = body["cursors"]
     return connection_of(
         DocumentConnection,
         DocumentEdge,

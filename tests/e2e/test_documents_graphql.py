@@ -29,7 +29,8 @@ SEARCH = """query($q: String!) { search(query: $q, k: 5) {
   citationId documentId documentTitle section snippet } }"""
 
 
-def _upload(platform: Platform, admin: dict[str, str], title: str, body: str, teams: str) -> str:
+def _post(platform: Platform, admin: dict[str, str], title: str, body: str, teams: str) -> Any:
+    """The upload's 202 body: the document and its queued job."""
     response = http.post(
         f"{platform.urls['reflection']}/v1/documents",
         files={"file": ("doc.md", body.encode(), "text/markdown")},
@@ -37,7 +38,12 @@ def _upload(platform: Platform, admin: dict[str, str], title: str, body: str, te
         headers=admin,
     )
     assert response.status_code == 202, response.text
-    job = response.json()["job"]["id"]
+    return response.json()
+
+
+def _upload(platform: Platform, admin: dict[str, str], title: str, body: str, teams: str) -> str:
+    accepted = _post(platform, admin, title, body, teams)
+    job = accepted["job"]["id"]
 
     def finished() -> dict[str, Any]:  # empty while the job runs
         status = http.get(f"{platform.urls['reflection']}/v1/jobs/{job}", headers=admin).json()
@@ -45,7 +51,7 @@ def _upload(platform: Platform, admin: dict[str, str], title: str, body: str, te
 
     status = wait_until(finished, f"ingestion job {job} finishing", interval=0.2)
     assert status["status"] == "completed", status
-    return str(response.json()["document"]["id"])
+    return str(accepted["document"]["id"])
 
 
 def test_search_through_the_gateway_respects_visibility(platform_processes: Platform) -> None:
@@ -89,3 +95,43 @@ def test_search_through_the_gateway_respects_visibility(platform_processes: Plat
         gateway, json={"query": "{ documents { edges { node { id title } } } }"}, headers=worker
     ).json()
     assert secret_id not in {e["node"]["id"] for e in listed["data"]["documents"]["edges"]}
+
+
+PAGE = """query($after: String) { documents(first: 2, after: $after) {
+  edges { cursor node { id } } pageInfo { hasNextPage endCursor } } }"""
+
+
+def test_documents_page_through_the_gateway_with_the_services_cursors(
+    platform_processes: Platform,
+) -> None:
+    platform = platform_processes
+    admin = {"Authorization": f"Bearer {mint(platform, 'root', 'admin')}"}
+    mine = {_post(platform, admin, f"Lijst {n}", PROCEDURE, "*")["document"]["id"] for n in "abc"}
+    gateway = f"{platform.urls['gateway']}/graphql"
+
+    def page(after: str | None) -> dict[str, Any]:
+        reply = http.post(
+            gateway, json={"query": PAGE, "variables": {"after": after}}, headers=admin
+        )
+        return dict(reply.json()["data"]["documents"])
+
+    edges: list[dict[str, Any]] = []
+    current = page(None)
+    while True:
+        edges += current["edges"]
+        assert current["pageInfo"]["endCursor"] == current["edges"][-1]["cursor"]
+        if not current["pageInfo"]["hasNextPage"]:
+            break
+        current = page(current["pageInfo"]["endCursor"])
+    listed = [e["node"]["id"] for e in edges]
+    assert len(listed) == len(set(listed)) and mine <= set(listed)
+    # Every edge's cursor resumes the list right after that edge, not only the last one.
+    assert page(edges[0]["cursor"])["edges"][0]["node"]["id"] == listed[1]
+
+    for bad in ("garbage", listed[0]):  # an old id cursor is refused like any bad one
+        refused = http.post(
+            gateway, json={"query": PAGE, "variables": {"after": bad}}, headers=admin
+        ).json()
+        assert refused["data"] is None
+        assert refused["errors"][0]["extensions"]["code"] == "INVALID_PARAMETER"
+        assert refused["errors"][0]["message"] == "invalid parameter: cursor"

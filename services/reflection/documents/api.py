@@ -144,12 +144,12 @@ async def list_documents(
     process: Annotated[str | None, Query(max_length=100)] = None,
     id: Annotated[list[uuid.UUID], Query(max_length=100)] = [],  # noqa: B006 - FastAPI copies it
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    cursor: uuid.UUID | None = None,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> DocumentPage:
-    """One page of readable documents; `cursor` is the `next_cursor` of the page before (a
-    document id, which the gateway also hands out as its edge cursor)."""
-    found, next_cursor = await docs.list_documents(session, principal, process, id, limit, cursor)
-    return DocumentPage(items=[docs.public(d) for d in found], next_cursor=next_cursor)
+    """One page of readable documents, ordered by id; `cursor` is the `next_cursor` of the page
+    before, or one of its `cursors`. Raises 400 `invalid_parameter` for a cursor this list did
+    not hand out."""
+    return await docs.list_documents(session, principal, process, id, limit, cursor)
 
 
 @documents.get("/documents/{document_id}", response_model=DocumentPublic, summary="One document")

@@ -161,7 +161,11 @@ class UploadAccepted(BaseModel):
 
 
 class DocumentPage(BaseModel):
-    """One page of `GET /v1/documents`: `next_cursor` is null on the last page."""
+    """One page of `GET /v1/documents`, ordered by id; `next_cursor` is null on the last page."""
 
     items: list[DocumentPublic]
-    next_cursor: str | None
+    cursors: list[str] = Field(
+        description="Per item, a cursor that resumes the list after that item (the gateway's "
+        "Relay edges use them)."
+    )
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page.")

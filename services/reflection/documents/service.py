@@ -12,12 +12,14 @@ from dataclasses import dataclass
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kit.auth import Principal
+from kit.cursors import KeysetCursor
 from kit.db import utcnow
 from kit.errors import NotFound, Unprocessable, UnsupportedMediaType
 from services.reflection.access import can_read
 from services.reflection.documents import repository
 from services.reflection.documents.models import (
     Document,
+    DocumentPage,
     DocumentPublic,
     DocumentVersion,
     IngestJob,
@@ -36,6 +38,22 @@ _TEAM = re.compile(rf"^{_KEY}$")
 # empty items between them are ignored). A form field is text: `false` is a well-formed team key.
 TEAMS_PATTERN = rf"^\s*(\*?|[\s,]*{_KEY}(\s*,[\s,]*{_KEY})*[\s,]*)\s*$"
 LANGUAGES = ("nl", "en")
+
+
+# A bad cursor answers as it did when the cursor was a document id checked by FastAPI: 400
+# `invalid_parameter` naming `cursor`, details shaped like a validation error's.
+CURSOR = KeysetCursor(
+    message="invalid parameter: cursor",
+    code="invalid_parameter",
+    details=[
+        {
+            "location": ["query", "cursor"],
+            "message": "the cursor is not one this list handed out",
+            "type": "invalid_cursor",
+            "parameter": "cursor",
+        }
+    ],
+)
 
 
 class DocumentNotFound(NotFound):
@@ -195,11 +213,13 @@ async def list_documents(
     process: str | None,
     ids: list[uuid.UUID],
     limit: int,
-    after: uuid.UUID | None,
-) -> tuple[list[Document], str | None]:
-    """Up to `limit` documents the caller may read (access.can_read), ordered by id after the
-    document id `after`, and the id to continue after (None on the last page). Non-admins see
-    only documents with a live version."""
+    cursor: str | None,
+) -> DocumentPage:
+    """Up to `limit` documents the caller may read (access.can_read), ordered by id after
+    `cursor`, with a cursor per item and the one to continue with (null on the last page).
+    Non-admins see only documents with a live version. Raises InvalidCursor (400
+    `invalid_parameter` naming `cursor`) for a cursor this list did not hand out."""
+    after = CURSOR.decode(cursor, (uuid.UUID,))[0] if cursor is not None else None
     found: list[Document] = []
     rows = await repository.documents_after(
         session, live_only=not principal.is_admin, process=process, ids=ids, after=after
@@ -210,8 +230,12 @@ async def list_documents(
             found.append(document)
             if len(found) > limit:
                 break
-    next_cursor = str(found[limit - 1].id) if len(found) > limit else None
-    return found[:limit], next_cursor
+    cursors = [CURSOR.encode((document.id,)) for document in found[:limit]]
+    return DocumentPage(
+        items=[public(document) for document in found[:limit]],
+        cursors=cursors,
+        next_cursor=cursors[-1] if len(found) > limit else None,
+    )
 
 
 async def create_document(
