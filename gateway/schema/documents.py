@@ -13,7 +13,13 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
-from gateway.schema.connections import Connection, Edge, check_first, connection_of
+from gateway.schema.connections import (
+    Connection,
+    Edge,
+    check_first,
+    connection_for,
+    connection_of,
+)
 from gateway.schema.context import Context
 from gateway.schema.ids import InvalidId, parse_ids
 from gateway.security import signed_in_field
@@ -52,18 +58,9 @@ def document_from(data: dict[str, Any]) -> Document:
     )
 
 
-@strawberry.type(description="One document in a list.")
-class DocumentEdge(Edge[Document]):
-    """One document of a page with the service's cursor, which resumes the list after it."""
-
-    node: Document = strawberry.field(description="The document.")
-
-
-@strawberry.type(description="A page of documents (Relay connection).")
-class DocumentConnection(Connection[DocumentEdge]):
-    """A page of documents."""
-
-    edges: list[DocumentEdge] = strawberry.field(description="The documents.")
+@connection_for(Document, edges="The documents.")
+class DocumentConnection(Connection[Edge[Document]]):
+    """A page of documents ordered by id, each with the service's cursor after it."""
 
 
 @strawberry.input(description="Narrow a search; all given conditions must hold.")
@@ -99,7 +96,7 @@ def _document_page(body: dict[str, Any]) -> DocumentConnection:
     cursors = body["cursors"]
     return connection_of(
         DocumentConnection,
-        DocumentEdge,
+        DocumentConnection.edge_type,
         [document_from(d) for d in body["items"]],
         cursors,
         next_cursor=body["next_cursor"],
