@@ -18,7 +18,7 @@ from kit.migrations import upgrade
 from kit.settings import PlatformSettings
 from services.analytics.app import MIGRATIONS, create_app
 from services.analytics.settings import AnalyticsSettings
-from tests.analytics.support import V
+from tests.analytics.support import V, migrated_app
 from tests.analytics.test_lrs_statements import statement
 from tests.support.apps import app_client, bearer
 from tests.support.servers import free_port, serve_in_thread
@@ -57,15 +57,9 @@ async def _local(
 ) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
     """Our analytics service on a migrated database, forwarding as `forward` says; the
     forwarder only runs when a test calls run_once."""
-    await asyncio.to_thread(upgrade, MIGRATIONS, database_url)
-    settings = AnalyticsSettings(
-        database_url=database_url,
-        platform=platform,
-        forward_enabled=False,
-        metrics_refresh_seconds=0,
-        **forward,
+    app = await migrated_app(
+        platform, database_url, forward_enabled=False, metrics_refresh_seconds=0, **forward
     )
-    app = create_app(settings)
     async with app_client(app) as local:
         yield app, local
 

@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
 
 from kit.db import Database
-from kit.migrations import upgrade
 from kit.settings import PlatformSettings
 from services.ideas.app import MIGRATIONS, create_app
 from services.ideas.models import Team
 from services.ideas.settings import IdeasSettings
-from tests.support.apps import app_client, bearer
+from tests.support.apps import ServiceEnv, bearer, started_on_migrated
 from tests.support.servers import free_port
 
 PEOPLE = {
@@ -30,12 +28,7 @@ PEOPLE = {
 
 
 @dataclass
-class IdeasEnv:
-    client: httpx.AsyncClient
-    app: FastAPI
-    platform: PlatformSettings
-    database_url: str
-
+class IdeasEnv(ServiceEnv):
     def as_(
         self, person: str, roles: str | None = None, teams: str | None = None
     ) -> dict[str, str]:
@@ -148,10 +141,9 @@ def ideas_overrides() -> dict[str, Any]:
 async def ideas(
     platform: PlatformSettings, database_url: str, ideas_overrides: dict[str, Any]
 ) -> AsyncIterator[IdeasEnv]:
-    await asyncio.to_thread(upgrade, MIGRATIONS, database_url)
-    await _seed_teams(database_url)
-    app = create_app(ideas_settings(platform, database_url, **ideas_overrides))
-    async with app_client(app) as client:
+    settings = ideas_settings(platform, database_url, **ideas_overrides)
+    make = partial(create_app, settings)
+    async with started_on_migrated(MIGRATIONS, database_url, make, _seed_teams) as (app, client):
         yield IdeasEnv(client=client, app=app, platform=platform, database_url=database_url)
 
 

@@ -3,21 +3,18 @@ with the real bundled embedding model. The ingestion worker is driven by the tes
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
-import httpx
 import pytest
-from fastapi import FastAPI
 
-from kit.migrations import upgrade
 from kit.settings import PlatformSettings
 from services.reflection.app import MIGRATIONS, create_app
 from services.reflection.index.base import IndexFilter
 from services.reflection.settings import ReflectionSettings
-from tests.support.apps import app_client, bearer
+from tests.support.apps import ServiceEnv, bearer, started_on_migrated
 
 FAULT_PROCEDURE = """# Storing aan de inpaklijn
 
@@ -39,12 +36,7 @@ Team lead salary scales are reviewed every March by the works council and HR tog
 
 
 @dataclass
-class ReflectionEnv:
-    client: httpx.AsyncClient
-    app: FastAPI
-    platform: PlatformSettings
-    database_url: str
-
+class ReflectionEnv(ServiceEnv):
     def as_(self, person: str, roles: str = "worker", teams: str = "packaging") -> dict[str, str]:
         return bearer(self.platform, person, roles, teams)
 
@@ -104,13 +96,12 @@ def reflection_overrides() -> dict[str, Any]:
 async def reflection(
     platform: PlatformSettings, database_url: str, reflection_overrides: dict[str, Any]
 ) -> AsyncIterator[ReflectionEnv]:
-    await asyncio.to_thread(upgrade, MIGRATIONS, database_url)
     settings = ReflectionSettings(
         database_url=database_url,
         platform=platform,
         ingest_worker_enabled=False,
         **{"relay_enabled": False, **reflection_overrides},
     )
-    app = create_app(settings)
-    async with app_client(app) as client:
+    make = partial(create_app, settings)
+    async with started_on_migrated(MIGRATIONS, database_url, make) as (app, client):
         yield ReflectionEnv(client=client, app=app, platform=platform, database_url=database_url)
