@@ -34,20 +34,7 @@ from qdrant_edge import (
     UpdateOperation,
 )
 
-from services.reflection.index.base import (
-    DENSE,
-    KEYWORD_FIELDS,
-    RRF_K,
-    SPARSE,
-    Hit,
-    HybridQuery,
-    IndexedChunk,
-    IndexFilter,
-    SparseVec,
-    VectorIndex,
-    conditions,
-    to_hits,
-)
+from services.reflection.index import base
 
 T = TypeVar("T")
 
@@ -56,9 +43,9 @@ def _any(key: str, values: Sequence[str]) -> FieldCondition:
     return FieldCondition(key=key, match=MatchAny(list(values)))
 
 
-def edge_filter(where: IndexFilter) -> Filter | None:
+def edge_filter(where: base.IndexFilter) -> Filter | None:
     """`where` as a Qdrant Edge filter (index.base.conditions), or None for no condition."""
-    must, must_not = conditions(where)
+    must, must_not = base.conditions(where)
     if not must and not must_not:
         return None
     return Filter(
@@ -67,7 +54,7 @@ def edge_filter(where: IndexFilter) -> Filter | None:
     )
 
 
-class EdgeIndex(VectorIndex):
+class EdgeIndex(base.VectorIndex):
     """The index in this process: a Qdrant Edge shard in the folder `path` (made on first use,
     with `dimensions`-long cosine vectors, BM25 with IDF and keyword indexes)."""
 
@@ -78,11 +65,11 @@ class EdgeIndex(VectorIndex):
             self._shard = EdgeShard.load(str(path))
         else:
             config = EdgeConfig(
-                vectors={DENSE: EdgeVectorParams(size=dimensions, distance=Distance.Cosine)},
-                sparse_vectors={SPARSE: EdgeSparseVectorParams(modifier=Modifier.Idf)},
+                vectors={base.DENSE: EdgeVectorParams(size=dimensions, distance=Distance.Cosine)},
+                sparse_vectors={base.SPARSE: EdgeSparseVectorParams(modifier=Modifier.Idf)},
             )
             self._shard = EdgeShard.create(str(path), config)
-            for key in KEYWORD_FIELDS:
+            for key in base.KEYWORD_FIELDS:
                 self._shard.update(
                     UpdateOperation.create_field_index(key, PayloadSchemaType.Keyword)
                 )
@@ -90,12 +77,12 @@ class EdgeIndex(VectorIndex):
     async def _run(self, fn: Any, *args: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
 
-    async def upsert(self, chunks: Sequence[IndexedChunk]) -> None:
+    async def upsert(self, chunks: Sequence[base.IndexedChunk]) -> None:
         """Write the chunks on the engine's thread (VectorIndex.upsert)."""
         points = [
             Point(
                 c.id,
-                {DENSE: c.dense, SPARSE: SparseVector(c.sparse.indices, c.sparse.values)},
+                {base.DENSE: c.dense, base.SPARSE: SparseVector(c.sparse.indices, c.sparse.values)},
                 c.payload,
             )
             for c in chunks
@@ -107,36 +94,41 @@ class EdgeIndex(VectorIndex):
         where = Filter(must=[_any(key, [value])])
         await self._run(self._shard.update, UpdateOperation.delete_points_by_filter(where))
 
-    async def _hybrid(self, query: HybridQuery) -> list[Hit]:
+    async def _hybrid(self, query: base.HybridQuery) -> list[base.Hit]:
         condition = edge_filter(query.where)
-        vectors = [Query.Nearest(query.dense, using=DENSE)] + [
-            Query.Nearest(SparseVector(v.indices, v.values), using=SPARSE) for v in query.sparse
+        vectors = [Query.Nearest(query.dense, using=base.DENSE)] + [
+            Query.Nearest(SparseVector(v.indices, v.values), using=base.SPARSE)
+            for v in query.sparse
         ]
         prefetches = [Prefetch(limit=query.candidates, query=v, filter=condition) for v in vectors]
         # The stub omits Fusion's nested classes from the accepted query types.
-        fusion: Any = Fusion.Rrf(k=RRF_K)
+        fusion: Any = Fusion.Rrf(k=base.RRF_K)
         request = QueryRequest(
             limit=query.k, prefetches=prefetches, query=fusion, with_payload=True
         )
-        return to_hits(await self._run(self._shard.query, request))
+        return base.to_hits(await self._run(self._shard.query, request))
 
-    async def search_dense(self, dense: list[float], where: IndexFilter, k: int) -> list[Hit]:
+    async def search_dense(
+        self, dense: list[float], where: base.IndexFilter, k: int
+    ) -> list[base.Hit]:
         """Cosine similarity only (VectorIndex.search_dense)."""
         request = QueryRequest(
             limit=k,
-            query=Query.Nearest(dense, using=DENSE),
+            query=Query.Nearest(dense, using=base.DENSE),
             filter=edge_filter(where),
             with_payload=True,
         )
-        return to_hits(await self._run(self._shard.query, request))
+        return base.to_hits(await self._run(self._shard.query, request))
 
-    async def search_sparse(self, sparse: SparseVec, where: IndexFilter, k: int) -> list[Hit]:
+    async def search_sparse(
+        self, sparse: base.SparseVec, where: base.IndexFilter, k: int
+    ) -> list[base.Hit]:
         """BM25 alone (VectorIndex.search_sparse)."""
-        query = Query.Nearest(SparseVector(sparse.indices, sparse.values), using=SPARSE)
+        query = Query.Nearest(SparseVector(sparse.indices, sparse.values), using=base.SPARSE)
         request = QueryRequest(limit=k, query=query, filter=edge_filter(where), with_payload=True)
-        return to_hits(await self._run(self._shard.query, request))
+        return base.to_hits(await self._run(self._shard.query, request))
 
-    async def count(self, where: IndexFilter) -> int:
+    async def count(self, where: base.IndexFilter) -> int:
         """Exact count of chunks under `where`."""
         return int(
             await self._run(self._shard.count, CountRequest(filter=edge_filter(where), exact=True))

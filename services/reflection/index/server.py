@@ -10,29 +10,16 @@ from collections.abc import Sequence
 
 from qdrant_client import AsyncQdrantClient, models
 
-from services.reflection.index.base import (
-    DENSE,
-    KEYWORD_FIELDS,
-    RRF_K,
-    SPARSE,
-    Hit,
-    HybridQuery,
-    IndexedChunk,
-    IndexFilter,
-    SparseVec,
-    VectorIndex,
-    conditions,
-    to_hits,
-)
+from services.reflection.index import base
 
 
 def _any(key: str, values: Sequence[str]) -> models.FieldCondition:
     return models.FieldCondition(key=key, match=models.MatchAny(any=list(values)))
 
 
-def server_filter(where: IndexFilter) -> models.Filter | None:
+def server_filter(where: base.IndexFilter) -> models.Filter | None:
     """`where` as a qdrant-client filter (index.base.conditions), or None for no condition."""
-    must, must_not = conditions(where)
+    must, must_not = base.conditions(where)
     if not must and not must_not:
         return None
     return models.Filter(
@@ -41,11 +28,11 @@ def server_filter(where: IndexFilter) -> models.Filter | None:
     )
 
 
-def _sparse(vector: SparseVec) -> models.SparseVector:
+def _sparse(vector: base.SparseVec) -> models.SparseVector:
     return models.SparseVector(indices=vector.indices, values=vector.values)
 
 
-class ServerIndex(VectorIndex):
+class ServerIndex(base.VectorIndex):
     """The index on a Qdrant server or cluster, one collection; make it with `open`."""
 
     def __init__(self, client: AsyncQdrantClient, collection: str, dimensions: int) -> None:
@@ -72,23 +59,27 @@ class ServerIndex(VectorIndex):
                 replication_factor=replicas,
                 write_consistency_factor=1,
                 vectors_config={
-                    DENSE: models.VectorParams(size=dimensions, distance=models.Distance.COSINE)
+                    base.DENSE: models.VectorParams(
+                        size=dimensions, distance=models.Distance.COSINE
+                    )
                 },
                 sparse_vectors_config={
-                    SPARSE: models.SparseVectorParams(modifier=models.Modifier.IDF)
+                    base.SPARSE: models.SparseVectorParams(modifier=models.Modifier.IDF)
                 },
             )
-            for key in KEYWORD_FIELDS:
+            for key in base.KEYWORD_FIELDS:
                 await client.create_payload_index(collection, key, models.PayloadSchemaType.KEYWORD)
         return index
 
-    async def upsert(self, chunks: Sequence[IndexedChunk]) -> None:
+    async def upsert(self, chunks: Sequence[base.IndexedChunk]) -> None:
         """Write the chunks and wait until the server applied them (VectorIndex.upsert)."""
         if not chunks:
             return
         points = [
             models.PointStruct(
-                id=c.id, vector={DENSE: c.dense, SPARSE: _sparse(c.sparse)}, payload=c.payload
+                id=c.id,
+                vector={base.DENSE: c.dense, base.SPARSE: _sparse(c.sparse)},
+                payload=c.payload,
             )
             for c in chunks
         ]
@@ -98,48 +89,54 @@ class ServerIndex(VectorIndex):
         selector = models.FilterSelector(filter=models.Filter(must=[_any(key, [value])]))
         await self._client.delete(self._collection, points_selector=selector, wait=True)
 
-    async def _hybrid(self, query: HybridQuery) -> list[Hit]:
+    async def _hybrid(self, query: base.HybridQuery) -> list[base.Hit]:
         condition = server_filter(query.where)
         limit = query.candidates
-        prefetch = [models.Prefetch(query=query.dense, using=DENSE, limit=limit, filter=condition)]
+        prefetch = [
+            models.Prefetch(query=query.dense, using=base.DENSE, limit=limit, filter=condition)
+        ]
         prefetch += [
-            models.Prefetch(query=_sparse(v), using=SPARSE, limit=limit, filter=condition)
+            models.Prefetch(query=_sparse(v), using=base.SPARSE, limit=limit, filter=condition)
             for v in query.sparse
         ]
         result = await self._client.query_points(
             self._collection,
             prefetch=prefetch,
-            query=models.RrfQuery(rrf=models.Rrf(k=RRF_K)),
+            query=models.RrfQuery(rrf=models.Rrf(k=base.RRF_K)),
             limit=query.k,
             with_payload=True,
         )
-        return to_hits(result.points)
+        return base.to_hits(result.points)
 
-    async def search_dense(self, dense: list[float], where: IndexFilter, k: int) -> list[Hit]:
+    async def search_dense(
+        self, dense: list[float], where: base.IndexFilter, k: int
+    ) -> list[base.Hit]:
         """Cosine similarity only (VectorIndex.search_dense)."""
         result = await self._client.query_points(
             self._collection,
             query=dense,
-            using=DENSE,
+            using=base.DENSE,
             query_filter=server_filter(where),
             limit=k,
             with_payload=True,
         )
-        return to_hits(result.points)
+        return base.to_hits(result.points)
 
-    async def search_sparse(self, sparse: SparseVec, where: IndexFilter, k: int) -> list[Hit]:
+    async def search_sparse(
+        self, sparse: base.SparseVec, where: base.IndexFilter, k: int
+    ) -> list[base.Hit]:
         """BM25 alone (VectorIndex.search_sparse)."""
         result = await self._client.query_points(
             self._collection,
             query=_sparse(sparse),
-            using=SPARSE,
+            using=base.SPARSE,
             query_filter=server_filter(where),
             limit=k,
             with_payload=True,
         )
-        return to_hits(result.points)
+        return base.to_hits(result.points)
 
-    async def count(self, where: IndexFilter) -> int:
+    async def count(self, where: base.IndexFilter) -> int:
         """Exact count of chunks under `where`."""
         result = await self._client.count(
             self._collection, count_filter=server_filter(where), exact=True
