@@ -46,3 +46,8 @@ IfMatch = Annotated[
 PRECONDITION_RESPONSES: dict[int | str, dict[str, Any]] = {
     428: {"description": "If-Match missing (`if_match_required`)"},
 }
+# Versioned writes that refuse a stale ETag (412) as well as a missing one (428).
+VERSIONED_WRITE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    412: {"description": "stale version"},
+    **PRECONDITION_RESPONSES,
+}

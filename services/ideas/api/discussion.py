@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from services.ideas.api.dependencies import PRECONDITION_RESPONSES, DiscussionDep, IfMatch
+from services.ideas.api.dependencies import VERSIONED_WRITE_RESPONSES, DiscussionDep, IfMatch
 from services.ideas.idempotency import REPLAYED_HEADER, IdempotencyKeyHeader
 from services.ideas.models import CommentCreate, CommentPublic, CommentUpdate, Page
 from services.ideas.preconditions import etag, expected_version
@@ -57,7 +57,7 @@ async def add_comment(
     "/ideas/{idea_id}/comments/{comment_id}",
     response_model=CommentPublic,
     summary="Edit your comment within the edit window (If-Match required)",
-    responses={412: {"description": "stale version"}, **PRECONDITION_RESPONSES},
+    responses=VERSIONED_WRITE_RESPONSES,
 )
 async def edit_comment(
     idea_id: uuid.UUID,
@@ -79,7 +79,7 @@ async def edit_comment(
     "/ideas/{idea_id}/comments/{comment_id}",
     status_code=204,
     summary="Delete (soft) a comment (If-Match required)",
-    responses={412: {"description": "stale version"}, **PRECONDITION_RESPONSES},
+    responses=VERSIONED_WRITE_RESPONSES,
 )
 async def delete_comment(
     idea_id: uuid.UUID, comment_id: uuid.UUID, discussion: DiscussionDep, if_match: IfMatch = None

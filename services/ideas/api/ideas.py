@@ -14,6 +14,7 @@ from kit.disconnect import until_disconnected
 from services.ideas import gdpr
 from services.ideas.api.dependencies import (
     PRECONDITION_RESPONSES,
+    VERSIONED_WRITE_RESPONSES,
     IfMatch,
     ReadServiceDep,
     ServiceDep,
@@ -133,7 +134,7 @@ async def get_idea(idea_id: uuid.UUID, service: ServiceDep, response: Response) 
     "/ideas/{idea_id}",
     response_model=IdeaPublic,
     summary="Change an idea (If-Match required)",
-    responses={412: {"description": "stale version"}, **PRECONDITION_RESPONSES},
+    responses=VERSIONED_WRITE_RESPONSES,
 )
 async def update_idea(
     idea_id: uuid.UUID,
