@@ -6,9 +6,11 @@ Every response carries `X-Experience-API-Version` and malformed requests are 400
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kit.db import SessionDep, utcnow
 from kit.errors import NotFound, PayloadTooLarge
@@ -59,23 +61,36 @@ async def _read(request: Request) -> tuple[Any, attachments.Parts]:
     return attachments.parse(request.headers.get("content-type", ""), bytes(body))
 
 
-async def _store(
-    request: Request,
-    session: SessionDep,
-    caller: LrsCaller,
-    statements: list[dict[str, Any]],
-    parts: attachments.Parts,
-) -> list[str]:
-    state = request.app.state
-    return await service.store_with_attachments(
-        session,
-        statements,
-        parts,
-        caller.principal,
-        caller.scope,
-        state.pseudonym_key,
-        forward=bool(state.settings.forward_url),
-    )
+@dataclass(frozen=True)
+class _Writer:
+    """What storing statements takes from a write request: the request (its settings and
+    body), the request's session (which owns the transaction) and the LRS caller."""
+
+    request: Request
+    session: AsyncSession
+    caller: LrsCaller
+
+    async def store(self, statements: list[dict[str, Any]], parts: attachments.Parts) -> list[str]:
+        """The ids of `statements`, stored with their attachment `parts` (service.py's
+        store_with_attachments, with its errors)."""
+        state = self.request.app.state
+        return await service.store_with_attachments(
+            self.session,
+            statements,
+            parts,
+            self.caller.principal,
+            self.caller.scope,
+            state.pseudonym_key,
+            forward=bool(state.settings.forward_url),
+        )
+
+
+async def _writer(request: Request, session: SessionDep, caller: LrsCallerDep) -> _Writer:
+    return _Writer(request, session, caller)
+
+
+# Resolved before the route's own parameters, as the session and caller were on their own.
+WriterDep = Annotated[_Writer, Depends(_writer)]
 
 
 @router.post(
@@ -83,23 +98,18 @@ async def _store(
     summary="Store one statement or a batch (all or nothing), with attachments as multipart",
     openapi_extra=BODY,
 )
-async def post_statements(
-    request: Request,
-    session: SessionDep,
-    caller: LrsCallerDep,
-    version: VersionHeader = None,
-) -> list[str]:
+async def post_statements(writer: WriterDep, version: VersionHeader = None) -> list[str]:
     """The ids of the stored batch, in order. Raises 400 (`invalid_statement`, ...) for a
     batch of 0 or more than MAX_BATCH statements or a broken rule, 413 for a statement over
     ANALYTICS_MAX_STATEMENT_KB, 409 `statement_conflict` for an id already holding other
     content."""
     check_version(version)
-    payload, parts = await _read(request)
+    payload, parts = await _read(writer.request)
     raw = payload if isinstance(payload, list) else [payload]
     if not raw or len(raw) > MAX_BATCH:
         raise StatementRejected(f"send between 1 and {MAX_BATCH} statements")
-    check_statement_sizes(raw, _max_statement(request))
-    return await _store(request, session, caller, [service.check(s) for s in raw], parts)
+    check_statement_sizes(raw, _max_statement(writer.request))
+    return await writer.store([service.check(s) for s in raw], parts)
 
 
 @router.put(
@@ -109,22 +119,20 @@ async def post_statements(
     openapi_extra=BODY,
 )
 async def put_statement(
-    request: Request,
-    session: SessionDep,
-    caller: LrsCallerDep,
+    writer: WriterDep,
     statement_id: Annotated[uuid.UUID, Query(alias="statementId")],
     version: VersionHeader = None,
 ) -> Response:
     """204 once stored. Raises 400 when the body's id differs from `statementId`, besides what
     POST raises."""
     check_version(version)
-    payload, parts = await _read(request)
-    check_statement_sizes([payload], _max_statement(request))
+    payload, parts = await _read(writer.request)
+    check_statement_sizes([payload], _max_statement(writer.request))
     statement = service.check(payload)
     if isinstance(payload, dict) and payload.get("id") not in (None, str(statement_id)):
         raise StatementRejected("the statement id differs from statementId")
     statement["id"] = str(statement_id)
-    await _store(request, session, caller, [statement], parts)
+    await writer.store([statement], parts)
     return Response(status_code=204)
 
 
