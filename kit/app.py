@@ -27,7 +27,7 @@ from kit.migrations import schema_check
 from kit.observability import metrics_router, setup_tracing
 from kit.openapi import ERROR_RESPONSES
 from kit.responses import SafeJSONResponse
-from kit.settings import ServiceSettings
+from kit.settings import DatabaseServiceSettings, ServiceSettings
 
 ExtraLifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
@@ -128,6 +128,30 @@ def create_service_app(
     for router in routers:
         app.include_router(router)
     return app
+
+
+def create_database_service_app(
+    settings: DatabaseServiceSettings,
+    migrations: Path,
+    routers: list[APIRouter],
+    description: str,
+    *,
+    extra_lifespan: ExtraLifespan | None = None,
+    body_rules: Sequence[BodyRule] = (),
+) -> FastAPI:
+    """`create_service_app` for a service that owns a database: named by
+    `settings.service_name`, on `settings.database`, ready (/readyz) only while that database's
+    schema is at the head of `migrations`."""
+    return create_service_app(
+        service=settings.service_name,
+        settings=settings,
+        database_url=settings.database,
+        migrations=migrations,
+        routers=routers,
+        description=description,
+        extra_lifespan=extra_lifespan,
+        body_rules=body_rules,
+    )
 
 
 def serve(factory_path: str, settings: ServiceSettings) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 
-from kit.app import create_service_app
+from kit.app import create_database_service_app
 from kit.inbound import BodyRule
 from kit.pseudonyms import pseudonym_key
 from kit.worker import workers_running
@@ -44,13 +44,11 @@ def create_app(settings: AnalyticsSettings | None = None) -> FastAPI:
     before a statement body is read, xAPI's version header and 400s; settings from the
     environment unless given."""
     settings = settings or AnalyticsSettings()
-    app = create_service_app(
-        service=SERVICE,
-        settings=settings,
-        database_url=settings.database,
-        migrations=MIGRATIONS,
-        routers=[statements, lrs_clients, metrics],
-        description=DESCRIPTION,
+    app = create_database_service_app(
+        settings,
+        MIGRATIONS,
+        [statements, lrs_clients, metrics],
+        DESCRIPTION,
         extra_lifespan=background_work,
         # LRS clients authenticate with HTTP Basic, checked by the route before it reads.
         body_rules=[

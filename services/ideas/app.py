@@ -6,7 +6,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from kit.app import create_service_app
+from kit.app import create_database_service_app
 from kit.auth import Role
 from kit.relay_app import relay_running
 from kit.service_client import ServiceClient
@@ -46,12 +46,6 @@ async def background_work(app: FastAPI) -> AsyncIterator[None]:
 def create_app(settings: IdeasSettings | None = None) -> FastAPI:
     """The ideas service (`settings` default: read from `IDEAS_*` and `.env`)."""
     settings = settings or IdeasSettings()
-    return create_service_app(
-        service=SERVICE,
-        settings=settings,
-        database_url=settings.database,
-        migrations=MIGRATIONS,
-        routers=ROUTERS,
-        description=DESCRIPTION,
-        extra_lifespan=background_work,
+    return create_database_service_app(
+        settings, MIGRATIONS, ROUTERS, DESCRIPTION, extra_lifespan=background_work
     )

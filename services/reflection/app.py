@@ -8,7 +8,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from qdrant_client import AsyncQdrantClient
 
-from kit.app import create_service_app
+from kit.app import create_database_service_app
 from kit.auth import Role
 from kit.inbound import BodyRule
 from kit.pseudonyms import pseudonym_key
@@ -110,13 +110,11 @@ def create_app(settings: ReflectionSettings | None = None) -> FastAPI:
     """The reflection service: every subdomain's routes, its engines and workers in the
     lifespan, uploads allowed up to `max_upload_mb` (413 above)."""
     settings = settings or ReflectionSettings()
-    return create_service_app(
-        service=SERVICE,
-        settings=settings,
-        database_url=settings.database,
-        migrations=MIGRATIONS,
-        routers=[embeddings, documents, search, journal, gaps, my_data],
-        description=DESCRIPTION,
+    return create_database_service_app(
+        settings,
+        MIGRATIONS,
+        [embeddings, documents, search, journal, gaps, my_data],
+        DESCRIPTION,
         extra_lifespan=engines,
         # Uploads: the file plus its multipart framing and form fields.
         body_rules=[
