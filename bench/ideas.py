@@ -8,7 +8,7 @@ import json
 
 import httpx
 
-from bench.servers import backends, service_on, wrk
+from bench.servers import on_each_backend, wrk
 
 SEED = 200
 
@@ -36,32 +36,28 @@ def run() -> list[str]:
         "| backend | endpoint | requests/s | ratio to `/healthz` |",
         "|---|---|---|---|",
     ]
-    for backend in backends():
-        extra = {"IDEAS_RELAY_ENABLED": "false"}
-        with service_on(backend, "services.ideas", "IDEAS", extra) as on:
-            server = on.server
-            admin = on.bearer("root", ["admin"])
-            worker = on.bearer("w1", ["worker"], ["packaging"])
-            _seed(server.url, admin, worker)
-            script = on.folder / "create.lua"
-            body = json.dumps(
-                {"title": "Bench idee", "problem": "Iets", "team": "packaging", "submit": True}
-            )
-            script.write_text(
-                f"wrk.method = 'POST'\nwrk.body = {json.dumps(body)}\n"
-                "wrk.headers['Content-Type'] = 'application/json'\n"
-            )
-            baseline = wrk(f"{server.url}/healthz")
-            listing = wrk(f"{server.url}/v1/ideas?limit=20", headers=worker)
-            creating = wrk(
-                f"{server.url}/v1/ideas", headers=worker, script=str(script), connections=8
-            )
-            for name, rate in (
-                ("GET /healthz (baseline)", baseline),
-                ("GET /v1/ideas?limit=20", listing),
-                ("POST /v1/ideas (submit)", creating),
-            ):
-                rows.append(f"| {backend} | `{name}` | {rate:,.0f} | {rate / baseline:.3f} |")
+    for on in on_each_backend("services.ideas", "IDEAS", {"IDEAS_RELAY_ENABLED": "false"}):
+        server, backend = on.server, on.backend
+        admin = on.bearer("root", ["admin"])
+        worker = on.bearer("w1", ["worker"], ["packaging"])
+        _seed(server.url, admin, worker)
+        script = on.folder / "create.lua"
+        body = json.dumps(
+            {"title": "Bench idee", "problem": "Iets", "team": "packaging", "submit": True}
+        )
+        script.write_text(
+            f"wrk.method = 'POST'\nwrk.body = {json.dumps(body)}\n"
+            "wrk.headers['Content-Type'] = 'application/json'\n"
+        )
+        baseline = wrk(f"{server.url}/healthz")
+        listing = wrk(f"{server.url}/v1/ideas?limit=20", headers=worker)
+        creating = wrk(f"{server.url}/v1/ideas", headers=worker, script=str(script), connections=8)
+        for name, rate in (
+            ("GET /healthz (baseline)", baseline),
+            ("GET /v1/ideas?limit=20", listing),
+            ("POST /v1/ideas (submit)", creating),
+        ):
+            rows.append(f"| {backend} | `{name}` | {rate:,.0f} | {rate / baseline:.3f} |")
     return rows
 
 

@@ -23,7 +23,7 @@ from typing import Any
 
 import httpx
 
-from bench.servers import backends, free_port, service_on, wait_until_ready
+from bench.servers import free_port, on_each_backend, wait_until_ready
 
 INGEST = 20_000
 BATCH = 100
@@ -216,24 +216,21 @@ def run() -> list[str]:
         "| backend | facts | cold query (12 months rebuilt) | warm query (median of 20) |",
         "|---|---|---|---|",
     ]
-    for backend in backends():
-        extra = {"ANALYTICS_METRICS_REFRESH_SECONDS": "0"}
-        with service_on(backend, "services.analytics", "ANALYTICS", extra) as on:
-            server = on.server
-            lrs = {**on.bearer("bench", ["lrs-client"]), "X-Experience-API-Version": "1.0.3"}
-            first = _first_batch(f"{server.url}/xapi/statements", lrs, made)
-            rate = asyncio.run(_send(f"{server.url}/xapi/statements", lrs, made[BATCH:]))
-            ratio = f"{first / ralph:.2f}" if ralph else "n/a"
-            rows.append(
-                f"| Werkvloer analytics, {backend} | {rate:,.0f} | {first:,.0f} | {ratio} |"
-            )
-            analyst = on.bearer("ana", ["analyst"])
-            loaded = INGEST
-            for size in (100_000, 1_000_000):
-                asyncio.run(_bulk_facts(on.database_url, size - loaded, seed=size))
-                loaded = size
-                cold, warm = _metrics_times(server.url, analyst)
-                metrics_rows.append(f"| {backend} | {size:,} | {cold:,.0f} ms | {warm:,.1f} ms |")
+    extra = {"ANALYTICS_METRICS_REFRESH_SECONDS": "0"}
+    for on in on_each_backend("services.analytics", "ANALYTICS", extra):
+        server, backend = on.server, on.backend
+        lrs = {**on.bearer("bench", ["lrs-client"]), "X-Experience-API-Version": "1.0.3"}
+        first = _first_batch(f"{server.url}/xapi/statements", lrs, made)
+        rate = asyncio.run(_send(f"{server.url}/xapi/statements", lrs, made[BATCH:]))
+        ratio = f"{first / ralph:.2f}" if ralph else "n/a"
+        rows.append(f"| Werkvloer analytics, {backend} | {rate:,.0f} | {first:,.0f} | {ratio} |")
+        analyst = on.bearer("ana", ["analyst"])
+        loaded = INGEST
+        for size in (100_000, 1_000_000):
+            asyncio.run(_bulk_facts(on.database_url, size - loaded, seed=size))
+            loaded = size
+            cold, warm = _metrics_times(server.url, analyst)
+            metrics_rows.append(f"| {backend} | {size:,} | {cold:,.0f} ms | {warm:,.1f} ms |")
     if ralph:
         rows.append(
             f"| Ralph 5 (`ralph-malph`, fs backend) | refuses a 2nd write | {ralph:,.0f} | 1.00 |"

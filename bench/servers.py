@@ -123,6 +123,7 @@ def backends() -> list[str]:
 class OnBackend:
     """One service running on a fresh database of one back end, with a scratch folder."""
 
+    backend: str
     server: Server
     database_url: str
     folder: Path
@@ -136,17 +137,16 @@ class OnBackend:
         return {"Authorization": "Bearer " + token}
 
 
-@contextmanager
-def service_on(
-    backend: str, module: str, prefix: str, extra: dict[str, str]
-) -> Iterator[OnBackend]:
-    """`module` served (see `service`) on a new database of `backend`, all removed afterwards."""
-    with (
-        tempfile.TemporaryDirectory() as folder,
-        database(backend, Path(folder)) as url,
-        service(module, prefix, url, extra) as server,
-    ):
-        yield OnBackend(server, url, Path(folder))
+def on_each_backend(module: str, prefix: str, extra: dict[str, str]) -> Iterator[OnBackend]:
+    """`module` served (see `service`) on a new database of each of `backends()` in turn; each
+    is stopped and removed before the next starts."""
+    for backend in backends():
+        with (
+            tempfile.TemporaryDirectory() as folder,
+            database(backend, Path(folder)) as url,
+            service(module, prefix, url, extra) as server,
+        ):
+            yield OnBackend(backend, server, url, Path(folder))
 
 
 def wait_until_ready(
