@@ -102,3 +102,23 @@ def connection_of(
         edges=[edge(cursor=c, node=n) for n, c in zip(nodes, cursors, strict=True)],
         page_info=PageInfo(has_next_page=next_cursor is not None, end_cursor=end_cursor),
     )
+
+
+def connection_of_page(
+    connection: Callable[..., Built],
+    edge: Callable[..., Any],
+    present: Callable[[Any], Any],
+    body: dict[str, Any],
+) -> Built:
+    """`connection` for a service's REST page `{items, cursors, next_cursor}` that carries one
+    cursor per item: each item `present`ed as a node, `endCursor` the last item's cursor.
+    Raises ValueError when items and cursors differ in number."""
+    cursors = body["cursors"]
+    return connection_of(
+        connection,
+        edge,
+        [present(item) for item in body["items"]],
+        cursors,
+        next_cursor=body["next_cursor"],
+        end_cursor=cursors[-1] if cursors else None,
+    )

@@ -18,7 +18,7 @@ from gateway.schema.connections import (
     Edge,
     check_first,
     connection_for,
-    connection_of,
+    connection_of_page,
 )
 from gateway.schema.context import Context
 from gateway.schema.ids import InvalidId, parse_ids
@@ -93,15 +93,7 @@ class SearchHit:
 
 
 def _document_page(body: dict[str, Any]) -> DocumentConnection:
-    cursors = body["cursors"]
-    return connection_of(
-        DocumentConnection,
-        DocumentConnection.edge_type,
-        [document_from(d) for d in body["items"]],
-        cursors,
-        next_cursor=body["next_cursor"],
-        end_cursor=cursors[-1] if cursors else None,
-    )
+    return connection_of_page(DocumentConnection, DocumentConnection.edge_type, document_from, body)
 
 
 def _hits_from(body: dict[str, Any]) -> list[SearchHit]:

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import strawberry
 
-from gateway.schema.connections import Connection, Edge, connection_for, connection_of
+from gateway.schema.connections import Connection, Edge, connection_for, connection_of_page
 from gateway.schema.errors import ExpectedError, UnversionedError
 from gateway.schema.shared import Idea, IdeaStatus, Person, idea_from
 
@@ -143,15 +143,7 @@ CommentResult = Annotated[
 def idea_page_from(body: dict[str, Any]) -> IdeaConnection:
     """The IdeaConnection for a REST page ({items, cursors, next_cursor}); raises ValueError
     when items and cursors differ in number."""
-    cursors = body["cursors"]
-    return connection_of(
-        IdeaConnection,
-        IdeaConnection.edge_type,
-        [idea_from(item) for item in body["items"]],
-        cursors,
-        next_cursor=body["next_cursor"],
-        end_cursor=cursors[-1] if cursors else None,
-    )
+    return connection_of_page(IdeaConnection, IdeaConnection.edge_type, idea_from, body)
 
 
 def similar_from(body: dict[str, Any]) -> SimilarIdeas:
