@@ -106,7 +106,9 @@ async def start_reflection(
     principal: PrincipalDep,
     streamable: StreamableDep,
 ) -> ReflectionPublic | Response:
-    """Journal.start, as JSON (201) or streamed (200)."""
+    """Starts a reflection and asks its first stage: 201 with the reflection as JSON, or 200 as
+    server-sent events with `Accept: text/event-stream`. 422 `unknown_reflection_model` for a
+    model that does not exist."""
     service.check_start(body)
     await ensure_connected(request)  # retrieval and the guide are the cost: none for a lost caller
     return await streamable.answer(lambda r, s, sink: service.start(r, s, principal, body, sink))
@@ -122,7 +124,9 @@ async def list_reflections(
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     id: Annotated[list[uuid.UUID], Query(max_length=100)] = [],  # noqa: B006 - FastAPI copies it
 ) -> ReflectionPage:
-    """Journal.page."""
+    """A page of your reflections (`scope=mine`) or of those shared with your teams
+    (`scope=shared`), newest first; `next_cursor` resumes. 400 `bad_cursor` for a cursor this
+    API did not give out."""
     return await service.page(session, principal, scope, limit, cursor, id or None)
 
 
@@ -130,7 +134,7 @@ async def list_reflections(
     ONE, response_model=ReflectionPublic, summary="One reflection: yours, or shared with your team"
 )
 async def get_reflection(call: OnOneDep, session: ReadSessionDep) -> ReflectionPublic:
-    """Journal.present."""
+    """The reflection, if it is yours or shared with one of your teams; 404 otherwise."""
     return await call.service.present(session, call.principal, call.reflection_id)
 
 
@@ -143,7 +147,9 @@ async def get_reflection(call: OnOneDep, session: ReadSessionDep) -> ReflectionP
 async def answer_stage(
     call: OnOneDep, body: AnswerCreate, request: Request, streamable: StreamableDep
 ) -> ReflectionPublic | Response:
-    """Journal.answer, as JSON or streamed; the stage is checked before anything is streamed."""
+    """Answers the current stage and asks the next, as JSON or streamed. 409
+    `stage_out_of_order` when `stage` is not the one waiting (also when a racing answer came
+    first), `stages_complete` or `reflection_finished`; checked before anything is streamed."""
     service, principal = call.service, call.principal
     checked = await service.check_answer(
         streamable.reads, principal, call.reflection_id, body.stage
@@ -162,7 +168,8 @@ async def answer_stage(
 async def finish_reflection(
     call: OnOneDep, reads: ReadSessionDep, session: SessionDep
 ) -> ReflectionPublic:
-    """Journal.finish."""
+    """Finishes the reflection with a summary, learning points and actions, citing passages.
+    409 `stages_unanswered` while stages wait, `reflection_finished` when done already."""
     return await call.service.finish(reads, session, call.principal, call.reflection_id)
 
 
@@ -174,19 +181,21 @@ async def finish_reflection(
 async def share_reflection(
     call: OnOneDep, body: ShareRequest, session: SessionDep
 ) -> ReflectionPublic:
-    """Journal.share."""
+    """Shares your reflection with the given teams of yours (read-only for them), replacing an
+    earlier choice. 422 `no_team` or `not_your_team`."""
     return await call.service.share(session, call.principal, call.reflection_id, body.teams)
 
 
 @journal.delete(ONE + "/share", response_model=ReflectionPublic, summary="Make it private again")
 async def unshare_reflection(call: OnOneDep, session: SessionDep) -> ReflectionPublic:
-    """Journal.unshare."""
+    """Makes your reflection private again; the reflection as it is now."""
     return await call.service.unshare(session, call.principal, call.reflection_id)
 
 
 @journal.delete(ONE, status_code=204, summary="Delete your reflection for good")
 async def delete_reflection(call: OnOneDep, session: SessionDep) -> Response:
-    """Journal.delete; 204 without a body."""
+    """Deletes your reflection for good, with its stages and shares; 204 without a body, 404
+    when it is not yours."""
     await call.service.delete(session, call.principal, call.reflection_id)
     return Response(status_code=204)
 
@@ -203,7 +212,8 @@ async def idea_from_action(
     reads: ReadSessionDep,
     session: SessionDep,
 ) -> IdeaDrafted:
-    """idea_drafts.draft_idea: 201 when this call made the draft, 200 when it was made before."""
+    """Turns one action of your finished reflection into an idea draft in the ideas service:
+    201 when this call made the draft, 200 when it was made before (the same draft)."""
     drafted = await idea_drafts.draft_idea(
         call.service, reads, session, call.principal, call.reflection_id, body
     )
@@ -215,7 +225,7 @@ async def idea_from_action(
 async def get_preferences(
     service: JournalDep, principal: PrincipalDep, session: ReadSessionDep
 ) -> Preferences:
-    """Journal.preferences."""
+    """Your privacy choice: whether analytics may count your reflections."""
     return Preferences(share_with_analytics=await service.preferences(session, principal))
 
 
@@ -225,6 +235,6 @@ async def get_preferences(
 async def put_preferences(
     body: Preferences, service: JournalDep, principal: PrincipalDep, session: SessionDep
 ) -> Preferences:
-    """Journal.set_preferences; answers with the choice stored."""
+    """Changes your privacy choice; answers with the choice stored."""
     await service.set_preferences(session, principal, body.share_with_analytics)
     return body
