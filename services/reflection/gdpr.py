@@ -102,7 +102,8 @@ async def erase(session: AsyncSession, subject: str, key: bytes) -> dict[str, in
 async def export_my_data(
     request: Request, session: ReadSessionDep, principal: PrincipalDep
 ) -> dict[str, Any]:
-    """`export` for the caller."""
+    """Everything this service holds about the caller: their reflections (as they would read
+    them now), their privacy choices, and the documents they made or own (`{id, title}`)."""
     return await export(session, principal, request.app.state.journal.catalogue)
 
 
@@ -110,5 +111,6 @@ async def export_my_data(
 async def erase_my_data(
     request: Request, session: SessionDep, principal: PrincipalDep
 ) -> dict[str, int]:
-    """`erase` for the caller."""
+    """Erases the caller's reflections, privacy choices, knowledge-gap pseudonyms and outbox
+    messages here and answers how many went; repeating it deletes nothing more."""
     return await erase(session, principal.subject, request.app.state.pseudonym_key)
