@@ -65,7 +65,12 @@ def _encode_value(value: Value) -> Any:
 def _decode_value(raw: Any, kind: type) -> Any:
     """`raw` (a JSON value) as `kind`; ValueError when it is not one `_encode_value` made."""
     if kind is datetime and isinstance(raw, str):
-        return datetime.fromisoformat(raw)
+        moment = datetime.fromisoformat(raw)
+        # `encode` writes every moment with its offset; one without is an edited token, and a
+        # naive value would fail deep in the query (UTC columns refuse it) as a 500.
+        if moment.tzinfo is None:
+            raise ValueError("a moment without its offset")
+        return moment
     if kind is uuid.UUID and isinstance(raw, str):
         return uuid.UUID(raw)
     if kind is str and isinstance(raw, str):
@@ -114,7 +119,8 @@ class KeysetCursor:
 
     def check(self, values: Any, shape: Sequence[type]) -> tuple[Any, ...]:
         """`values` (a JSON list, e.g. part of a `decode_json` state) read as `shape`, as a
-        tuple. Raises InvalidCursor (400) when it is not a list of that length and those types."""
+        tuple; moments keep their offset (one without is refused). Raises InvalidCursor (400)
+        when it is not a list of that length and those types."""
         if not isinstance(values, list) or len(values) != len(shape):
             raise self.refuse()
         try:

@@ -13,13 +13,12 @@ entry rule (a lone surrogate, a NUL) shows as U+FFFD instead of failing the read
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import quote
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from kit.errors import AppError
+from kit.cursors import KeysetCursor
 from kit.personal import ERASED
 from kit.pseudonyms import pseudonym
 from services.analytics.credentials import repository as credentials
@@ -41,8 +40,8 @@ async def export(
     at most `budget` bytes of them (at least one): `{"statements": [...], "more": link}`, where
     `more` is the relative link to the rest, or "".
 
-    `after` is the `more` link's token. Raises AppError (400 `bad_request`) when it is not one
-    handed out."""
+    `after` is the `more` link's token. Raises InvalidCursor (400 `bad_request` naming `after`)
+    when it is not one handed out."""
     me = account_key(public_url, subject)
     position = _position(after) if after is not None else None
     bodies: list[Any] = []
@@ -61,19 +60,22 @@ async def export(
         position = (last_row.stored, last_row.id)
 
 
+# A `more` link's token (kit/cursors.py); a bad one keeps the 400 `bad_request` it always had.
+AFTER = KeysetCursor(
+    parameter="after", message="after: not a position this service handed out", code="bad_request"
+)
+
+
 def _more(row: Statement | None) -> str:
-    if row is None:
-        return ""
-    return "/v1/my-data?after=" + quote(f"{row.stored.isoformat()}|{row.id}", safe="")
+    return "" if row is None else "/v1/my-data?after=" + AFTER.encode((row.stored, row.id))
 
 
 def _position(token: str) -> tuple[datetime, uuid.UUID]:
+    at, ident = AFTER.decode(token, (datetime, uuid.UUID))
     try:
-        stored, ident = token.split("|", 1)
-        at = datetime.fromisoformat(stored)
-        return at, uuid.UUID(ident)
-    except ValueError as exc:
-        raise AppError("after: not a position this service handed out") from exc
+        return at.astimezone(UTC), ident
+    except OverflowError as exc:  # a moment at the edge of the calendar, shifted out of it
+        raise AFTER.refuse() from exc
 
 
 async def erase(session: AsyncSession, public_url: str, subject: str, key: bytes) -> dict[str, int]:

@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
+from kit.cursors import KeysetCursor
 from kit.settings import PlatformSettings
 from tests.analytics.support import lms, migrated_app
 from tests.support.apps import app_client, bearer
@@ -190,3 +191,22 @@ async def test_the_export_is_bounded_and_pages_with_more(
     assert set(seen) == ids and len(seen) == 8 and parts > 1
     wrong = await small_lrs.get("/v1/my-data", params={"after": "nonsense"}, headers=worker)
     assert wrong.status_code == 400
+
+
+@pytest.mark.parametrize(
+    "after",
+    [
+        "nonsense",
+        "2020-01-01T00:00:00|00000000-0000-0000-0000-000000000000",  # the old format, naive
+        KeysetCursor().encode_json(["2020-01-01T00:00:00", str(uuid.UUID(int=0))]),  # edited
+        KeysetCursor().encode_json(["0001-01-01T00:00:00+14:00", str(uuid.UUID(int=0))]),
+    ],
+)
+async def test_a_bad_export_position_is_one_400(
+    small_lrs: httpx.AsyncClient, platform: PlatformSettings, after: str
+) -> None:
+    """Found by review: a position without a time zone reached the UTC column as a 500."""
+    worker = bearer(platform, "alice", "worker")
+    wrong = await small_lrs.get("/v1/my-data", params={"after": after}, headers=worker)
+    assert wrong.status_code == 400, wrong.text
+    assert wrong.json()["error"]["code"] == "bad_request"

@@ -135,8 +135,10 @@ def test_encoding_refuses_what_a_cursor_cannot_hold() -> None:
         CURSOR.encode((float("nan"),))
 
 
-def test_the_utc_offset_survives_and_naive_stays_naive() -> None:
-    naive = datetime(2026, 1, 1, 8, 30)
-    assert CURSOR.decode(CURSOR.encode((naive,)), (datetime,)) == (naive,)
+def test_the_utc_offset_survives_and_a_moment_without_one_is_refused() -> None:
+    """Found by review: an edited `after` with a naive moment reached the UTC column as a 500."""
     aware = datetime(2026, 1, 1, 8, 30, tzinfo=UTC)
     assert CURSOR.decode(CURSOR.encode((aware,)), (datetime,))[0].tzinfo is not None
+    edited = CURSOR.encode_json(["2026-01-01T08:30:00"])
+    with pytest.raises(InvalidCursor):
+        CURSOR.decode(edited, (datetime,))
