@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, BackgroundTasks, File, Form, Query, Request, Response, UploadFile
 
 from kit.auth import PrincipalDep, Role, require_roles
-from kit.db import SessionDep
+from kit.db import ReadSessionDep, SessionDep
 from kit.errors import PayloadTooLarge
 from services.reflection.documents import service as docs
 from services.reflection.documents.models import (
@@ -117,6 +117,7 @@ async def upload_document(
 async def upload_version(
     document_id: uuid.UUID,
     request: Request,
+    reads: ReadSessionDep,
     session: SessionDep,
     principal: PrincipalDep,
     tasks: BackgroundTasks,
@@ -127,8 +128,7 @@ async def upload_version(
     as `upload_document` for the file."""
     # The 404 check reads without SQLite's write lock; the request's session starts writing only
     # after the parse, which may take seconds (docs/reflection.md, "Transactions").
-    async with request.app.state.database.reading() as reading:
-        await docs.visible_document(reading, document_id, principal)
+    await docs.visible_document(reads, document_id, principal)
     filename, declared = upload_name(file)
     data = await _read_limited(request, file)
     upload = await docs.read_upload(data, filename, declared, version)

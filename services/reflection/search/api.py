@@ -10,7 +10,6 @@ from kit.auth import PrincipalDep
 from kit.db import ReadSessionDep
 from kit.disconnect import ensure_connected, until_disconnected
 from kit.service_auth import require_service
-from services.reflection.gaps.service import record_gap
 from services.reflection.search.embeddings import Embedder, embed_in_steps
 from services.reflection.search.models import (
     EmbeddingRequest,
@@ -18,7 +17,7 @@ from services.reflection.search.models import (
     SearchRequest,
     SearchResultWithGap,
 )
-from services.reflection.search.service import check_embedding_caps, retrieve
+from services.reflection.search.service import check_embedding_caps, count_gap_if_missed, retrieve
 from services.reflection.settings import ReflectionSettings
 
 embeddings = APIRouter(prefix="/v1", tags=["embeddings"])
@@ -38,17 +37,7 @@ async def search_documents(
     hits, relevance = await until_disconnected(
         request, retrieve(session, state.index, state.embedder, principal, body)
     )
-    gap = relevance < state.settings.gap_threshold
-    if gap:
-        processes = body.filters.process
-        await record_gap(
-            state.database,
-            state.pseudonym_key,
-            process=processes[0] if len(processes) == 1 else None,
-            question=body.query,
-            source="search",
-            who=principal.subject,
-        )
+    gap = await count_gap_if_missed(state, principal, body, relevance)
     return SearchResultWithGap(hits=hits, relevance=round(relevance, 4), gap=gap)
 
 

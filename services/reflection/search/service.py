@@ -7,12 +7,14 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kit.auth import Principal
 from kit.errors import PayloadTooLarge
 from services.reflection.access import index_teams
+from services.reflection.gaps.service import record_gap
 from services.reflection.index.base import Hit, IndexFilter, VectorIndex
 from services.reflection.index.sparse import query_vectors
 from services.reflection.language import FUNCTION_WORDS
@@ -110,6 +112,27 @@ async def search(
     """The hits of `retrieve`, without the relevance."""
     hits, _ = await retrieve(session, index, embedder, principal, request)
     return hits
+
+
+async def count_gap_if_missed(
+    state: Any, principal: Principal, body: SearchRequest, relevance: float
+) -> bool:
+    """True when the best passage's relevance (cosine similarity) fell below
+    `REFLECTION_GAP_THRESHOLD`: the question is then counted as a knowledge gap under the
+    process asked about when exactly one was (gaps/service.py `record_gap`, in its own short
+    transaction, since search itself only reads)."""
+    if relevance >= state.settings.gap_threshold:
+        return False
+    processes = body.filters.process
+    await record_gap(
+        state.database,
+        state.pseudonym_key,
+        process=processes[0] if len(processes) == 1 else None,
+        question=body.query,
+        source="search",
+        who=principal.subject,
+    )
+    return True
 
 
 def check_embedding_caps(texts: list[str], settings: ReflectionSettings) -> None:
