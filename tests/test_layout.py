@@ -1,4 +1,4 @@
-"""The shape of the code base (issue 13; shared/ARCHITECTURE.md "Layout" and "Conventions"):
+"""The shape of the code base (issue 13; docs/architecture.md "Layout" and "Modules"):
 the module table in docs/architecture.md matches the tree, every service has the same role files,
 no module passes 400 lines, kit/ knows no domain, and every public function and class says what it
 does in a docstring. These read the source as text and syntax trees; nothing is imported."""
@@ -14,7 +14,7 @@ PACKAGES = ("kit", "services", "gateway")
 MAX_LINES = 400
 
 # A domain package holds one subdomain's routes, rules and data. ideas is one domain; reflection
-# and analytics are split into subdomains, each with the same roles (ARCHITECTURE.md "Layout").
+# and analytics are split into subdomains, each with the same roles (docs/architecture.md "Layout").
 DOMAIN_PACKAGES = (
     "services/ideas",
     "services/reflection/documents",

@@ -1,6 +1,6 @@
-"""Likely duplicates of a draft, so a worker can support an existing idea instead of filing a
-twin. Lexical matching always runs; semantic matching is added in `semantic.py` when the
-reflection service's embeddings answer, and the two rankings are fused (RRF).
+"""Ranking likely duplicates of a draft (pure, no I/O), so a worker can support an existing idea
+instead of filing a twin: lexical scores always, semantic ones when `duplicates.py` got them from
+the reflection service's embeddings, and the two rankings fused (RRF).
 """
 
 from __future__ import annotations
