@@ -16,6 +16,7 @@ import httpx
 from kit.db import Database, unit_of_work
 from kit.worker import LeasedQueue, Outcome, QueueColumns, run_forever
 from services.ideas.models import Webhook, WebhookDelivery
+from services.ideas.repository.webhooks import WebhooksRepository
 from services.ideas.settings import IdeasSettings
 from services.ideas.webhooks import SIGNATURE_HEADER, TargetRefused, check_target, sign
 
@@ -61,19 +62,28 @@ class WebhookDispatcher:
         return len(leased)
 
     async def _deliver(self, delivery_id: uuid.UUID) -> None:
-        async with unit_of_work(self.database) as session:
-            delivery = await session.get(WebhookDelivery, delivery_id)
+        # Three short steps, with no transaction open while DNS and the POST run (up to
+        # IDEAS_WEBHOOK_TIMEOUT_SECONDS): on SQLite a write transaction holds the database's one
+        # write lock, so every other write would wait on a slow receiver. The lease taken by
+        # `claim` keeps other replicas off this delivery meanwhile.
+        async with self.database.reading() as session:
+            repository = WebhooksRepository(session)
+            delivery = await repository.delivery(delivery_id)
             if delivery is None:
                 return
-            hook = await session.get(Webhook, delivery.webhook_id)
-            if hook is None or not hook.active:
-                delivery.status = "cancelled"
+            hook = await repository.webhook(delivery.webhook_id)
+        if hook is None or not hook.active:
+            async with unit_of_work(self.database) as session:
+                await WebhooksRepository(session).cancel_delivery(delivery_id)
+            return
+        status_code, error = await self._send(hook, delivery)
+        async with unit_of_work(self.database) as session:
+            tried = await WebhooksRepository(session).delivery(delivery_id)
+            if tried is None:
                 return
-            status_code, error = await self._send(hook, delivery)
-            delivery.last_status_code = status_code
-            delivery.last_error = error
-            outcome = Outcome.done if error is None else Outcome.retry
-            self.queue.settle_row(delivery, outcome, error)
+            tried.last_status_code = status_code
+            tried.last_error = error
+            self.queue.settle_row(tried, Outcome.done if error is None else Outcome.retry, error)
 
     async def _send(
         self, hook: Webhook, delivery: WebhookDelivery

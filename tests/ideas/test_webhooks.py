@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
+import threading
 from typing import Any
 
 import pytest
@@ -16,6 +18,7 @@ from starlette.routing import Route
 from services.ideas.workers import WebhookDispatcher
 from tests.ideas.conftest import IdeasEnv
 from tests.support.servers import serve_in_thread
+from tests.support.waiting import DEADLINE_SECONDS, wait_until_async
 
 FORBIDDEN_TARGETS = [
     "http://127.0.0.1/hook",
@@ -188,3 +191,54 @@ async def test_a_target_that_turns_private_is_not_called(ideas: IdeasEnv) -> Non
     )
     assert rows[0][1] == 1 and rows[0][2] is None
     assert "loopback" in rows[0][3]
+
+
+class HangingReceiver:
+    """A receiver that takes a delivery and answers 204 only once the test releases it."""
+
+    def __init__(self) -> None:
+        self.called = threading.Event()
+        self.release = threading.Event()
+
+    def app(self) -> Starlette:
+        async def hook(request: Request) -> Response:
+            self.called.set()
+            await asyncio.to_thread(self.release.wait, DEADLINE_SECONDS)
+            return Response(status_code=204)
+
+        return Starlette(routes=[Route("/hook", hook, methods=["POST"])])
+
+
+@pytest.mark.parametrize("ideas_overrides", [{"webhooks_allow_private_targets": True}])
+async def test_a_slow_receiver_does_not_hold_up_other_writes(ideas: IdeasEnv) -> None:
+    """While a delivery waits for its receiver's answer, other writes go through: no
+    transaction is open meanwhile (on SQLite it would hold the one write lock until the answer,
+    and writes would wait, then fail with "database is locked")."""
+    receiver = HangingReceiver()
+    with serve_in_thread(receiver.app()) as base_url:
+        made = await ideas.client.post(
+            "/v1/webhooks", json={"url": f"{base_url}/hook"}, headers=ideas.as_("root")
+        )
+        assert made.status_code == 201, made.text
+        await ideas.create()  # queues one idea.created delivery
+        sending = asyncio.create_task(_drain(ideas, rounds=1))
+
+        async def in_flight() -> bool:
+            if sending.done():
+                sending.result()  # its error, if it failed
+                raise AssertionError("the delivery ended without reaching the receiver")
+            return receiver.called.is_set()
+
+        try:
+            await wait_until_async(in_flight, "the delivery reaching its receiver")
+            await ideas.create(title="Tijdens een trage levering")
+            assert not sending.done()  # the write finished first; the delivery still waits
+        finally:
+            receiver.release.set()
+        await sending
+    records = (
+        await ideas.client.get(
+            f"/v1/webhooks/{made.json()['id']}/deliveries", headers=ideas.as_("root")
+        )
+    ).json()
+    assert [(d["status"], d["attempts"]) for d in records] == [("pending", 0), ("delivered", 1)]

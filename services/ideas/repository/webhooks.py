@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
+from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -30,6 +31,18 @@ class WebhooksRepository:
     async def webhook(self, hook_id: uuid.UUID) -> Webhook | None:
         """The webhook, or None."""
         return await self.session.get(Webhook, hook_id)
+
+    async def delivery(self, delivery_id: uuid.UUID) -> WebhookDelivery | None:
+        """The delivery, or None."""
+        return await self.session.get(WebhookDelivery, delivery_id)
+
+    async def cancel_delivery(self, delivery_id: uuid.UUID) -> None:
+        """Mark the delivery `cancelled`: it will never be sent (its webhook is inactive)."""
+        await self.session.exec(
+            update(WebhookDelivery)
+            .where(col(WebhookDelivery.id) == delivery_id)
+            .values(status="cancelled")
+        )
 
     async def deliveries(self, hook_id: uuid.UUID, limit: int) -> Sequence[WebhookDelivery]:
         """The webhook's latest `limit` deliveries, newest first."""
