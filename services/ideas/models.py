@@ -9,7 +9,7 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, StrictBool, StrictInt, StringConstraints
 from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlmodel import AutoString, Field, SQLModel
 
 from kit.db import UTCDateTime, utcnow
 from kit.text import VISIBLE
@@ -30,17 +30,20 @@ from services.ideas.fields import (
 
 
 class IdeaBase(SQLModel):
-    """What an idea says, declared once for the table, `IdeaCreate` and `IdeaPublic`.
+    """What an idea says, declared once for the table, `IdeaCreate` and `IdeaPublic`, with plain
+    types: a column's size is its `sa_type`, not a pydantic `max_length` (an input rule).
 
-    The annotations are the input rules (they validate `IdeaCreate`; a table row is not
-    validated); `Field(max_length=...)` and `sa_type` are the column the table stores it in."""
+    Decision (issue 13 review): input rules (lengths, visible text, tag pattern, item counts)
+    are added by `IdeaCreate`, never declared here. `IdeaPublic` validates STORED rows, and a row
+    written before a rule tightened, or by a migration, must still be shown (200, as before the
+    refactor), not refused as a 500; nor does the response schema publish input limits."""
 
-    title: Title = Field(max_length=200)
-    problem: LongText = Field(sa_type=Text)
-    proposal: OptionalText = Field(default="", sa_type=Text)
-    team: TeamKey = Field(foreign_key="teams.key", max_length=64)
-    tags: list[Tag] = Field(default_factory=list, max_length=10, sa_type=JSON)
-    anonymous: StrictBool = False
+    title: str = Field(sa_type=AutoString(200))
+    problem: str = Field(sa_type=Text)
+    proposal: str = Field(default="", sa_type=Text)
+    team: str = Field(foreign_key="teams.key", sa_type=AutoString(64))
+    tags: list[str] = Field(default_factory=list, sa_type=JSON)
+    anonymous: bool = False
 
 
 # ---- tables -------------------------------------------------------------------------------
@@ -189,18 +192,28 @@ class WebhookDelivery(SQLModel, table=True):
 
 class IdeaDetails(SQLModel):
     """Expected impact and links to reflections and documents, declared once for `IdeaCreate`
-    and `IdeaPublic` (the table stores them as JSON: dicts and UUID text)."""
+    and `IdeaPublic` (the table stores them as JSON: dicts and UUID text); plain list types,
+    `IdeaCreate` adds the item counts (see `IdeaBase`)."""
 
     expected_impact: Impact | None = None
-    reflection_ids: list[uuid.UUID] = Field(default_factory=list, max_length=20)
-    document_ids: list[uuid.UUID] = Field(default_factory=list, max_length=20)
+    reflection_ids: list[uuid.UUID] = Field(default_factory=list)
+    document_ids: list[uuid.UUID] = Field(default_factory=list)
 
 
 class IdeaCreate(IdeaBase, IdeaDetails):
-    """A new idea: what it says, and whether to submit it for review at once."""
+    """A new idea: what it says, with the input rules of capture on each field, and whether to
+    submit it for review at once."""
 
     model_config = {"extra": "forbid", "str_strip_whitespace": True}  # as `Strict`
 
+    title: Title
+    problem: LongText
+    proposal: OptionalText = ""
+    team: TeamKey
+    tags: list[Tag] = Field(default_factory=list, max_length=10)
+    anonymous: StrictBool = False
+    reflection_ids: list[uuid.UUID] = Field(default_factory=list, max_length=20)
+    document_ids: list[uuid.UUID] = Field(default_factory=list, max_length=20)
     submit: StrictBool = Field(
         default=False, description="Submit for review at once instead of a draft."
     )
