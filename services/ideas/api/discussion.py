@@ -22,9 +22,10 @@ async def list_comments(
     idea_id: uuid.UUID,
     discussion: DiscussionDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
-    cursor: uuid.UUID | None = None,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
 ) -> Page[CommentPublic]:
-    """A page of comments, oldest first. 404 `idea_not_found`, 400 `invalid_cursor`."""
+    """A page of comments, oldest first; `next_cursor` resumes. 404 `idea_not_found`; 400
+    `invalid_parameter` naming `cursor` for a cursor this list did not hand out."""
     items, next_cursor = await discussion.page(idea_id, limit, cursor)
     return Page[CommentPublic](items=items, next_cursor=next_cursor)
 

@@ -10,9 +10,14 @@ from sqlalchemy import and_, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from kit.cursors import InvalidCursor
+from kit.cursors import KeysetCursor
 from services.ideas.models import Comment, Idea
 from services.ideas.repository.ideas import add_once
+
+# A cursor is (the idea, the last comment's created_at, its id): one of another idea's discussion
+# is refused. A bad one answers as when the cursor was a comment id checked by FastAPI: 400
+# `invalid_parameter` naming `cursor`.
+CURSOR = KeysetCursor(message="invalid parameter: cursor", code="invalid_parameter")
 
 
 class CommentsRepository:
@@ -76,24 +81,29 @@ class CommentsRepository:
         return bool(result.rowcount)
 
     async def comments(
-        self, idea_id: uuid.UUID, limit: int, after: uuid.UUID | None
-    ) -> list[Comment]:
-        """Up to `limit + 1` comments of the idea, oldest first, after the comment `after`
-        (the extra one tells there is a next page). Raises InvalidCursor (400
-        `invalid_cursor`) when `after` is no comment of this idea."""
+        self, idea_id: uuid.UUID, limit: int, cursor: str | None
+    ) -> tuple[list[Comment], str | None]:
+        """Up to `limit` comments of the idea, oldest first (ties by id), after the position in
+        `cursor`, and the cursor of the next page (None at the end). Raises InvalidCursor (400
+        `invalid_parameter` naming `cursor`) for a token this list did not hand out, also one of
+        another idea's discussion or an old comment-id cursor."""
         statement = select(Comment).where(Comment.idea_id == idea_id)
-        if after is not None:
-            anchor = await self.session.get(Comment, after)
-            if anchor is None or anchor.idea_id != idea_id:
-                raise InvalidCursor()
+        if cursor is not None:
+            of_idea, created_at, last_id = CURSOR.decode(cursor, (uuid.UUID, datetime, uuid.UUID))
+            if of_idea != idea_id:
+                raise CURSOR.refuse()
             statement = statement.where(
                 or_(
-                    col(Comment.created_at) > anchor.created_at,
-                    and_(col(Comment.created_at) == anchor.created_at, col(Comment.id) > anchor.id),
+                    col(Comment.created_at) > created_at,
+                    and_(col(Comment.created_at) == created_at, col(Comment.id) > last_id),
                 )
             )
         statement = statement.order_by(col(Comment.created_at), col(Comment.id)).limit(limit + 1)
-        return list((await self.session.exec(statement)).all())
+        rows = list((await self.session.exec(statement)).all())
+        if len(rows) <= limit:
+            return rows, None
+        last = rows[limit - 1]
+        return rows[:limit], CURSOR.encode((idea_id, last.created_at, last.id))
 
 
 async def count_comments(session: AsyncSession, idea_id: uuid.UUID, step: int) -> None:

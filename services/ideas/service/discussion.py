@@ -161,12 +161,12 @@ class Discussion:
         return comment
 
     async def page(
-        self, idea_id: uuid.UUID, limit: int, after: uuid.UUID | None
+        self, idea_id: uuid.UUID, limit: int, cursor: str | None
     ) -> tuple[list[CommentPublic], str | None]:
-        """Up to `limit` comments of the idea, oldest first, after the comment `after`, as this
-        reader may see them, and the cursor of the next page (None at the end). Raises 404
-        `idea_not_found`; 400 `invalid_cursor` when `after` is no comment of this idea."""
+        """Up to `limit` comments of the idea, oldest first, after the position in `cursor`, as
+        this reader may see them, and the cursor of the next page (None at the end). Raises 404
+        `idea_not_found`; 400 `invalid_parameter` naming `cursor` for a cursor this list did not
+        hand out (repository/discussion.py CURSOR)."""
         idea = await self.ideas.visible(idea_id)
-        rows = await self.repo.comments(idea_id, limit, after)
-        next_cursor = str(rows[limit - 1].id) if len(rows) > limit else None
-        return [self.present(idea, c) for c in rows[:limit]], next_cursor
+        rows, next_cursor = await self.repo.comments(idea_id, limit, cursor)
+        return [self.present(idea, c) for c in rows], next_cursor
