@@ -11,23 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import update
-from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kit.db import utcnow
-from kit.personal import ERASED, ERASED_NAME, forget_in_outbox, like_json, names, scrub
-from services.ideas.fields import Status
-from services.ideas.models import (
-    Comment,
-    Follow,
-    Idea,
-    IdeaTransition,
-    Support,
-    Webhook,
-    WebhookDelivery,
-)
-from services.ideas.repository.discussion import count_comments
+from kit.personal import ERASED, ERASED_NAME, forget_in_outbox, names, scrub
+from services.ideas.repository.gdpr import PersonalDataRepository
 from services.ideas.repository.ideas import IdeasRepository
 from services.ideas.webhooks import public_idea
 
@@ -48,13 +36,12 @@ async def export(session: AsyncSession, subject: str) -> dict[str, Any]:
     """Everything held about `subject` (GDPR articles 15 and 20), as JSON: `ideas` they wrote
     (with text and impact), `comments`, the ideas they `supported` and are `following`, and
     their `workflow_moves`."""
-    ideas = (await session.exec(select(Idea).where(Idea.author_id == subject))).all()
-    comments = (await session.exec(select(Comment).where(Comment.author_id == subject))).all()
-    supports = (await session.exec(select(Support).where(Support.person_id == subject))).all()
-    follows = (await session.exec(select(Follow).where(Follow.person_id == subject))).all()
-    moves = (
-        await session.exec(select(IdeaTransition).where(IdeaTransition.actor_id == subject))
-    ).all()
+    personal = PersonalDataRepository(session)
+    ideas = await personal.ideas_by(subject)
+    comments = await personal.comments_by(subject)
+    supports = await personal.supports_of(subject)
+    follows = await personal.follows_of(subject)
+    moves = await personal.moves_by(subject)
     return {
         "ideas": [
             {
@@ -91,64 +78,35 @@ async def export(session: AsyncSession, subject: str) -> dict[str, Any]:
     }
 
 
-async def _unmark(session: AsyncSession, table: Any, counter: Any, subject: str) -> int:
-    rows = (await session.exec(select(table).where(table.person_id == subject))).all()
-    for row in rows:
-        await session.exec(
-            update(Idea).where(col(Idea.id) == row.idea_id).values({counter: counter - 1})
-        )
-    await session.exec(delete(table).where(table.person_id == subject))
-    return len(rows)
-
-
 async def erase(session: AsyncSession, subject: str) -> dict[str, int]:
     """Erase `subject` here (GDPR article 17; what happens to each kind: the module docstring)
     in the caller's transaction. Returns how many drafts, ideas, comments, supports, follows
     and outbox messages were deleted or anonymised; a repeat finds nothing left and counts 0."""
-    drafts = (
-        await session.exec(
-            select(Idea.id).where(Idea.author_id == subject, Idea.status == Status.draft.value)
-        )
-    ).all()
-    await IdeasRepository(session).delete_ideas(list(drafts))
-    anonymised = await session.exec(
-        update(Idea).where(col(Idea.author_id) == subject).values(**ERASED_AUTHOR, anonymous=True)
-    )
-    supports = await _unmark(session, Support, Idea.support_count, subject)
-    follows = await _unmark(session, Follow, Idea.follower_count, subject)
-    comments = (await session.exec(select(Comment).where(Comment.author_id == subject))).all()
-    for comment in comments:
-        if comment.deleted_at is None:
-            await count_comments(session, comment.idea_id, -1)
-    await session.exec(
-        update(Comment)
-        .where(col(Comment.author_id) == subject)
-        .values(**ERASED_AUTHOR, body=None, deleted_at=utcnow(), version=col(Comment.version) + 1)
-    )
-    await session.exec(
-        update(IdeaTransition)
-        .where(col(IdeaTransition.actor_id) == subject)
-        .values(actor_id=ERASED, actor_name=ERASED_NAME)
-    )
-    await session.exec(
-        update(Webhook).where(col(Webhook.created_by) == subject).values(created_by=ERASED)
-    )
-    deliveries = (
-        await session.exec(
-            select(WebhookDelivery).where(like_json(col(WebhookDelivery.payload), subject))
-        )
-    ).all()
-    for delivery in deliveries:
+    personal = PersonalDataRepository(session)
+    ideas = IdeasRepository(session)
+    drafts = await personal.draft_ids(subject)
+    await ideas.delete_ideas(drafts)
+    anonymised = await personal.rewrite_ideas_by(subject, {**ERASED_AUTHOR, "anonymous": True})
+    # One by one through the repository, so each idea's counter drops with its row.
+    supports = await personal.supports_of(subject)
+    for support in supports:
+        await ideas.remove_support(support.idea_id, subject)
+    follows = await personal.follows_of(subject)
+    for follow in follows:
+        await ideas.remove_follow(follow.idea_id, subject)
+    comments = await personal.empty_comments_by(subject, ERASED_AUTHOR, utcnow())
+    await personal.rename_actor(subject, ERASED, ERASED_NAME)
+    await personal.rename_webhook_creator(subject, ERASED)
+    for delivery in await personal.deliveries_mentioning(subject):
         if names(delivery.payload, subject, PERSON_KEYS):
             delivery.payload = scrub(delivery.payload, subject, PERSON_KEYS)
-            session.add(delivery)
     outbox = await forget_in_outbox(session, subject, PERSON_KEYS)
     await session.flush()
     return {
         "drafts_deleted": len(drafts),
-        "ideas_anonymised": anonymised.rowcount,
-        "comments_erased": len(comments),
-        "supports_removed": supports,
-        "follows_removed": follows,
+        "ideas_anonymised": anonymised,
+        "comments_erased": comments,
+        "supports_removed": len(supports),
+        "follows_removed": len(follows),
         "outbox_messages_deleted": outbox,
     }
