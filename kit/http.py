@@ -1,5 +1,7 @@
-"""The one way processes call each other: a shared httpx client with timeouts and the request id,
-and `url_path`, the one way a path with variable parts is built."""
+"""The shared HTTP transport: one httpx client per process with timeouts, the request id and
+`traceparent`, and `url_path`, the one way a path with variable parts is built. The one way to
+call another service is kit/service_client.py; it runs over this client, as do the calls that
+go around it on purpose (readiness probes, deliveries from a leased queue)."""
 
 from __future__ import annotations
 

@@ -8,14 +8,15 @@ DELETE) and a POST that carries an Idempotency-Key (the service answers a repeat
 what the first call made, as the IETF Idempotency-Key draft specifies). The request id and
 `traceparent` come from the shared httpx client's hooks (kit/http.py). An answer below 500 is
 the caller's to read; anything else is one `ServiceUnavailable`, which names the service and
-never its address.
+never its address. `request` reads the whole answer; `stream` hands over the open response for
+server-sent events and pass-through bodies, and is never retried.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Collection
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Collection
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -169,41 +170,93 @@ class ServiceClient:
         headers: dict[str, str] | None = None,
         idempotency_key: str | None = None,
         timeout_seconds: float | None = None,
+        retries: int | None = None,
         caller: str = INTERNAL,
     ) -> Reply:
         """`method` `path` (built with kit.http.url_path) with `token` as the bearer token and
         `idempotency_key` as the Idempotency-Key header (for a create). `caller` keeps one
-        caller's failures and slots apart from another's (kit/breaker.py).
+        caller's failures and slots apart from another's (kit/breaker.py). `retries` overrides
+        the client's rule for this call: that many more tries whatever the method, for a
+        caller that knows this call is safe to repeat (None: `retried` decides).
 
         Returns the Reply for any status below 500. Raises ServiceUnavailable (503) when the
         service cannot be reached, times out (`timeout_seconds`, default the client's) or
         answers 5xx on every try, or when its breaker is open (then nothing is sent).
         Cancelling the awaiting task closes the connection to the service."""
-        sent = dict(headers or {})
-        if token is not None:
-            sent["Authorization"] = f"Bearer {token}"
-        if idempotency_key is not None:
-            sent[IDEMPOTENCY_KEY] = idempotency_key
-        tries = 1 + (self.retries if self.retried(method, sent) else 0)
-        request = {
-            "json": json,
-            "params": params,
-            "headers": sent,
-            "timeout": timeout_seconds or self.timeout_seconds,
-        }
+        sent = _headers(headers, token, idempotency_key)
+        if retries is None:
+            retries = self.retries if self.retried(method, sent) else 0
+        timeout = timeout_seconds or self.timeout_seconds
         async with self._slot(caller):
-            for attempt in range(tries):
-                ticket = self.breaker.acquire()
-                if ticket is None:
-                    if self.metrics is not None:
-                        self.metrics.requests.labels(self.service, "breaker_open").inc()
-                    raise ServiceUnavailable(self.service)
-                response = await self._exchange(ticket, caller, method, path, request)
+            for attempt in range(1 + retries):
+                response = await self._exchange(
+                    self._ticket(),
+                    caller,
+                    lambda: self.http.request(
+                        method,
+                        f"{self.base_url}{path}",
+                        json=json,
+                        params=params,
+                        headers=sent,
+                        timeout=timeout,
+                    ),
+                )
                 if response is not None:
                     return Reply(response.status_code, _body(response), response.headers)
-                if attempt + 1 < tries:
+                if attempt < retries:
                     await asyncio.sleep(0.05 * 2**attempt)
         raise ServiceUnavailable(self.service)
+
+    @asynccontextmanager
+    async def stream(
+        self,
+        method: str,
+        path: str,
+        *,
+        token: str | None = None,
+        content: bytes | AsyncIterable[bytes] | None = None,
+        json: Any = None,
+        params: Any = None,
+        headers: dict[str, str] | None = None,
+        timeout_seconds: float | None = None,
+        caller: str = INTERNAL,
+    ) -> AsyncIterator[httpx.Response]:
+        """`method` `path` as `request` does, with the response opened as a stream: yields the
+        httpx.Response once its headers arrived, for the block to read (`aiter_bytes`,
+        `aiter_lines`); it is closed when the block ends. `content` may be an async iterator
+        of bytes, sent as it comes. The call holds one of `caller`'s slots for the whole
+        block, and is never retried: a streamed body cannot be sent twice. The breaker hears
+        the outcome when the headers arrive (or the call fails or is cancelled before).
+        `timeout_seconds` bounds each step (connect, each read), not the whole stream.
+
+        Yields any status below 500. Raises ServiceUnavailable (503) when the breaker is open
+        (nothing sent), when the service cannot be reached, times out or answers 5xx, and
+        when the connection fails while the block reads the response."""
+        sent = _headers(headers, token, None)
+        timeout = timeout_seconds or self.timeout_seconds
+
+        async def send() -> httpx.Response:
+            outgoing = self.http.build_request(
+                method,
+                f"{self.base_url}{path}",
+                content=content,
+                json=json,
+                params=params,
+                headers=sent,
+                timeout=timeout,
+            )
+            return await self.http.send(outgoing, stream=True)
+
+        async with self._slot(caller):
+            response = await self._exchange(self._ticket(), caller, send)
+            if response is None:
+                raise ServiceUnavailable(self.service)
+            try:
+                yield response
+            except httpx.HTTPError as exc:
+                raise ServiceUnavailable(self.service) from exc
+            finally:
+                await response.aclose()
 
     @asynccontextmanager
     async def _slot(self, caller: str) -> AsyncIterator[None]:
@@ -213,21 +266,35 @@ class ServiceClient:
         async with self.slots.hold(caller):
             yield
 
+    def _ticket(self) -> Ticket:
+        """The breaker's ticket for one exchange; ServiceUnavailable when it is open."""
+        ticket = self.breaker.acquire()
+        if ticket is None:
+            if self.metrics is not None:
+                self.metrics.requests.labels(self.service, "breaker_open").inc()
+            raise ServiceUnavailable(self.service)
+        return ticket
+
     async def _exchange(
-        self, ticket: Ticket, caller: str, method: str, path: str, request: dict[str, Any]
+        self, ticket: Ticket, caller: str, send: Callable[[], Awaitable[httpx.Response]]
     ) -> httpx.Response | None:
-        """One HTTP exchange; the response when it is not a failure, else None. The breaker
-        always hears how it ended, also when the caller's task is cancelled mid-call."""
+        """One HTTP exchange (`send`); the response when it is not a failure, else None (a 5xx
+        response is closed). Its duration runs until the response, or its headers when
+        streamed. The breaker always hears how it ended, also when the caller's task is
+        cancelled mid-call."""
         outcome = Outcome.ABANDONED
         started = time.perf_counter()
         try:
             try:
-                response = await self.http.request(method, f"{self.base_url}{path}", **request)
+                response = await send()
             except httpx.HTTPError as exc:
                 outcome = outcome_of(error=exc)
                 return None
             outcome = outcome_of(status=response.status_code)
-            return response if response.status_code < 500 else None
+            if response.status_code < 500:
+                return response
+            await response.aclose()
+            return None
         finally:
             self.breaker.release(ticket, outcome, caller)
             if outcome is not Outcome.ABANDONED:
@@ -238,6 +305,18 @@ class ServiceClient:
                     )
                     label = "ok" if outcome is Outcome.OK else "error"
                     self.metrics.requests.labels(self.service, label).inc()
+
+
+def _headers(
+    headers: dict[str, str] | None, token: str | None, idempotency_key: str | None
+) -> dict[str, str]:
+    """`headers` plus the bearer token and the Idempotency-Key, when given."""
+    sent = dict(headers or {})
+    if token is not None:
+        sent["Authorization"] = f"Bearer {token}"
+    if idempotency_key is not None:
+        sent[IDEMPOTENCY_KEY] = idempotency_key
+    return sent
 
 
 def _body(response: httpx.Response) -> Any:

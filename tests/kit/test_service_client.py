@@ -1,13 +1,14 @@
 """kit/service_client.py over real HTTP: which calls are retried (idempotent methods and keyed
 POSTs, never a plain POST), what is sent (bearer token, Idempotency-Key), what comes back (the
 reply below 500, one ServiceUnavailable otherwise), that an open breaker sends nothing, and
-that one caller holds at most its slots."""
+that one caller holds at most its slots; a streamed call (sent and read as it comes, held for
+its block, never retried) passes the same breaker."""
 
 from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
@@ -24,7 +25,8 @@ from tests.support.waiting import wait_until_async
 @pytest.fixture
 def service() -> Iterator[tuple[str, Counter[str], list[dict[str, str]]]]:
     """`/fail` answers 503 to every method; `/once` fails the first call of each method, then
-    answers; `/echo` answers what it was sent. Counts calls per method and path."""
+    answers; `/echo` answers what it was sent; `/count` the number of body bytes it read.
+    Counts calls per method and path."""
     seen: Counter[str] = Counter()
     sent: list[dict[str, str]] = []
     app = FastAPI()
@@ -40,6 +42,8 @@ def service() -> Iterator[tuple[str, Counter[str], list[dict[str, str]]]]:
             return Response(status_code=404, content=b'{"error": {"code": "not_found"}}')
         if name == "text":
             return Response(content=b"plain", media_type="text/plain")
+        if name == "count":
+            return {"bytes": len(await request.body())}
         return {"method": request.method, "query": dict(request.query_params)}
 
     with serve_in_thread(app) as url:
@@ -167,3 +171,85 @@ async def test_one_caller_holds_at_most_its_slots_and_others_are_not_queued_behi
     release.set()
     await asyncio.gather(*tasks)
     assert running.count("sub:wim") == 3 and slots.in_use("sub:wim") == 0, "nothing kept"
+
+
+async def test_a_call_may_retry_what_the_client_would_not(
+    service: tuple[str, Counter[str], list[dict[str, str]]],
+) -> None:
+    """An idempotent DELETE (erasure) through a client that retries reads only."""
+    url, seen, _ = service
+    async with httpx.AsyncClient() as http:
+        reads_only = client(
+            url,
+            http,
+            retry_methods={"GET"},
+            retry_keyed_posts=False,
+            breaker=Breaker(threshold=10, open_seconds=60),
+        )
+        with pytest.raises(ServiceUnavailable):
+            await reads_only.request("DELETE", "/fail")
+        assert seen["DELETE /fail"] == 1, "the client's own rule"
+        with pytest.raises(ServiceUnavailable):
+            await reads_only.request("DELETE", "/fail", retries=3)
+        assert seen["DELETE /fail"] == 1 + 4, "three more tries"
+        reply = await reads_only.request("DELETE", "/once", retries=1)
+        with pytest.raises(ServiceUnavailable):
+            await reads_only.request("GET", "/fail", retries=0)
+    assert reply.ok and seen["DELETE /once"] == 2
+    assert seen["GET /fail"] == 1, "the override also holds back"
+
+
+async def test_a_stream_sends_and_reads_as_it_comes_and_holds_its_slot(
+    service: tuple[str, Counter[str], list[dict[str, str]]],
+) -> None:
+    url, seen, sent = service
+    slots = CallerSlots(per_caller=1)
+
+    async def body() -> AsyncIterator[bytes]:
+        for _ in range(4):
+            yield b"x" * 1000
+
+    async with httpx.AsyncClient() as http:
+        ideas = client(url, http, slots=slots)
+        async with ideas.stream(
+            "POST", "/count", token="abc", content=body(), caller="sub:wim"
+        ) as response:
+            assert slots.in_use("sub:wim") == 1, "held while the body is read"
+            assert response.status_code == 200
+            assert await response.aread() == b'{"bytes":4000}'
+        assert response.is_closed and slots.in_use("sub:wim") == 0
+        async with ideas.stream("GET", "/missing") as missing:
+            assert missing.status_code == 404, "below 500: the caller's to read"
+    assert sent[0]["authorization"] == "Bearer abc"
+    assert ideas.calls == 2 and seen["POST /count"] == 1
+
+
+async def test_a_stream_through_an_open_breaker_fails_at_once_without_a_request(
+    service: tuple[str, Counter[str], list[dict[str, str]]],
+) -> None:
+    url, seen, _ = service
+    async with httpx.AsyncClient() as http:
+        ideas = client(url, http, retries=0, breaker=Breaker(threshold=1, open_seconds=60))
+        with pytest.raises(ServiceUnavailable):
+            await ideas.request("GET", "/fail")
+        with pytest.raises(ServiceUnavailable):
+            async with ideas.stream("POST", "/echo", json={}):
+                raise AssertionError("no response through an open breaker")
+    assert seen == Counter({"GET /fail": 1}) and ideas.calls == 1
+
+
+async def test_a_failing_stream_counts_for_the_breaker_and_is_never_retried(
+    service: tuple[str, Counter[str], list[dict[str, str]]],
+) -> None:
+    url, seen, _ = service
+    async with httpx.AsyncClient() as http:
+        ideas = client(url, http, retries=3, breaker=Breaker(threshold=2, open_seconds=60))
+        for _ in range(2):
+            with pytest.raises(ServiceUnavailable):
+                async with ideas.stream("GET", "/fail"):
+                    raise AssertionError("a 5xx is not handed over")
+        assert ideas.breaker.current_state() == OPEN
+        with pytest.raises(ServiceUnavailable):
+            async with client("http://127.0.0.1:9", http).stream("GET", "/echo"):
+                raise AssertionError("nobody answers there")
+    assert seen["GET /fail"] == 2, "one try each, although `request` retries a GET"
