@@ -15,9 +15,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kit.db import utcnow
 from kit.personal import ERASED, ERASED_NAME, forget_in_outbox, names, scrub
+from services.ideas.outgoing_webhooks import public_idea
 from services.ideas.repository.gdpr import PersonalDataRepository
 from services.ideas.repository.ideas import IdeasRepository
-from services.ideas.webhooks import public_idea
 
 # Where webhook payloads and outbox statements name a person: `subject` (payloads), `name`
 # (an xAPI account), and the person columns of this service's tables.

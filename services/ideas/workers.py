@@ -16,9 +16,9 @@ import httpx
 from kit.db import Database, unit_of_work
 from kit.worker import LeasedQueue, Outcome, QueueColumns, run_forever
 from services.ideas.models import Webhook, WebhookDelivery
+from services.ideas.outgoing_webhooks import SIGNATURE_HEADER, TargetRefused, check_target, sign
 from services.ideas.repository.webhooks import WebhooksRepository
 from services.ideas.settings import IdeasSettings
-from services.ideas.webhooks import SIGNATURE_HEADER, TargetRefused, check_target, sign
 
 BATCH = 20
 LEASE_SECONDS = 60.0

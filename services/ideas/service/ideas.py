@@ -13,7 +13,7 @@ from kit.auth import Principal, Role
 from kit.db import utcnow
 from kit.errors import AppError, Conflict, Forbidden, NotFound, Unprocessable
 from kit.outbox import enqueue
-from services.ideas import webhooks, xapi_statements
+from services.ideas import outgoing_webhooks, xapi_statements
 from services.ideas.fields import Status
 from services.ideas.idempotency import authored, fingerprint, replay
 from services.ideas.models import (
@@ -372,11 +372,11 @@ class IdeasService:
         """Record that the caller did `kind` (`created`, `supported`, `commented`, or the status
         moved to) to `idea`, in this transaction: an xAPI statement in the outbox for analytics
         and a delivery for every webhook subscribed to the event (xapi_statements.py,
-        webhooks.py). Neither names the anonymous author acting on their own idea."""
+        outgoing_webhooks.py). Neither names the anonymous author acting on their own idea."""
         event = xapi_statements.IdeaEvent(kind, idea, self.me, at, from_status, comment_id)
         statement = xapi_statements.statement(self.public_url, event)
         enqueue(self.session, xapi.XAPI_TOPIC, uuid.UUID(statement["id"]), statement)
-        name = webhooks.event_of(kind)
+        name = outgoing_webhooks.event_of(kind)
         hooks = await self.hooks.subscribed(name)
         if hooks:
-            self.hooks.queue(hooks, name, webhooks.payload(name, event))
+            self.hooks.queue(hooks, name, outgoing_webhooks.payload(name, event))

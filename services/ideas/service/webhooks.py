@@ -10,8 +10,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from kit.auth import Principal
 from kit.errors import NotFound
 from services.ideas.models import Webhook, WebhookCreate, WebhookDelivery
+from services.ideas.outgoing_webhooks import check_target, new_secret
 from services.ideas.repository.webhooks import WebhooksRepository
-from services.ideas.webhooks import check_target, new_secret
 
 
 class WebhookNotFound(NotFound):
@@ -29,7 +29,8 @@ class WebhooksService:
 
     async def register(self, data: WebhookCreate, allow_private: bool) -> tuple[Webhook, str]:
         """A new active webhook and its signing secret (shown to the admin once). Raises
-        TargetRefused (422 `webhook_target_forbidden`) for a URL it may not call (webhooks.py)."""
+        TargetRefused (422 `webhook_target_forbidden`) for a URL it may not call
+        (outgoing_webhooks.py)."""
         await check_target(data.url, allow_private)
         secret = new_secret()
         hook = Webhook(

@@ -1,5 +1,6 @@
-"""Webhooks: which targets may be registered, the payload each idea event sends, its signature.
-Deliveries are sent by `workers.py`, signed, retried and recorded.
+"""What goes out to webhooks: which targets may be called (SSRF), signing secrets, the event
+names and the payload each idea event sends, its signature. Deliveries are sent by `workers.py`,
+retried and recorded; webhooks are registered through `service/webhooks.py`.
 
 Targets are checked against server-side request forgery twice, when registered and before every
 delivery (DNS can change in between): a name that resolves to a loopback, private, link-local,
