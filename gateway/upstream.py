@@ -13,8 +13,9 @@ subscriber first):
 - `change`: for mutations: the presented result, or the member of the union result that says
   why not (gateway/schema/errors.py maps the service's status).
 - `stream`: a service's server-sent events, for subscriptions.
-`Upstreams.health`, the per-request loaders (gateway/loaders.py) and the /xapi pass-through use
-the same clients.
+The per-request loaders (gateway/loaders.py) and the /xapi pass-through (gateway/xapi_proxy.py)
+use the same clients. `Upstreams.health` alone goes around them, on purpose: an open breaker
+must not hide a service's real readiness.
 """
 
 from __future__ import annotations
@@ -61,8 +62,8 @@ class UpstreamHealth:
 
 
 class _BaseUrls(MutableMapping[str, str]):
-    """The services' base URLs, read from and written to their clients (the xAPI pass-through
-    and subscriptions build URLs from them; a test points one at a dead address)."""
+    """The services' base URLs, read from and written to their clients (the health query
+    builds its URLs from them; a test points one at a dead address)."""
 
     def __init__(self, clients: dict[str, ServiceClient]) -> None:
         self._clients = clients
@@ -133,7 +134,9 @@ class Upstreams:
 
     async def health(self, service: str) -> UpstreamHealth:
         """`service`'s /readyz within `health_timeout_seconds`; never raises (a service that
-        does not answer is reported down)."""
+        does not answer is reported down). Sent over the raw shared httpx client, around the
+        service's ServiceClient on purpose: an open breaker or a caller's full slots must not
+        hide the service's real readiness, and a probe is neither retried nor counted."""
         started = time.perf_counter()
         try:
             response = await self.http.get(
@@ -161,11 +164,14 @@ async def call(
     params: Any = None,
     headers: dict[str, str] | None = None,
     timeout_seconds: float | None = None,
+    retries: int | None = None,
 ) -> UpstreamReply:
     """One call to a service with the caller's own token: services check it themselves.
 
     Reads (GET) are retried when the service does not answer or fails; writes never are, since
-    a write that timed out may still have happened. An open breaker fails the call at once.
+    a write that timed out may still have happened, unless `retries` says how many more tries
+    this call gets (for a write the caller knows to be idempotent, such as an erasure). An open
+    breaker fails the call at once.
     The call waits for a free slot of its caller (`current_caller`) first. Cancelling the
     awaiting task (the client went away) closes the connection to the service.
     Returns the reply for any status below 500; raises UpstreamUnavailable otherwise."""
@@ -177,6 +183,7 @@ async def call(
         params=params,
         headers=headers,
         timeout_seconds=timeout_seconds,
+        retries=retries,
         caller=current_caller.get(),
     )
 
@@ -196,7 +203,7 @@ async def ask(
     `slow`: a reflection step that may wait for a language model gets the longer timeout.
     `ids`: `path` is a template whose `{name}` parts are these caller ids, parsed as UUIDs and
     quoted (gateway.schema.ids.id_path); never put caller text into `path` itself. `kwargs` go
-    to `call` (`json`, `params`, `headers`).
+    to `call` (`json`, `params`, `headers`, `retries`).
     Raises InvalidId before any call when an id is malformed, and UpstreamUnavailable when the
     service cannot be reached, fails (5xx) or its breaker is open."""
     if ids:
@@ -300,23 +307,23 @@ async def stream(
     info: Info[Context, None], service: str, path: str, *, json: Any
 ) -> AsyncIterator[httpx.Response]:
     """POST `json` as the caller and hold the streaming response (`Accept: text/event-stream`,
-    the longer guide time limit); any status below 500 is the caller's to read.
-    Raises UpstreamUnavailable when the service cannot be reached, answers 5xx, or the
-    connection fails while the response is read."""
+    the longer guide time limit) through the service's client (kit ServiceClient.stream: its
+    breaker, never retried, one of the subscriber's slots while it streams); any status below
+    500 is the caller's to read. Raises UpstreamUnavailable when the breaker is open, the
+    service cannot be reached or answers 5xx, or the connection fails while the response is
+    read."""
     principal = info.context.principal
     assert principal is not None  # the subscriber was checked first
     upstreams = info.context.upstreams
-    headers = {"Authorization": f"Bearer {principal.token}", "Accept": "text/event-stream"}
-    try:
-        async with upstreams.http.stream(
-            "POST",
-            f"{upstreams.urls[service]}{path}",
-            json=json,
-            headers=headers,
-            timeout=upstreams.guide_timeout_seconds,
-        ) as response:
-            if response.status_code >= 500:
-                raise UpstreamUnavailable(service)
-            yield response
-    except httpx.HTTPError as exc:
-        raise UpstreamUnavailable(service) from exc
+    async with upstreams.clients[service].stream(
+        "POST",
+        path,
+        token=principal.token,
+        json=json,
+        headers={"Accept": "text/event-stream"},
+        timeout_seconds=upstreams.guide_timeout_seconds,
+        # A WebSocket's caller is its address (gateway/guards.py); the subscriber is verified
+        # by now, so its streams count against its own slots, as its HTTP calls do.
+        caller=f"sub:{principal.subject}",
+    ) as response:
+        yield response
