@@ -1,8 +1,9 @@
 """Learning metrics, one's own learning history, and one's data across all services (GDPR).
 
-Export and erasure call every service; a service that does not answer is retried a few times
-and, if it still fails, named in the result — never skipped silently. Erasure is idempotent,
-so running it again finishes what a failed run left.
+Export and erasure call every service; a service that does not answer is tried four times
+(`RETRIES` more, with the service client's back-off) and, if it still fails, named in the
+result — never skipped silently. Erasure is idempotent, so running it again finishes what a
+failed run left, and so its DELETE may be retried although the gateway retries reads only.
 """
 
 from __future__ import annotations
@@ -21,10 +22,10 @@ from gateway.schema.connections import check_first
 from gateway.schema.context import Context
 from gateway.schema.errors import raise_for_query, raise_unavailable
 from gateway.security import signed_in_field, signed_in_mutation
-from gateway.upstream import UpstreamReply, UpstreamUnavailable, ask, read
+from gateway.upstream import UpstreamUnavailable, ask, read
 
 SERVICES = ("ideas", "reflection", "analytics")
-RETRY_DELAYS = (0.2, 0.6, 1.5)
+RETRIES = 3
 
 
 @strawberry.enum(description="Period of a metrics row: closed ISO weeks, or months of whole weeks.")
@@ -154,20 +155,6 @@ class ErasureReport:
     services: list[ServiceErasure] = strawberry.field(description="Per service.")
 
 
-async def _with_retries(
-    info: Info[Context, None], service: str, method: str, path: str, **kwargs: Any
-) -> UpstreamReply:
-    # Erasure is idempotent, so even its DELETE may be sent again (call() retries reads only).
-    for delay in (*RETRY_DELAYS, None):
-        try:
-            return await ask(info, service, method, path, **kwargs)
-        except UpstreamUnavailable:
-            if delay is None:
-                raise
-            await asyncio.sleep(delay)
-    raise AssertionError("unreachable")
-
-
 def _row(data: dict[str, Any]) -> LearningMetricRow:
     m = data["metrics"]
     return LearningMetricRow(
@@ -274,12 +261,13 @@ class LearningQuery:
         try:
             replies = await asyncio.gather(
                 *(
-                    _with_retries(
+                    ask(
                         info,
                         service,
                         "GET",
                         "/v1/my-data",
                         params=params if service == "analytics" else None,
+                        retries=RETRIES,
                     )
                     for service in services
                 )
@@ -306,7 +294,7 @@ class LearningMutation:
 
         async def one(service: str) -> ServiceErasure:
             try:
-                reply = await _with_retries(info, service, "DELETE", "/v1/my-data")
+                reply = await ask(info, service, "DELETE", "/v1/my-data", retries=RETRIES)
             except UpstreamUnavailable:
                 return ServiceErasure(service=service, erased=False, details=None)
             return ServiceErasure(service=service, erased=reply.ok, details=reply.body)
