@@ -161,3 +161,30 @@ async def test_a_client_that_goes_away_cancels_its_upstream_calls(
             with contextlib.suppress(asyncio.CancelledError):
                 await task
             await wait_until_async(left, "the gateway hung up on the slow service")
+
+
+async def test_the_xapi_pass_through_passes_the_breaker_and_gives_its_slot_back(
+    lone_gateway: tuple[httpx.AsyncClient, FastAPI],
+) -> None:
+    """/xapi calls analytics through its service client: answers below 500 pass on, a 5xx or
+    an unreachable analytics is 503 analytics_unavailable, and no call keeps a caller's slot."""
+    client, app = lone_gateway
+    lrs = FastAPI()
+
+    @lrs.get("/xapi/{resource}")
+    async def answer(resource: str) -> Response:
+        return Response(status_code=500 if resource == "about" else 401, content=b"{}")
+
+    basic = {"Authorization": "Basic a2V5OnNlY3JldA=="}
+    upstreams = app.state.upstreams
+    unreachable = await client.get("/xapi/statements", headers=basic)
+    with serve_in_thread(lrs) as url:
+        upstreams.urls["analytics"] = url
+        refused = await client.get("/xapi/statements", headers=basic)
+        failing = await client.get("/xapi/about", headers=basic)
+    assert refused.status_code == 401, "a refusal is the LRS's own answer"
+    for answer_ in (unreachable, failing):
+        assert answer_.status_code == 503
+        assert answer_.json()["error"]["code"] == "analytics_unavailable"
+    assert upstreams.calls["analytics"] == 3
+    assert upstreams.slots.in_use("ip:127.0.0.1") == 0

@@ -146,6 +146,9 @@ async def test_an_open_breaker_sends_nothing(
         assert ideas.breaker.current_state() == OPEN
         with pytest.raises(ServiceUnavailable):
             await ideas.request("GET", "/echo")
+        with pytest.raises(ServiceUnavailable):
+            async with ideas.stream("POST", "/echo", json={}):
+                raise AssertionError("a stream gets no response through an open breaker")
     assert seen == Counter({"GET /fail": 2}) and ideas.calls == 2
 
 
@@ -222,20 +225,6 @@ async def test_a_stream_sends_and_reads_as_it_comes_and_holds_its_slot(
             assert missing.status_code == 404, "below 500: the caller's to read"
     assert sent[0]["authorization"] == "Bearer abc"
     assert ideas.calls == 2 and seen["POST /count"] == 1
-
-
-async def test_a_stream_through_an_open_breaker_fails_at_once_without_a_request(
-    service: tuple[str, Counter[str], list[dict[str, str]]],
-) -> None:
-    url, seen, _ = service
-    async with httpx.AsyncClient() as http:
-        ideas = client(url, http, retries=0, breaker=Breaker(threshold=1, open_seconds=60))
-        with pytest.raises(ServiceUnavailable):
-            await ideas.request("GET", "/fail")
-        with pytest.raises(ServiceUnavailable):
-            async with ideas.stream("POST", "/echo", json={}):
-                raise AssertionError("no response through an open breaker")
-    assert seen == Counter({"GET /fail": 1}) and ideas.calls == 1
 
 
 async def test_a_failing_stream_counts_for_the_breaker_and_is_never_retried(
