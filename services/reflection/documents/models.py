@@ -2,7 +2,10 @@
 the document routes answer with.
 
 A field both stored and shown is declared once, in a base the table and the public shape inherit
-(`DocumentBase`, `JobBase`); what only one of them holds is declared there.
+(`DocumentBase`, `JobBase`); what only one of them holds is declared there. A base declares plain
+types: a column's size is its `sa_type`, not a pydantic `max_length`, which the public shape would
+publish and apply to stored rows as an input rule (issue 13 review). Response shapes built on a
+base use `SENT_IN_FULL`.
 """
 
 from __future__ import annotations
@@ -14,8 +17,9 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 from sqlalchemy import JSON, Column, LargeBinary, Text, UniqueConstraint
+from sqlmodel import AutoString, SQLModel
 from sqlmodel import Field as SQLField
-from sqlmodel import SQLModel
+from sqlmodel.main import SQLModelConfig
 
 from kit.db import UTCDateTime, utcnow
 
@@ -44,19 +48,32 @@ class JobStatus(StrEnum):
     failed = "failed"
 
 
+def _no_defaults(schema: dict[str, Any]) -> None:
+    for field in schema.get("properties", {}).values():
+        field.pop("default", None)
+
+
+# The config of a response shape that inherits a table's fields: every field is always sent, so
+# the published schema lists each as required and shows no default (the tables' defaults are
+# for rows, not answers), as the hand-written response shapes did before issue 13.
+SENT_IN_FULL = SQLModelConfig(
+    json_schema_serialization_defaults_required=True, json_schema_extra=_no_defaults
+)
+
+
 class DocumentBase(SQLModel):
     """What a document is and who may read it: stored in `documents`, shown in DocumentPublic."""
 
-    title: str = SQLField(max_length=300)
-    process: str | None = SQLField(default=None, max_length=100, index=True)
-    owner: str | None = SQLField(default=None, max_length=200)
-    language: str = SQLField(max_length=8)
+    title: str = SQLField(sa_type=AutoString(300))
+    process: str | None = SQLField(default=None, sa_type=AutoString(100), index=True)
+    owner: str | None = SQLField(default=None, sa_type=AutoString(200))
+    language: str = SQLField(sa_type=AutoString(8))
     teams: list[str] = SQLField(
         default_factory=list,
         sa_column=Column(JSON, nullable=False),
         description='["*"] when the whole organisation may read it.',
     )
-    version_label: str | None = SQLField(default=None, max_length=50)
+    version_label: str | None = SQLField(default=None, sa_type=AutoString(50))
     chunk_count: int = 0
     created_at: datetime = SQLField(sa_type=UTCDateTime, default_factory=utcnow)
     updated_at: datetime = SQLField(sa_type=UTCDateTime, default_factory=utcnow)
@@ -141,6 +158,8 @@ class ChunkEmbedding(SQLModel, table=True):
 class JobPublic(JobBase):
     """An ingestion job as the API shows it."""
 
+    model_config = SENT_IN_FULL
+
     id: uuid.UUID
     status: JobStatus
     progress: float = Field(description="0 to 1.")
@@ -148,6 +167,8 @@ class JobPublic(JobBase):
 
 class DocumentPublic(DocumentBase):
     """A document as the API shows it."""
+
+    model_config = SENT_IN_FULL
 
     id: uuid.UUID
     version: int | None = Field(description="The live version number; null until one is live.")

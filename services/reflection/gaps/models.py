@@ -1,5 +1,6 @@
 """Tables of knowledge gaps and their (pseudonymous) askers, and the shapes the gap list answers.
-A field both stored and shown is declared once, in GapBase."""
+A field both stored and shown is declared once, in GapBase, with a plain type (its column size is
+its `sa_type`; see services/reflection/documents/models.py)."""
 
 from __future__ import annotations
 
@@ -8,17 +9,18 @@ from datetime import datetime
 
 from pydantic import BaseModel
 from sqlalchemy import UniqueConstraint
+from sqlmodel import AutoString, SQLModel
 from sqlmodel import Field as SQLField
-from sqlmodel import SQLModel
 
 from kit.db import UTCDateTime, utcnow
+from services.reflection.documents.models import SENT_IN_FULL
 
 
 class GapBase(SQLModel):
     """A gap's words and counts: stored in `knowledge_gaps`, shown in GapPublic."""
 
     question: str = SQLField(
-        max_length=300,
+        sa_type=AutoString(300),
         description="The normalised words of the question, not a person's text.",
     )
     # Distinct askers, counted through keyed pseudonyms.
@@ -54,6 +56,8 @@ class KnowledgeGapAsker(SQLModel, table=True):
 
 class GapPublic(GapBase):
     """A knowledge gap as the API shows it: no person, only counts."""
+
+    model_config = SENT_IN_FULL
 
     process: str | None
 

@@ -2,9 +2,10 @@
 its author's privacy choice, and what the API reads and writes about them.
 
 A field that is both stored and shown is declared once, in a base the table and the public shape
-inherit (`ReflectionBase`, `TurnBase`, `GuidedBy`). Input shapes (`ReflectionStart`,
-`AnswerCreate`, ...) declare their own, narrower rules: what a caller may send is stricter than
-what is stored (docs/architecture.md, "Inputs are strictly typed JSON").
+inherit (`ReflectionBase`, `TurnBase`, `GuidedBy`), with plain types and column sizes as `sa_type`
+(see services/reflection/documents/models.py); those public shapes use `SENT_IN_FULL`. Input
+shapes (`ReflectionStart`, `AnswerCreate`, ...) declare their own, narrower rules: what a caller
+may send is stricter than what is stored (docs/architecture.md, "Inputs are strictly typed JSON").
 """
 
 from __future__ import annotations
@@ -17,10 +18,11 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, StrictBool, StrictInt, StringConstraints
 from pydantic import Field as ApiField
 from sqlalchemy import JSON, Column, Text, UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlmodel import AutoString, Field, SQLModel
 
 from kit.db import UTCDateTime, utcnow
 from kit.text import VISIBLE
+from services.reflection.documents.models import SENT_IN_FULL
 
 
 class ReflectionStatus(StrEnum):
@@ -38,8 +40,8 @@ class ReflectionBase(SQLModel):
     """What a reflection is about and when it changed: stored in `reflections`, shown in
     `ReflectionPublic`."""
 
-    language: str = Field(max_length=8)
-    process: str | None = Field(default=None, max_length=100)
+    language: str = Field(sa_type=AutoString(8))
+    process: str | None = Field(default=None, sa_type=AutoString(100))
     experience: str = Field(sa_column=Column(Text, nullable=False))
     created_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow, index=True)
     updated_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
@@ -49,8 +51,8 @@ class ReflectionBase(SQLModel):
 class GuidedBy(SQLModel):
     """Which engine wrote a question or a summary, and what it had to be corrected for."""
 
-    engine: str = Field(max_length=20)
-    notice: str | None = Field(default=None, max_length=300)
+    engine: str = Field(sa_type=AutoString(20))
+    notice: str | None = Field(default=None, sa_type=AutoString(300))
     stripped_citations: list[str] = Field(
         default_factory=list,
         sa_column=Column(JSON, nullable=False),
@@ -211,6 +213,8 @@ class Citation(BaseModel):
 class TurnPublic(TurnBase):
     """One stage as its reader may see it."""
 
+    model_config = SENT_IN_FULL
+
     stage: str
     title: str
     citations: list[Citation]
@@ -226,6 +230,8 @@ class PointPublic(BaseModel):
 
 class SummaryPublic(GuidedBy):
     """A finished reflection's summary as its reader may see it."""
+
+    model_config = SENT_IN_FULL
 
     what_happened: str
     learning_points: list[PointPublic]
@@ -243,6 +249,8 @@ class IdeaLink(BaseModel):
 class ReflectionPublic(ReflectionBase):
     """A reflection as its reader (its author, or a member of a team it is shared with) may see
     it: passages of documents the reader may not open are withheld (presenting.py)."""
+
+    model_config = SENT_IN_FULL
 
     id: uuid.UUID
     model: str
