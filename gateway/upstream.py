@@ -165,13 +165,15 @@ async def call(
     headers: dict[str, str] | None = None,
     timeout_seconds: float | None = None,
     retries: int | None = None,
+    first_wait_seconds: float = 0.05,
 ) -> UpstreamReply:
     """One call to a service with the caller's own token: services check it themselves.
 
     Reads (GET) are retried when the service does not answer or fails; writes never are, since
     a write that timed out may still have happened, unless `retries` says how many more tries
-    this call gets (for a write the caller knows to be idempotent, such as an erasure). An open
-    breaker fails the call at once.
+    this call gets (for a write the caller knows to be idempotent, such as an erasure), the
+    first wait between them `first_wait_seconds` (doubling). An open breaker fails the call at
+    once.
     The call waits for a free slot of its caller (`current_caller`) first. Cancelling the
     awaiting task (the client went away) closes the connection to the service.
     Returns the reply for any status below 500; raises UpstreamUnavailable otherwise."""
@@ -184,6 +186,7 @@ async def call(
         headers=headers,
         timeout_seconds=timeout_seconds,
         retries=retries,
+        first_wait_seconds=first_wait_seconds,
         caller=current_caller.get(),
     )
 
@@ -203,7 +206,7 @@ async def ask(
     `slow`: a reflection step that may wait for a language model gets the longer timeout.
     `ids`: `path` is a template whose `{name}` parts are these caller ids, parsed as UUIDs and
     quoted (gateway.schema.ids.id_path); never put caller text into `path` itself. `kwargs` go
-    to `call` (`json`, `params`, `headers`, `retries`).
+    to `call` (`json`, `params`, `headers`, `retries`, `first_wait_seconds`).
     Raises InvalidId before any call when an id is malformed, and UpstreamUnavailable when the
     service cannot be reached, fails (5xx) or its breaker is open."""
     if ids:

@@ -171,13 +171,15 @@ class ServiceClient:
         idempotency_key: str | None = None,
         timeout_seconds: float | None = None,
         retries: int | None = None,
+        first_wait_seconds: float = 0.05,
         caller: str = INTERNAL,
     ) -> Reply:
         """`method` `path` (built with kit.http.url_path) with `token` as the bearer token and
         `idempotency_key` as the Idempotency-Key header (for a create). `caller` keeps one
         caller's failures and slots apart from another's (kit/breaker.py). `retries` overrides
         the client's rule for this call: that many more tries whatever the method, for a
-        caller that knows this call is safe to repeat (None: `retried` decides).
+        caller that knows this call is safe to repeat (None: `retried` decides); the waits
+        between tries start at `first_wait_seconds` and double.
 
         Returns the Reply for any status below 500. Raises ServiceUnavailable (503) when the
         service cannot be reached, times out (`timeout_seconds`, default the client's) or
@@ -204,7 +206,7 @@ class ServiceClient:
                 if response is not None:
                     return Reply(response.status_code, _body(response), response.headers)
                 if attempt < retries:
-                    await asyncio.sleep(0.05 * 2**attempt)
+                    await asyncio.sleep(first_wait_seconds * 2**attempt)
         raise ServiceUnavailable(self.service)
 
     @asynccontextmanager

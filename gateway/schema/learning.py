@@ -1,7 +1,7 @@
 """Learning metrics, one's own learning history, and one's data across all services (GDPR).
 
 Export and erasure call every service; a service that does not answer is tried four times
-(`RETRIES` more, with the service client's back-off) and, if it still fails, named in the
+(`RETRIES` more, after 0.25, 0.5 and 1 s) and, if it still fails, named in the
 result — never skipped silently. Erasure is idempotent, so running it again finishes what a
 failed run left, and so its DELETE may be retried although the gateway retries reads only.
 """
@@ -26,6 +26,8 @@ from gateway.upstream import UpstreamUnavailable, ask, read
 
 SERVICES = ("ideas", "reflection", "analytics")
 RETRIES = 3
+# Waits of 0.25, 0.5 and 1 s between the tries: long enough for a restarting service to come back.
+FIRST_WAIT_SECONDS = 0.25
 
 
 @strawberry.enum(description="Period of a metrics row: closed ISO weeks, or months of whole weeks.")
@@ -268,6 +270,7 @@ class LearningQuery:
                         "/v1/my-data",
                         params=params if service == "analytics" else None,
                         retries=RETRIES,
+                        first_wait_seconds=FIRST_WAIT_SECONDS,
                     )
                     for service in services
                 )
@@ -294,7 +297,14 @@ class LearningMutation:
 
         async def one(service: str) -> ServiceErasure:
             try:
-                reply = await ask(info, service, "DELETE", "/v1/my-data", retries=RETRIES)
+                reply = await ask(
+                    info,
+                    service,
+                    "DELETE",
+                    "/v1/my-data",
+                    retries=RETRIES,
+                    first_wait_seconds=FIRST_WAIT_SECONDS,
+                )
             except UpstreamUnavailable:
                 return ServiceErasure(service=service, erased=False, details=None)
             return ServiceErasure(service=service, erased=reply.ok, details=reply.body)
