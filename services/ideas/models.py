@@ -26,27 +26,19 @@ from services.ideas.fields import (
     Title,
 )
 
-# ---- what an idea says: one declaration of each field -------------------------------------
-
 
 class IdeaBase(SQLModel):
-    """What an idea says, declared once for the table, `IdeaCreate` and `IdeaPublic`, with plain
-    types: a column's size is its `sa_type`, not a pydantic `max_length` (an input rule).
-
-    Decision (issue 13 review): input rules (lengths, visible text, tag pattern, item counts)
-    are added by `IdeaCreate`, never declared here. `IdeaPublic` validates STORED rows, and a row
-    written before a rule tightened, or by a migration, must still be shown (200, as before the
-    refactor), not refused as a 500; nor does the response schema publish input limits."""
+    """What an idea says, for the table, `IdeaCreate` and `IdeaPublic`: plain types, a column's
+    size as its `sa_type`. Decision (issue 13 review): input rules and input defaults are added
+    by `IdeaCreate` only, so `IdeaPublic` shows a STORED row that predates a rule (200, as before
+    the refactor, not a 500) and publishes no input limits; every row comes from an IdeaCreate."""
 
     title: str = Field(sa_type=AutoString(200))
     problem: str = Field(sa_type=Text)
-    proposal: str = Field(default="", sa_type=Text)
+    proposal: str = Field(sa_type=Text)
     team: str = Field(foreign_key="teams.key", sa_type=AutoString(64))
     tags: list[str] = Field(default_factory=list, sa_type=JSON)
-    anonymous: bool = False
-
-
-# ---- tables -------------------------------------------------------------------------------
+    anonymous: bool
 
 
 class Team(SQLModel, table=True):
@@ -191,9 +183,8 @@ class WebhookDelivery(SQLModel, table=True):
 
 
 class IdeaDetails(SQLModel):
-    """Expected impact and links to reflections and documents, declared once for `IdeaCreate`
-    and `IdeaPublic` (the table stores them as JSON: dicts and UUID text); plain list types,
-    `IdeaCreate` adds the item counts (see `IdeaBase`)."""
+    """Expected impact and links, for `IdeaCreate` and `IdeaPublic` (stored as JSON: dicts and
+    UUID text); plain list types, `IdeaCreate` adds the item counts (see `IdeaBase`)."""
 
     expected_impact: Impact | None = None
     reflection_ids: list[uuid.UUID] = Field(default_factory=list)
@@ -201,8 +192,7 @@ class IdeaDetails(SQLModel):
 
 
 class IdeaCreate(IdeaBase, IdeaDetails):
-    """A new idea: what it says, with the input rules of capture on each field, and whether to
-    submit it for review at once."""
+    """A new idea with the input rules of capture, and whether to submit it for review at once."""
 
     model_config = {"extra": "forbid", "str_strip_whitespace": True}  # as `Strict`
 
@@ -220,8 +210,7 @@ class IdeaCreate(IdeaBase, IdeaDetails):
 
 
 class IdeaUpdate(Strict):
-    """The fields of an idea to change, each optional with the rules of capture, and the
-    realised impact."""
+    """The fields of an idea to change (each optional, rules of capture), realised impact too."""
 
     title: Title | None = None
     problem: LongText | None = None
@@ -241,11 +230,9 @@ class Person(BaseModel):
 
 
 class IdeaPublic(IdeaBase, IdeaDetails):
-    """An idea as its reader may see it: the author of an anonymous idea is shown to that
-    author only."""
+    """An idea as its reader may see it: an anonymous idea's author is shown to that author only."""
 
-    # Every field is sent, defaults too: the published response schema lists them as required.
-    model_config = {"json_schema_serialization_defaults_required": True}
+    model_config = {"json_schema_serialization_defaults_required": True}  # all sent: required
 
     id: uuid.UUID
     author: Person | None = Field(
