@@ -18,10 +18,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 
-from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kit.auth import Principal
+from services.reflection.documents import repository
 from services.reflection.documents.models import Document
 from services.reflection.index.base import EVERYONE
 
@@ -64,5 +64,5 @@ async def readable_documents(
             continue  # a malformed stored id names no document anyone may read
     if not wanted:
         return frozenset()
-    rows = await session.exec(select(Document).where(col(Document.id).in_(sorted(wanted))))
-    return frozenset(str(d.id) for d in rows.all() if can_read(d, principal))
+    found = await repository.documents_among(session, sorted(wanted))
+    return frozenset(str(d.id) for d in found if can_read(d, principal))

@@ -13,16 +13,14 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from sqlalchemy import update
-from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from kit.auth import Principal, PrincipalDep
 from kit.db import ReadSessionDep, SessionDep
-from kit.personal import ERASED, forget_in_outbox
+from kit.personal import forget_in_outbox
 from kit.pseudonyms import pseudonym
-from services.reflection.documents.models import Document, IngestJob
-from services.reflection.gaps.models import KnowledgeGap, KnowledgeGapAsker
+from services.reflection.documents import repository as documents
+from services.reflection.gaps import repository as gaps
 from services.reflection.guide.catalogue import ReflectionModel
 from services.reflection.journal.presenting import presented
 from services.reflection.journal.repository import JournalRepository
@@ -45,20 +43,13 @@ async def export(
         journal, principal, await journal.of_author(principal.subject), catalogue
     )
     preference = await journal.preference(principal.subject)
-    documents = (
-        await session.exec(
-            select(Document).where(
-                (col(Document.created_by) == principal.subject)
-                | (col(Document.owner) == principal.subject)
-            )
-        )
-    ).all()
+    made_or_owned = await documents.made_or_owned_by(session, principal.subject)
     return {
         "reflections": [reflection.model_dump(mode="json") for reflection in mine],
         "preferences": {
             "share_with_analytics": preference.share_with_analytics if preference else True
         },
-        "documents_made_or_owned": [{"id": str(d.id), "title": d.title} for d in documents],
+        "documents_made_or_owned": [{"id": str(d.id), "title": d.title} for d in made_or_owned],
     }
 
 
@@ -68,27 +59,12 @@ async def erase(session: AsyncSession, subject: str, key: bytes) -> dict[str, in
     journal = JournalRepository(session)
     deleted = await journal.delete([r.id for r in await journal.of_author(subject)])
     await journal.delete_preference(subject)
-    gaps = (await session.exec(select(KnowledgeGap.id))).all()
-    mine = {pseudonym(key, str(gap_id), subject): gap_id for gap_id in gaps}
-    found = (
-        await session.exec(
-            select(KnowledgeGapAsker).where(col(KnowledgeGapAsker.asker).in_(list(mine)))
-        )
-    ).all()
+    # A gap's askers are keyed per gap, so their pseudonyms are recomputed for every gap.
+    mine = [pseudonym(key, str(gap_id), subject) for gap_id in await gaps.all_gap_ids(session)]
+    found = await gaps.askers_among(session, mine)
     for asker in found:
-        await session.exec(
-            update(KnowledgeGap)
-            .where(col(KnowledgeGap.id) == asker.gap_id)
-            .values(people=col(KnowledgeGap.people) - 1)
-        )
-        await session.delete(asker)
-    await session.exec(
-        update(Document).where(col(Document.created_by) == subject).values(created_by=ERASED)
-    )
-    await session.exec(update(Document).where(col(Document.owner) == subject).values(owner=None))
-    await session.exec(
-        update(IngestJob).where(col(IngestJob.created_by) == subject).values(created_by=ERASED)
-    )
+        await gaps.remove_asker(session, asker)
+    await documents.forget_person(session, subject)
     outbox = await forget_in_outbox(session, subject, PERSON_KEYS)
     await session.flush()
     return {

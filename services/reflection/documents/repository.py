@@ -14,6 +14,7 @@ from sqlalchemy import func, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from kit.personal import ERASED
 from services.reflection.documents.models import (
     ChunkEmbedding,
     Document,
@@ -26,6 +27,43 @@ from services.reflection.documents.models import (
 
 def _postgresql(session: AsyncSession) -> bool:
     return session.get_bind().dialect.name == "postgresql"
+
+
+async def document(session: AsyncSession, document_id: uuid.UUID) -> Document | None:
+    """The document with that id, or None when there is none."""
+    return await session.get(Document, document_id)
+
+
+async def documents_among(session: AsyncSession, ids: list[uuid.UUID]) -> Sequence[Document]:
+    """Those of the documents `ids` that exist, in no particular order; one query."""
+    return (await session.exec(select(Document).where(col(Document.id).in_(ids)))).all()
+
+
+async def made_or_owned_by(session: AsyncSession, subject: str) -> Sequence[Document]:
+    """The documents `subject` uploaded (`created_by`) or owns (`owner`), in no particular
+    order."""
+    query = select(Document).where(
+        (col(Document.created_by) == subject) | (col(Document.owner) == subject)
+    )
+    return (await session.exec(query)).all()
+
+
+async def forget_person(session: AsyncSession, subject: str) -> None:
+    """Erase `subject` from documents and jobs (GDPR article 17): documents and jobs they made
+    are marked made by ERASED, documents they own lose their owner; the rows stay, because
+    documents belong to the organisation."""
+    await session.exec(
+        update(Document).where(col(Document.created_by) == subject).values(created_by=ERASED)
+    )
+    await session.exec(update(Document).where(col(Document.owner) == subject).values(owner=None))
+    await session.exec(
+        update(IngestJob).where(col(IngestJob.created_by) == subject).values(created_by=ERASED)
+    )
+
+
+async def job(session: AsyncSession, job_id: uuid.UUID) -> IngestJob | None:
+    """The ingestion job with that id, or None when there is none."""
+    return await session.get(IngestJob, job_id)
 
 
 async def versions_of(session: AsyncSession, document_id: uuid.UUID) -> Sequence[DocumentVersion]:

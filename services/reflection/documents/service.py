@@ -105,7 +105,7 @@ async def visible_document(
 ) -> Document:
     """404 — never 403 — for a document the caller may not read (access.can_read): its
     existence stays secret. Raises DocumentNotFound (404 `document_not_found`)."""
-    document = await session.get(Document, document_id)
+    document = await repository.document(session, document_id)
     if document is None or not can_read(document, principal):
         raise DocumentNotFound("no such document")
     return document
@@ -113,7 +113,7 @@ async def visible_document(
 
 async def get_job(session: AsyncSession, job_id: uuid.UUID) -> IngestJob:
     """The ingestion job. Raises JobNotFound (404 `job_not_found`) when there is none."""
-    job = await session.get(IngestJob, job_id)
+    job = await repository.job(session, job_id)
     if job is None:
         raise JobNotFound("no such job")
     return job

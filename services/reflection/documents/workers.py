@@ -38,7 +38,6 @@ from services.reflection.documents import repository
 from services.reflection.documents.chunking import Chunk, chunk_sections
 from services.reflection.documents.models import (
     ChunkEmbedding,
-    IngestJob,
     JobStatus,
     VersionStatus,
 )
@@ -142,7 +141,7 @@ class Ingestor:
 
     async def _fail(self, job_id: uuid.UUID, error: str) -> None:
         async with unit_of_work(self.database) as session:
-            job = await session.get(IngestJob, job_id)
+            job = await repository.job(session, job_id)
             if job is None:
                 return
             job.status = JobStatus.failed.value
@@ -168,7 +167,7 @@ class Ingestor:
             )
             async with unit_of_work(self.database) as session:
                 session.add_all(fresh)
-                job = await session.get(IngestJob, job_id)
+                job = await repository.job(session, job_id)
                 if job is None:
                     raise RuntimeError("the job is gone")
                 job.chunks_done += len(part)

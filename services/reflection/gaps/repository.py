@@ -82,6 +82,27 @@ async def most_met(
     return (await session.exec(query)).all()
 
 
+async def all_gap_ids(session: AsyncSession) -> Sequence[uuid.UUID]:
+    """The id of every knowledge gap, in no particular order."""
+    return (await session.exec(select(KnowledgeGap.id))).all()
+
+
+async def askers_among(session: AsyncSession, askers: list[str]) -> Sequence[KnowledgeGapAsker]:
+    """The recorded askers whose pseudonym is one of `askers`."""
+    query = select(KnowledgeGapAsker).where(col(KnowledgeGapAsker.asker).in_(askers))
+    return (await session.exec(query)).all()
+
+
+async def remove_asker(session: AsyncSession, asker: KnowledgeGapAsker) -> None:
+    """Delete one asker of a gap and count one person fewer on that gap; the gap stays."""
+    await session.exec(
+        update(KnowledgeGap)
+        .where(col(KnowledgeGap.id) == asker.gap_id)
+        .values(people=col(KnowledgeGap.people) - 1)
+    )
+    await session.delete(asker)
+
+
 async def owned_processes(session: AsyncSession, owner: str) -> list[str]:
     """The named processes of documents whose owner is `owner`, each once."""
     owned = await session.exec(select(Document.process).where(Document.owner == owner).distinct())
