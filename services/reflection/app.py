@@ -13,10 +13,10 @@ from kit.auth import Role
 from kit.inbound import BodyRule
 from kit.pseudonyms import pseudonym_key
 from kit.relay_app import relay_running
+from services.reflection.api import my_data
 from services.reflection.documents.api import documents
 from services.reflection.documents.workers import ingestor_running
 from services.reflection.gaps.api import gaps
-from services.reflection.gdpr import my_data
 from services.reflection.guide.base import ReflectionGuide
 from services.reflection.guide.catalogue import load_catalogue
 from services.reflection.guide.guided import GuidedEngine

@@ -12,11 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from kit.auth import Principal, PrincipalDep
-from kit.db import ReadSessionDep, SessionDep
+from kit.auth import Principal
 from kit.personal import forget_in_outbox
 from kit.pseudonyms import pseudonym
 from services.reflection.documents import repository as documents
@@ -28,7 +26,6 @@ from services.reflection.journal.repository import JournalRepository
 # Where this service's outbox statements name a person: `name` (an xAPI account), and, like
 # every payload of the platform, `subject` and the person column `author_id`.
 PERSON_KEYS = ("subject", "name", "author_id")
-my_data = APIRouter(prefix="/v1", tags=["reflections"])
 
 
 async def export(
@@ -72,21 +69,3 @@ async def erase(session: AsyncSession, subject: str, key: bytes) -> dict[str, in
         "knowledge_gap_pseudonyms_removed": len(found),
         "outbox_messages_deleted": outbox,
     }
-
-
-@my_data.get("/my-data", summary="Everything the reflection service holds about you (GDPR)")
-async def export_my_data(
-    request: Request, session: ReadSessionDep, principal: PrincipalDep
-) -> dict[str, Any]:
-    """Everything this service holds about the caller: their reflections (as they would read
-    them now), their privacy choices, and the documents they made or own (`{id, title}`)."""
-    return await export(session, principal, request.app.state.journal.catalogue)
-
-
-@my_data.delete("/my-data", summary="Erase your data here (GDPR); safe to repeat")
-async def erase_my_data(
-    request: Request, session: SessionDep, principal: PrincipalDep
-) -> dict[str, int]:
-    """Erases the caller's reflections, privacy choices, knowledge-gap pseudonyms and outbox
-    messages here and answers how many went; repeating it deletes nothing more."""
-    return await erase(session, principal.subject, request.app.state.pseudonym_key)
