@@ -71,9 +71,17 @@ def _more(row: Statement | None) -> str:
 
 
 def _position(token: str) -> tuple[datetime, uuid.UUID]:
-    at, ident = AFTER.decode(token, (datetime, uuid.UUID))
+    """Where an export part starts: a token `_more` wrote, or the readable `<ISO moment with
+    offset>|<statement id>` links carried before kit/cursors.py (clients may have kept one,
+    e.g. the epoch to start from). Raises InvalidCursor (400 `bad_request`) otherwise, also for
+    a moment without an offset."""
+    if "|" in token:
+        stored, _, ident = token.partition("|")
+        at, last = AFTER.check([stored, ident], (datetime, uuid.UUID))
+    else:
+        at, last = AFTER.decode(token, (datetime, uuid.UUID))
     try:
-        return at.astimezone(UTC), ident
+        return at.astimezone(UTC), last
     except OverflowError as exc:  # a moment at the edge of the calendar, shifted out of it
         raise AFTER.refuse() from exc
 
