@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import BaseModel, Field
+from sqlmodel.main import SQLModelConfig
 
 
 class ErrorDetail(BaseModel):
@@ -35,3 +36,16 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     },
     503: {"model": ErrorBody, "description": "A service this operation needs is unavailable."},
 }
+
+
+def _no_defaults(schema: dict[str, Any]) -> None:
+    for field in schema.get("properties", {}).values():
+        field.pop("default", None)
+
+
+# The config of a response shape that inherits a table's fields: every field is always sent, so
+# the published schema lists each as required and shows no default (a table's defaults are for
+# rows, not answers).
+SENT_IN_FULL = SQLModelConfig(
+    json_schema_serialization_defaults_required=True, json_schema_extra=_no_defaults
+)

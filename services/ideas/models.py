@@ -12,6 +12,7 @@ from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
 from sqlmodel import AutoString, Field, SQLModel
 
 from kit.db import UTCDateTime, utcnow
+from kit.openapi import SENT_IN_FULL
 from kit.text import VISIBLE
 from services.ideas.fields import (
     CommentBody,
@@ -232,7 +233,7 @@ class Person(BaseModel):
 class IdeaPublic(IdeaBase, IdeaDetails):
     """An idea as its reader may see it: an anonymous idea's author is shown to that author only."""
 
-    model_config = {"json_schema_serialization_defaults_required": True}  # all sent: required
+    model_config = SENT_IN_FULL
 
     id: uuid.UUID
     author: Person | None = Field(

@@ -5,7 +5,7 @@ A field both stored and shown is declared once, in a base the table and the publ
 (`DocumentBase`, `JobBase`); what only one of them holds is declared there. A base declares plain
 types: a column's size is its `sa_type`, not a pydantic `max_length`, which the public shape would
 publish and apply to stored rows as an input rule (issue 13 review). Response shapes built on a
-base use `SENT_IN_FULL`.
+base use `kit.openapi.SENT_IN_FULL`.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from pydantic import BaseModel, Field
 from sqlalchemy import JSON, Column, LargeBinary, Text, UniqueConstraint
 from sqlmodel import AutoString, SQLModel
 from sqlmodel import Field as SQLField
-from sqlmodel.main import SQLModelConfig
 
 from kit.db import UTCDateTime, utcnow
+from kit.openapi import SENT_IN_FULL
 
 
 class VersionStatus(StrEnum):
@@ -46,19 +46,6 @@ class JobStatus(StrEnum):
     completed = "completed"
     unchanged = "unchanged"  # same content as the live version: nothing re-embedded
     failed = "failed"
-
-
-def _no_defaults(schema: dict[str, Any]) -> None:
-    for field in schema.get("properties", {}).values():
-        field.pop("default", None)
-
-
-# The config of a response shape that inherits a table's fields: every field is always sent, so
-# the published schema lists each as required and shows no default (the tables' defaults are
-# for rows, not answers), as the hand-written response shapes did before issue 13.
-SENT_IN_FULL = SQLModelConfig(
-    json_schema_serialization_defaults_required=True, json_schema_extra=_no_defaults
-)
 
 
 class DocumentBase(SQLModel):

@@ -13,7 +13,7 @@ from sqlmodel import AutoString, SQLModel
 from sqlmodel import Field as SQLField
 
 from kit.db import UTCDateTime, utcnow
-from services.reflection.documents.models import SENT_IN_FULL
+from kit.openapi import SENT_IN_FULL
 
 
 class GapBase(SQLModel):

@@ -3,9 +3,10 @@ its author's privacy choice, and what the API reads and writes about them.
 
 A field that is both stored and shown is declared once, in a base the table and the public shape
 inherit (`ReflectionBase`, `TurnBase`, `GuidedBy`), with plain types and column sizes as `sa_type`
-(see services/reflection/documents/models.py); those public shapes use `SENT_IN_FULL`. Input
-shapes (`ReflectionStart`, `AnswerCreate`, ...) declare their own, narrower rules: what a caller
-may send is stricter than what is stored (docs/architecture.md, "Inputs are strictly typed JSON").
+(see services/reflection/documents/models.py); those public shapes use
+`kit.openapi.SENT_IN_FULL`. Input shapes (`ReflectionStart`, `AnswerCreate`, ...) declare their
+own, narrower rules: what a caller may send is stricter than what is stored
+(docs/architecture.md, "Inputs are strictly typed JSON").
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ from sqlalchemy import JSON, Column, Text, UniqueConstraint
 from sqlmodel import AutoString, Field, SQLModel
 
 from kit.db import UTCDateTime, utcnow
+from kit.openapi import SENT_IN_FULL
 from kit.text import VISIBLE
-from services.reflection.documents.models import SENT_IN_FULL
 
 
 class ReflectionStatus(StrEnum):
